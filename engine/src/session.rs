@@ -1,0 +1,79 @@
+//! The sans-IO interface every protocol session offers.
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::transport::Envelope;
+
+/// A protocol run by one party: feed it the messages addressed to this party, send what it
+/// returns, and take its output when it has one.
+///
+/// Errors that name a culprit ([`Error::Blame`]) or that the protocol cannot recover from end the
+/// session: it then keeps nothing and answers [`Error::Finished`]. A message that fails
+/// authentication or belongs elsewhere ([`Error::Unauthenticated`], [`Error::Misrouted`]) is
+/// dropped and the session goes on.
+pub trait Protocol {
+    /// What the session produces.
+    type Output;
+
+    /// Wallet index of the party running this session.
+    fn party(&self) -> crate::PartyIndex;
+
+    /// Begin: the first messages this party sends.
+    fn start(&mut self) -> Result<Vec<Envelope>>;
+
+    /// Take one incoming message; return the messages it causes this party to send.
+    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>>;
+
+    /// The output, once the protocol has finished (returned once).
+    fn take_output(&mut self) -> Option<Self::Output>;
+}
+
+/// Whether an error ends the session (as opposed to dropping one bad message).
+pub(crate) fn is_fatal(e: &Error) -> bool {
+    !matches!(e, Error::Unauthenticated { .. } | Error::Misrouted(_))
+}
+
+/// A 32-byte execution id for sub-protocol `channel` of session `session`, so that no message of
+/// one execution can be replayed into another.
+pub(crate) fn execution_id(session: &str, channel: &str) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(b"mpcw/execution-id/v1");
+    h.update((session.len() as u64).to_be_bytes());
+    h.update(session.as_bytes());
+    h.update((channel.len() as u64).to_be_bytes());
+    h.update(channel.as_bytes());
+    h.finalize().into()
+}
+
+/// Tracks whether a session is still running, and ends it on fatal errors.
+#[derive(Default)]
+pub(crate) struct Status {
+    ended: bool,
+}
+
+impl Status {
+    /// Fail if the session has ended.
+    pub fn check(&self) -> Result<()> {
+        if self.ended {
+            Err(Error::Finished)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Pass `r` through; a fatal error ends the session.
+    pub fn record<T>(&mut self, r: Result<T>) -> Result<T> {
+        if let Err(e) = &r {
+            if is_fatal(e) {
+                self.ended = true;
+            }
+        }
+        r
+    }
+
+    /// Mark the session as ended (its output was taken).
+    pub fn end(&mut self) {
+        self.ended = true;
+    }
+}
