@@ -208,3 +208,12 @@ pub(crate) fn deliver_on<T: 'static>(
     }
     driver.deliver(message.from, message.is_broadcast(), body)
 }
+
+impl core::fmt::Debug for KeygenSession {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("KeygenSession")
+            .field("session", &self.ctx.session_id())
+            .field("party", &self.ctx.me())
+            .finish_non_exhaustive()
+    }
+}

@@ -21,9 +21,12 @@
 
 mod aux;
 mod driver;
+pub mod ecdsa;
+pub mod hd;
 pub mod error;
 pub mod keygen;
 pub mod scheme;
+pub mod schnorr;
 pub mod session;
 pub mod share;
 #[cfg(feature = "simulation")]
@@ -32,6 +35,7 @@ pub mod transport;
 
 pub use aux::PaillierPrimes;
 pub use error::{Error, ErrorReport, PartyIndex, Result};
+pub use ecdsa::{EcdsaMessage, EcdsaPresignature, EcdsaSignature, PresignConfig};
 pub use keygen::{KeygenConfig, KeygenSession};
 pub use scheme::Scheme;
 pub use session::Protocol;

@@ -51,6 +51,47 @@ pub fn dkg(scheme: Scheme, t: u16, n: u16) -> (Vec<PartyKeys>, Roster, Vec<KeySh
     (keys, roster, shares)
 }
 
+/// A wallet made once per test binary and shared by its tests (ECDSA key generation is slow).
+pub struct Wallet {
+    pub keys: Vec<PartyKeys>,
+    pub roster: Roster,
+    pub shares: Vec<KeyShare>,
+}
+
+impl Wallet {
+    /// The session context of party `i` in session `session`.
+    pub fn ctx(&self, session: &str, i: PartyIndex) -> SessionContext {
+        SessionContext::new(session, i, self.keys[i as usize].clone(), self.roster.clone()).unwrap()
+    }
+
+    /// The share of party `i`.
+    pub fn share(&self, i: PartyIndex) -> &KeyShare {
+        &self.shares[i as usize]
+    }
+}
+
+/// The shared wallet for `scheme` at `t`-of-`n` (2-of-3 and 3-of-5 are cached).
+pub fn wallet(scheme: Scheme, t: u16, n: u16) -> &'static Wallet {
+    use std::sync::{Mutex, OnceLock};
+    type Cache = Mutex<Vec<((Scheme, u16, u16), &'static OnceLock<Wallet>)>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
+    let cell = {
+        let mut cache = CACHE.get_or_init(|| Mutex::new(Vec::new())).lock().unwrap();
+        match cache.iter().find(|(k, _)| *k == (scheme, t, n)) {
+            Some((_, cell)) => *cell,
+            None => {
+                let cell: &'static OnceLock<Wallet> = Box::leak(Box::new(OnceLock::new()));
+                cache.push(((scheme, t, n), cell));
+                cell
+            }
+        }
+    };
+    cell.get_or_init(|| {
+        let (keys, roster, shares) = dkg(scheme, t, n);
+        Wallet { keys, roster, shares }
+    })
+}
+
 /// All subsets of `0..n` of size `t`.
 pub fn subsets(n: u16, t: u16) -> Vec<Vec<PartyIndex>> {
     let mut out = Vec::new();
