@@ -67,3 +67,106 @@ pub(crate) fn complete_ecdsa_share(
         .map_err(|e| Error::Protocol(format!("auxiliary info does not fit the key share: {e}")))?;
     Ok(KeyShare::EcdsaSecp256k1(Box::new(share)))
 }
+
+/// An ECDSA share that has its secret share but not yet its auxiliary info (a share made by
+/// [`crate::import`]). Complete it with an [`AuxInfoSession`] among all its parties.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct IncompleteEcdsaShare(pub(crate) CoreShare<Secp256k1>);
+
+impl IncompleteEcdsaShare {
+    /// Wallet index of this share.
+    pub fn index(&self) -> PartyIndex {
+        self.0.i
+    }
+
+    /// Number of parties of the key.
+    pub fn parties(&self) -> u16 {
+        self.0.n()
+    }
+}
+
+impl core::fmt::Debug for IncompleteEcdsaShare {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("IncompleteEcdsaShare")
+            .field("index", &self.0.i)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Runs the auxiliary-info protocol among all `n` parties of an ECDSA key and completes this
+/// party's share.
+pub struct AuxInfoSession {
+    ctx: SessionContext,
+    core: Option<CoreShare<Secp256k1>>,
+    driver: Driver<cggmp24::key_share::AuxInfo>,
+    status: crate::session::Status,
+    output: Option<KeyShare>,
+}
+
+impl AuxInfoSession {
+    /// Start for party `ctx.me()`, which must be `share.index()`.
+    pub fn new(ctx: SessionContext, share: IncompleteEcdsaShare, primes: PaillierPrimes) -> Result<Self> {
+        if share.index() != ctx.me() {
+            return Err(Error::InvalidParameters("the share is not this party's".into()));
+        }
+        let members: Vec<PartyIndex> = (0..share.parties()).collect();
+        if ctx.roster().keys().copied().collect::<Vec<_>>() != members {
+            return Err(Error::InvalidParameters("roster must hold exactly the key's parties".into()));
+        }
+        let driver = aux_driver(&ctx, members, primes);
+        Ok(Self {
+            ctx,
+            core: Some(share.0),
+            driver,
+            status: Default::default(),
+            output: None,
+        })
+    }
+
+    fn advance(&mut self, out: &mut Vec<crate::Envelope>) -> Result<()> {
+        self.driver.pump(&self.ctx, out)?;
+        if let Some(aux) = self.driver.take_output() {
+            let core = self.core.take().expect("completed once");
+            self.output = Some(complete_ecdsa_share(core, aux)?);
+        }
+        Ok(())
+    }
+}
+
+impl crate::Protocol for AuxInfoSession {
+    type Output = KeyShare;
+
+    fn party(&self) -> PartyIndex {
+        self.ctx.me()
+    }
+
+    fn start(&mut self) -> Result<Vec<crate::Envelope>> {
+        self.status.check()?;
+        let mut out = Vec::new();
+        let r = self.advance(&mut out);
+        self.status.record(r)?;
+        Ok(out)
+    }
+
+    fn handle(&mut self, message: &crate::Envelope) -> Result<Vec<crate::Envelope>> {
+        self.status.check()?;
+        let r = self
+            .ctx
+            .open(message)
+            .and_then(|body| crate::keygen::deliver_on(&mut self.driver, message, body));
+        self.status.record(r)?;
+        let mut out = Vec::new();
+        let r = self.advance(&mut out);
+        self.status.record(r)?;
+        Ok(out)
+    }
+
+    fn take_output(&mut self) -> Option<KeyShare> {
+        let out = self.output.take();
+        if out.is_some() {
+            self.status.end();
+        }
+        out
+    }
+}

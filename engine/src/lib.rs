@@ -19,12 +19,15 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod aux;
+pub mod aux;
+pub mod backup;
 mod driver;
 pub mod ecdsa;
 pub mod hd;
+pub mod import;
 pub mod error;
 pub mod keygen;
+pub mod reshare;
 pub mod scheme;
 pub mod schnorr;
 pub mod session;
@@ -32,6 +35,7 @@ pub mod share;
 #[cfg(feature = "simulation")]
 pub mod sim;
 pub mod transport;
+pub mod vault;
 
 pub use aux::PaillierPrimes;
 pub use error::{Error, ErrorReport, PartyIndex, Result};

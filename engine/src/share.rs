@@ -96,6 +96,11 @@ impl KeyShare {
 
     /// Public information about the wallet key, safe to show and to log.
     pub fn public_info(&self) -> PublicKeyInfo {
+        let ids: Vec<Vec<u8>> = match self {
+            KeyShare::EcdsaSecp256k1(s) => encode_ids(&s.core.key_info.vss_setup),
+            KeyShare::Ed25519(s) => encode_ids(&s.key_info.vss_setup),
+            KeyShare::SchnorrBip340(s) => encode_ids(&s.key_info.vss_setup),
+        };
         let shares: Vec<Vec<u8>> = match self {
             KeyShare::EcdsaSecp256k1(s) => encode_points(&s.core.key_info.public_shares),
             KeyShare::Ed25519(s) => encode_points(&s.key_info.public_shares),
@@ -108,15 +113,7 @@ impl KeyShare {
             public_key: hex::encode(self.public_key()),
             chain_code: self.chain_code().map(hex::encode),
             public_shares: shares.iter().map(hex::encode).collect(),
-        }
-    }
-
-    /// The secp256k1 core share (ECDSA and BIP-340 keys).
-    pub(crate) fn secp_core(&self) -> Option<&key_share::DirtyCoreKeyShare<Secp256k1>> {
-        match self {
-            KeyShare::EcdsaSecp256k1(s) => Some(&s.core),
-            KeyShare::SchnorrBip340(s) => Some(s),
-            KeyShare::Ed25519(_) => None,
+            share_ids: ids.iter().map(hex::encode).collect(),
         }
     }
 
@@ -129,6 +126,12 @@ impl KeyShare {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
         serde_json::from_slice(bytes).map_err(|e| Error::malformed(format!("key share: {e}")))
     }
+}
+
+fn encode_ids<E: generic_ec::Curve>(vss: &Option<key_share::VssSetup<E>>) -> Vec<Vec<u8>> {
+    vss.as_ref()
+        .map(|v| v.I.iter().map(|i| i.to_be_bytes().to_vec()).collect())
+        .unwrap_or_default()
 }
 
 fn encode_points<E: generic_ec::Curve>(points: &[NonZero<Point<E>>]) -> Vec<Vec<u8>> {
@@ -162,4 +165,7 @@ pub struct PublicKeyInfo {
     pub chain_code: Option<String>,
     /// Public key of each party's share (hex, compressed), by wallet index.
     pub public_shares: Vec<String>,
+    /// The point at which each party's share evaluates the sharing polynomial (hex scalar), by
+    /// wallet index.
+    pub share_ids: Vec<String>,
 }

@@ -102,3 +102,72 @@ pub fn subsets(n: u16, t: u16) -> Vec<Vec<PartyIndex>> {
     }
     out
 }
+
+/// Run presignature generation among `signers` of `w`.
+pub fn presign(
+    w: &Wallet,
+    session: &str,
+    signers: &[PartyIndex],
+    path: &[u32],
+) -> Vec<mpcw_engine::EcdsaPresignature> {
+    use mpcw_engine::ecdsa::{PresignConfig, PresignSession};
+    let mut sessions: Vec<PresignSession> = signers
+        .iter()
+        .map(|i| {
+            PresignSession::new(
+                w.ctx(session, *i),
+                w.share(*i),
+                PresignConfig {
+                    signers: signers.to_vec(),
+                    path: path.to_vec(),
+                },
+            )
+            .unwrap()
+        })
+        .collect();
+    sim::run(&mut sessions).expect("presigning succeeds")
+}
+
+/// The protocol message inside an envelope, opened with the recipient's keys (any recipient of a
+/// broadcast).
+pub fn body_json(env: &mpcw_engine::Envelope, keys: &[PartyKeys], roster: &Roster) -> serde_json::Value {
+    let reader = env.to.unwrap_or(if env.from == 0 { 1 } else { 0 });
+    let ctx = SessionContext::new(env.session.clone(), reader, keys[reader as usize].clone(), roster.clone()).unwrap();
+    serde_json::from_slice(&ctx.open(env).unwrap()).unwrap()
+}
+
+/// Act as a malicious sender: change the message inside `env` with `mutate` and sign (and, for a
+/// private message, encrypt) it again with the sender's own keys.
+pub fn forge_as_sender(
+    env: &mut mpcw_engine::Envelope,
+    keys: &[PartyKeys],
+    roster: &Roster,
+    mutate: impl FnOnce(&mut serde_json::Value),
+) {
+    let mut value = body_json(env, keys, roster);
+    mutate(&mut value);
+    let body = serde_json::to_vec(&value).unwrap();
+    let ctx = SessionContext::new(env.session.clone(), env.from, keys[env.from as usize].clone(), roster.clone()).unwrap();
+    *env = ctx.seal(&env.channel, env.to, &body).unwrap();
+}
+
+/// Change the first piece of data found in `v` (depth first): one hex digit of a hex string, or
+/// one byte of a byte array. Returns whether it changed something.
+pub fn corrupt(v: &mut serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) if n.as_u64().is_some_and(|x| x < 256) => {
+            *n = ((n.as_u64().unwrap() + 1) % 256).into();
+            true
+        }
+        serde_json::Value::String(s) if s.len() >= 16 && s.chars().all(|c| c.is_ascii_hexdigit()) => {
+            let mut chars: Vec<char> = s.chars().collect();
+            let last = chars.len() - 1;
+            chars[last] = if chars[last] == '0' { '1' } else { '0' };
+            *s = chars.into_iter().collect();
+            true
+        }
+        serde_json::Value::Array(a) => a.iter_mut().any(corrupt),
+        serde_json::Value::Object(o) => o.values_mut().any(corrupt),
+        _ => false,
+    }
+}
