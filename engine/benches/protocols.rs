@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 use mpcw_engine::ecdsa::{EcdsaMessage, EcdsaSignSession, PresignConfig, PresignSession};
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
 use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
-use mpcw_engine::{sim, KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
+use mpcw_engine::{
+    sim, KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
+};
 use rand_core::OsRng;
 
 fn fixture_primes() -> Vec<PaillierPrimes> {
@@ -20,7 +22,11 @@ fn fixture_primes() -> Vec<PaillierPrimes> {
 
 fn identities(n: u16) -> (Vec<PartyKeys>, Roster) {
     let keys: Vec<PartyKeys> = (0..n).map(|_| PartyKeys::generate(&mut OsRng)).collect();
-    let roster = keys.iter().enumerate().map(|(i, k)| (i as PartyIndex, k.public())).collect();
+    let roster = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i as PartyIndex, k.public()))
+        .collect();
     (keys, roster)
 }
 
@@ -45,30 +51,52 @@ fn time<T>(runs: usize, mut f: impl FnMut(usize) -> T) -> (Duration, T) {
 }
 
 fn row(op: &str, scheme: Scheme, t: u16, n: u16, d: Duration) {
-    println!("| {op:<28} | {:<15} | {t}-of-{n} | {:>10.1} ms |", scheme.name(), d.as_secs_f64() * 1e3);
+    println!(
+        "| {op:<28} | {:<15} | {t}-of-{n} | {:>10.1} ms |",
+        scheme.name(),
+        d.as_secs_f64() * 1e3
+    );
 }
 
 fn main() {
-    let runs: usize = std::env::var("MPCW_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
+    let runs: usize = std::env::var("MPCW_BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(3);
     println!("| operation                    | scheme          | t-of-n | median ({runs} runs) |");
     println!("|------------------------------|-----------------|--------|---------------|");
     if std::env::var("MPCW_BENCH_PRIMES").as_deref() != Ok("fixture") {
         let start = Instant::now();
         let _ = PaillierPrimes::generate(&mut OsRng);
-        println!("| {:<28} | {:<15} | {:<6} | {:>10.1} ms |", "safe primes (1 party, 1 run)", "ecdsa-secp256k1", "-", start.elapsed().as_secs_f64() * 1e3);
+        println!(
+            "| {:<28} | {:<15} | {:<6} | {:>10.1} ms |",
+            "safe primes (1 party, 1 run)",
+            "ecdsa-secp256k1",
+            "-",
+            start.elapsed().as_secs_f64() * 1e3
+        );
     }
     for (t, n) in [(2u16, 3u16), (3, 5)] {
         let (keys, roster) = identities(n);
         let signers: Vec<PartyIndex> = (0..t).collect();
         for scheme in Scheme::ALL {
-            let config = KeygenConfig { scheme, threshold: t, parties: n };
-            let keygen_runs = if scheme == Scheme::EcdsaSecp256k1 { 1 } else { runs };
+            let config = KeygenConfig {
+                scheme,
+                threshold: t,
+                parties: n,
+            };
+            let keygen_runs = if scheme == Scheme::EcdsaSecp256k1 {
+                1
+            } else {
+                runs
+            };
             let (d, shares) = time(keygen_runs, |k| {
                 let mut primes = fixture_primes().into_iter();
                 let mut sessions: Vec<KeygenSession> = (0..n)
                     .map(|i| {
                         let p = (scheme == Scheme::EcdsaSecp256k1).then(|| primes.next().unwrap());
-                        KeygenSession::new(ctx(&keys, &roster, &format!("kg{k}"), i), config, p).unwrap()
+                        KeygenSession::new(ctx(&keys, &roster, &format!("kg{k}"), i), config, p)
+                            .unwrap()
                     })
                     .collect();
                 sim::run(&mut sessions).unwrap()
@@ -84,7 +112,10 @@ fn main() {
                                 PresignSession::new(
                                     ctx(&keys, &roster, &format!("ps{k}"), *i),
                                     &shares[*i as usize],
-                                    PresignConfig { signers: signers.clone(), path: vec![] },
+                                    PresignConfig {
+                                        signers: signers.clone(),
+                                        path: vec![],
+                                    },
                                 )
                                 .unwrap()
                             })
@@ -98,7 +129,14 @@ fn main() {
                         let mut sessions: Vec<EcdsaSignSession> = signers
                             .iter()
                             .zip(presigs.take().unwrap())
-                            .map(|(i, p)| EcdsaSignSession::new(ctx(&keys, &roster, "sign", *i), p, msg.clone()).unwrap())
+                            .map(|(i, p)| {
+                                EcdsaSignSession::new(
+                                    ctx(&keys, &roster, "sign", *i),
+                                    p,
+                                    msg.clone(),
+                                )
+                                .unwrap()
+                            })
                             .collect();
                         sim::run(&mut sessions).unwrap()
                     });
@@ -106,10 +144,22 @@ fn main() {
                 }
                 _ => {
                     let (d, _) = time(runs, |k| {
-                        let config = SchnorrSignConfig { signers: signers.clone(), path: vec![], message: [9u8; 32].to_vec(), taproot_merkle_root: None };
+                        let config = SchnorrSignConfig {
+                            signers: signers.clone(),
+                            path: vec![],
+                            message: [9u8; 32].to_vec(),
+                            taproot_merkle_root: None,
+                        };
                         let mut sessions: Vec<SchnorrSignSession> = signers
                             .iter()
-                            .map(|i| SchnorrSignSession::new(ctx(&keys, &roster, &format!("ss{k}"), *i), &shares[*i as usize], config.clone()).unwrap())
+                            .map(|i| {
+                                SchnorrSignSession::new(
+                                    ctx(&keys, &roster, &format!("ss{k}"), *i),
+                                    &shares[*i as usize],
+                                    config.clone(),
+                                )
+                                .unwrap()
+                            })
                             .collect();
                         sim::run(&mut sessions).unwrap()
                     });

@@ -106,13 +106,21 @@ pub struct AuxInfoSession {
 
 impl AuxInfoSession {
     /// Start for party `ctx.me()`, which must be `share.index()`.
-    pub fn new(ctx: SessionContext, share: IncompleteEcdsaShare, primes: PaillierPrimes) -> Result<Self> {
+    pub fn new(
+        ctx: SessionContext,
+        share: IncompleteEcdsaShare,
+        primes: PaillierPrimes,
+    ) -> Result<Self> {
         if share.index() != ctx.me() {
-            return Err(Error::InvalidParameters("the share is not this party's".into()));
+            return Err(Error::InvalidParameters(
+                "the share is not this party's".into(),
+            ));
         }
         let members: Vec<PartyIndex> = (0..share.parties()).collect();
         if ctx.roster().keys().copied().collect::<Vec<_>>() != members {
-            return Err(Error::InvalidParameters("roster must hold exactly the key's parties".into()));
+            return Err(Error::InvalidParameters(
+                "roster must hold exactly the key's parties".into(),
+            ));
         }
         let driver = aux_driver(&ctx, members, primes);
         Ok(Self {

@@ -82,10 +82,18 @@ pub fn combine(parts: &[BackupPart]) -> Result<KeyShare> {
     let mut distinct = BTreeMap::new();
     for p in parts {
         if p.version != BACKUP_VERSION {
-            return Err(Error::malformed(format!("unknown backup version {}", p.version)));
+            return Err(Error::malformed(format!(
+                "unknown backup version {}",
+                p.version
+            )));
         }
         if (p.scheme, &p.public_key, p.party, p.threshold)
-            != (first.scheme, &first.public_key, first.party, first.threshold)
+            != (
+                first.scheme,
+                &first.public_key,
+                first.party,
+                first.threshold,
+            )
         {
             return Err(Error::InvalidParameters(
                 "the parts belong to different backups".into(),
@@ -113,7 +121,9 @@ pub fn combine(parts: &[BackupPart]) -> Result<KeyShare> {
     let share = KeyShare::from_bytes(&secret)
         .map_err(|_| Error::malformed("the parts do not restore a share (corrupted part?)"))?;
     if share.index() != first.party || share.public_info().public_key != first.public_key {
-        return Err(Error::malformed("restored share does not match the backup's key"));
+        return Err(Error::malformed(
+            "restored share does not match the backup's key",
+        ));
     }
     Ok(share)
 }
@@ -146,7 +156,9 @@ pub fn reconstruct_secret_key(shares: &[KeyShare]) -> Result<Zeroizing<[u8; 32]>
     }
 }
 
-fn key_share_core(s: &crate::share::EcdsaShare) -> key_share::CoreKeyShare<crate::share::Secp256k1> {
+fn key_share_core(
+    s: &crate::share::EcdsaShare,
+) -> key_share::CoreKeyShare<crate::share::Secp256k1> {
     key_share::Validate::validate(s.core.clone()).expect("a valid key share has a valid core")
 }
 

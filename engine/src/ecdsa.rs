@@ -300,7 +300,11 @@ pub struct PresignSession {
 }
 
 /// Check that `signers` is a valid set of exactly `t` distinct parties of `share` including `me`.
-pub(crate) fn check_signers(share: &KeyShare, signers: &[PartyIndex], me: PartyIndex) -> Result<()> {
+pub(crate) fn check_signers(
+    share: &KeyShare,
+    signers: &[PartyIndex],
+    me: PartyIndex,
+) -> Result<()> {
     let t = usize::from(share.threshold());
     let mut sorted = signers.to_vec();
     sorted.sort_unstable();
@@ -315,10 +319,14 @@ pub(crate) fn check_signers(share: &KeyShare, signers: &[PartyIndex], me: PartyI
         )));
     }
     if let Some(bad) = signers.iter().find(|s| **s >= share.parties()) {
-        return Err(Error::InvalidParameters(format!("no party {bad} in this wallet")));
+        return Err(Error::InvalidParameters(format!(
+            "no party {bad} in this wallet"
+        )));
     }
     if !signers.contains(&me) {
-        return Err(Error::InvalidParameters(format!("party {me} is not among the signers")));
+        return Err(Error::InvalidParameters(format!(
+            "party {me} is not among the signers"
+        )));
     }
     Ok(())
 }
@@ -338,12 +346,9 @@ impl PresignSession {
             &config.signers,
             ctx.me(),
         )?;
-        let public_key = crate::hd::derive_secp256k1(
-            &share.core.key_info,
-            &config.path,
-        )?
-        .to_bytes(true)
-        .to_vec();
+        let public_key = crate::hd::derive_secp256k1(&share.core.key_info, &config.path)?
+            .to_bytes(true)
+            .to_vec();
         let i = config
             .signers
             .iter()
@@ -513,7 +518,10 @@ impl Protocol for EcdsaSignSession {
         let r = (|| {
             let body = self.ctx.open(message)?;
             if message.channel != SIGN {
-                return Err(Error::Misrouted(format!("unknown channel {:?}", message.channel)));
+                return Err(Error::Misrouted(format!(
+                    "unknown channel {:?}",
+                    message.channel
+                )));
             }
             if !self.info.signers.contains(&message.from) {
                 return Err(Error::Misrouted(format!(
@@ -561,7 +569,9 @@ pub(crate) mod hex_array {
         s.serialize_str(&hex::encode(v))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(d: D) -> Result<[u8; N], D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>, const N: usize>(
+        d: D,
+    ) -> Result<[u8; N], D::Error> {
         let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
         let v = hex::decode(s.as_ref()).map_err(serde::de::Error::custom)?;
         v.try_into()

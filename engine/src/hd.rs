@@ -80,7 +80,11 @@ fn derive_point<E: Curve, H: HdWallet<E>>(
 }
 
 /// Derive the child at `path` of an extended public key of `scheme`.
-pub fn derive(scheme: Scheme, parent: &ExtendedPublicKey, path: &[u32]) -> Result<ExtendedPublicKey> {
+pub fn derive(
+    scheme: Scheme,
+    parent: &ExtendedPublicKey,
+    path: &[u32],
+) -> Result<ExtendedPublicKey> {
     match scheme {
         Scheme::EcdsaSecp256k1 | Scheme::SchnorrBip340 => {
             let pk = Point::<Secp256k1>::from_bytes(&parent.public_key)
@@ -129,12 +133,10 @@ pub(crate) fn derive_secp256k1(
     let chain_code = info
         .chain_code
         .ok_or_else(|| Error::InvalidParameters("key has no chain code".into()))?;
-    let child = derive_point::<Secp256k1, hd_wallet::Slip10>(
-        *info.shared_public_key,
-        chain_code,
-        path,
-    )?;
-    NonZero::from_point(child.public_key).ok_or_else(|| Error::Protocol("derived key is zero".into()))
+    let child =
+        derive_point::<Secp256k1, hd_wallet::Slip10>(*info.shared_public_key, chain_code, path)?;
+    NonZero::from_point(child.public_key)
+        .ok_or_else(|| Error::Protocol("derived key is zero".into()))
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub enum DealtShare {
     /// Ready to sign (Ed25519, BIP-340).
     Complete(KeyShare),
     /// An ECDSA share that still needs its auxiliary info.
-    NeedsAuxInfo(IncompleteEcdsaShare),
+    NeedsAuxInfo(Box<IncompleteEcdsaShare>),
 }
 
 /// The BIP-39 seed of a mnemonic and passphrase.
@@ -64,7 +64,9 @@ fn slip10_ed25519(seed: &[u8], path: &str) -> Result<(Zeroizing<[u8; 32]>, [u8; 
             .strip_suffix('\'')
             .or_else(|| step.strip_suffix('h'))
             .ok_or_else(|| {
-                Error::InvalidParameters(format!("SLIP-10 ed25519 allows hardened steps only: {step:?}"))
+                Error::InvalidParameters(format!(
+                    "SLIP-10 ed25519 allows hardened steps only: {step:?}"
+                ))
             })?;
         let index: u32 = digits
             .parse()
@@ -145,15 +147,20 @@ pub fn import_seed(
             Ok(shares
                 .into_iter()
                 .map(|s| match scheme {
-                    Scheme::EcdsaSecp256k1 => DealtShare::NeedsAuxInfo(IncompleteEcdsaShare(s)),
+                    Scheme::EcdsaSecp256k1 => {
+                        DealtShare::NeedsAuxInfo(Box::new(IncompleteEcdsaShare(s)))
+                    }
                     _ => DealtShare::Complete(KeyShare::SchnorrBip340(Box::new(s))),
                 })
                 .collect())
         }
         Scheme::Ed25519 => {
             let (key, chain) = slip10_ed25519(seed, account_path)?;
-            let scalar_bytes =
-                Zeroizing::new(ed25519_dalek::SigningKey::from_bytes(&key).to_scalar().to_bytes());
+            let scalar_bytes = Zeroizing::new(
+                ed25519_dalek::SigningKey::from_bytes(&key)
+                    .to_scalar()
+                    .to_bytes(),
+            );
             let secret = Scalar::<Ed25519>::from_le_bytes_mod_order(scalar_bytes.as_ref());
             let shares = deal::<Ed25519>(secret, chain, t, n)?;
             Ok(shares
@@ -166,7 +173,12 @@ pub fn import_seed(
 
 /// The single-key private key at `account_path` of a BIP-39 wallet (what a single-key wallet
 /// would hold): for checking an import against the original wallet.
-pub fn single_key_at(phrase: &str, passphrase: &str, account_path: &str, scheme: Scheme) -> Result<Zeroizing<[u8; 32]>> {
+pub fn single_key_at(
+    phrase: &str,
+    passphrase: &str,
+    account_path: &str,
+    scheme: Scheme,
+) -> Result<Zeroizing<[u8; 32]>> {
     let seed = seed_from_mnemonic(phrase, passphrase)?;
     match scheme {
         Scheme::Ed25519 => slip10_ed25519(seed.as_ref(), account_path).map(|(k, _)| k),

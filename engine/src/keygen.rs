@@ -85,9 +85,7 @@ impl KeygenSession {
                 }
             }
             Scheme::Ed25519 => State::Ed25519(schnorr_keygen::<Ed25519>(eid, members, i, t)),
-            Scheme::SchnorrBip340 => {
-                State::Bip340(schnorr_keygen::<Secp256k1>(eid, members, i, t))
-            }
+            Scheme::SchnorrBip340 => State::Bip340(schnorr_keygen::<Secp256k1>(eid, members, i, t)),
         };
         Ok(Self {
             ctx,

@@ -129,7 +129,9 @@ impl<E: Curve> Core<E> {
             })
             .collect::<Result<Vec<_>>>()?;
         if ids.len() != usize::from(key.parties) || key.public_shares.len() != ids.len() {
-            return Err(Error::malformed("key info lists the wrong number of parties"));
+            return Err(Error::malformed(
+                "key info lists the wrong number of parties",
+            ));
         }
         let signer_ids: Vec<NonZero<Scalar<E>>> = config
             .old_signers
@@ -249,7 +251,10 @@ impl<E: Curve> Core<E> {
                     return Err(Error::blame(from, "commitments of the wrong degree"));
                 }
                 if deal.commitments[0] != self.expected_const[&from] {
-                    return Err(Error::blame(from, "dealt something other than its own share"));
+                    return Err(Error::blame(
+                        from,
+                        "dealt something other than its own share",
+                    ));
                 }
                 if deal.chain_code != self.chain_code {
                     return Err(Error::blame(from, "dealt another chain code"));
@@ -260,7 +265,10 @@ impl<E: Curve> Core<E> {
             }
             SUBSHARE => {
                 if !self.old_signers.contains(&from) {
-                    return Err(Error::blame(from, "sent a share without being an old signer"));
+                    return Err(Error::blame(
+                        from,
+                        "sent a share without being an old signer",
+                    ));
                 }
                 let sub: SubShare<E> = from_json(&body, from)?;
                 if self.subshares.insert(from, sub.value).is_some() {
@@ -305,11 +313,15 @@ impl<E: Curve> Core<E> {
                 let c = Polynomial::from_coefs(self.deals[i].clone());
                 let s = self.subshares[i];
                 if Point::generator() * s != c.value::<_, Point<E>>(my_id.as_ref()) {
-                    return Err(Error::blame(*i, "private share does not match its commitments"));
+                    return Err(Error::blame(
+                        *i,
+                        "private share does not match its commitments",
+                    ));
                 }
                 x += s;
             }
-            let mut total = Polynomial::from_coefs(vec![Point::<E>::zero(); usize::from(self.new_t)]);
+            let mut total =
+                Polynomial::from_coefs(vec![Point::<E>::zero(); usize::from(self.new_t)]);
             for i in &self.old_signers {
                 total += &Polynomial::from_coefs(self.deals[i].clone());
             }
@@ -411,11 +423,15 @@ impl ReshareSession {
             )));
         }
         if let Some(bad) = sorted.iter().find(|i| **i >= config.key.parties) {
-            return Err(Error::InvalidParameters(format!("no party {bad} holds this key")));
+            return Err(Error::InvalidParameters(format!(
+                "no party {bad} holds this key"
+            )));
         }
         for p in sorted.iter().copied().chain(0..config.new_parties) {
             if !ctx.roster().contains_key(&p) {
-                return Err(Error::InvalidParameters(format!("party {p} is not in the roster")));
+                return Err(Error::InvalidParameters(format!(
+                    "party {p} is not in the roster"
+                )));
             }
         }
         let me = ctx.me();
@@ -426,13 +442,23 @@ impl ReshareSession {
                 ));
             }
         }
-        let own = if config.old_signers.contains(&me) { current } else { None };
+        let own = if config.old_signers.contains(&me) {
+            current
+        } else {
+            None
+        };
         let scheme = config.key.scheme;
         let inner = match (scheme, own) {
-            (Scheme::Ed25519, Some(KeyShare::Ed25519(s))) => Inner::Ed(Core::new(me, &config, Some(&s.x))?),
+            (Scheme::Ed25519, Some(KeyShare::Ed25519(s))) => {
+                Inner::Ed(Core::new(me, &config, Some(&s.x))?)
+            }
             (Scheme::Ed25519, _) => Inner::Ed(Core::new(me, &config, None)?),
-            (_, Some(KeyShare::EcdsaSecp256k1(s))) => Inner::Secp(Core::new(me, &config, Some(&s.core.x))?),
-            (_, Some(KeyShare::SchnorrBip340(s))) => Inner::Secp(Core::new(me, &config, Some(&s.x))?),
+            (_, Some(KeyShare::EcdsaSecp256k1(s))) => {
+                Inner::Secp(Core::new(me, &config, Some(&s.core.x))?)
+            }
+            (_, Some(KeyShare::SchnorrBip340(s))) => {
+                Inner::Secp(Core::new(me, &config, Some(&s.x))?)
+            }
             (_, _) => Inner::Secp(Core::new(me, &config, None)?),
         };
         let is_new = me < config.new_parties;

@@ -79,9 +79,8 @@ where
         .ok_or_else(|| Error::Protocol("derived key is zero".into()))?;
     let pk = C::normalize_point(pk);
     let pk = if C::IS_TAPROOT {
-        let tweaked =
-            givre::signing::taproot::tweak_public_key::<C>(pk, taproot_merkle_root)
-                .ok_or_else(|| Error::Protocol("taproot tweak undefined".into()))?;
+        let tweaked = givre::signing::taproot::tweak_public_key::<C>(pk, taproot_merkle_root)
+            .ok_or_else(|| Error::Protocol("taproot tweak undefined".into()))?;
         C::normalize_point(tweaked)
     } else {
         pk
@@ -106,10 +105,9 @@ where
 {
     let members = config.signers.clone();
     let machine = round_based::state_machine::wrap_protocol(move |party| async move {
-        let mut builder =
-            givre::signing::<C>(i, &share, &config.signers, &config.message)
-                .set_derivation_path(config.path.iter().copied())
-                .map_err(|e| SignError(format!("derivation path: {e}")))?;
+        let mut builder = givre::signing::<C>(i, &share, &config.signers, &config.message)
+            .set_derivation_path(config.path.iter().copied())
+            .map_err(|e| SignError(format!("derivation path: {e}")))?;
         if C::IS_TAPROOT {
             builder = builder
                 .set_taproot_tweak(config.taproot_merkle_root)
@@ -149,11 +147,17 @@ impl SchnorrSignSession {
                     ));
                 }
                 let pk = verifying_key::<Ed25519>(s, &config.path, None)?;
-                (Machine::Ed25519(driver::<Ed25519>((**s).clone(), i, config)), pk)
+                (
+                    Machine::Ed25519(driver::<Ed25519>((**s).clone(), i, config)),
+                    pk,
+                )
             }
             KeyShare::SchnorrBip340(s) => {
                 let pk = verifying_key::<Bitcoin>(s, &config.path, config.taproot_merkle_root)?;
-                (Machine::Bip340(driver::<Bitcoin>((**s).clone(), i, config)), pk)
+                (
+                    Machine::Bip340(driver::<Bitcoin>((**s).clone(), i, config)),
+                    pk,
+                )
             }
             KeyShare::EcdsaSecp256k1(_) => {
                 return Err(Error::InvalidParameters(
@@ -214,10 +218,13 @@ impl Protocol for SchnorrSignSession {
 
     fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
         self.status.check()?;
-        let r = self.ctx.open(message).and_then(|body| match &mut self.machine {
-            Machine::Ed25519(d) => deliver_on(d, message, body),
-            Machine::Bip340(d) => deliver_on(d, message, body),
-        });
+        let r = self
+            .ctx
+            .open(message)
+            .and_then(|body| match &mut self.machine {
+                Machine::Ed25519(d) => deliver_on(d, message, body),
+                Machine::Bip340(d) => deliver_on(d, message, body),
+            });
         self.status.record(r)?;
         let mut out = Vec::new();
         let r = self.advance(&mut out);

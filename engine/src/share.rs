@@ -79,7 +79,9 @@ impl KeyShare {
     /// secp256k1, 32 for ed25519). For BIP-340 this is the untweaked internal key.
     pub fn public_key(&self) -> Vec<u8> {
         match self {
-            KeyShare::EcdsaSecp256k1(s) => s.core.key_info.shared_public_key.to_bytes(true).to_vec(),
+            KeyShare::EcdsaSecp256k1(s) => {
+                s.core.key_info.shared_public_key.to_bytes(true).to_vec()
+            }
             KeyShare::Ed25519(s) => s.key_info.shared_public_key.to_bytes(true).to_vec(),
             KeyShare::SchnorrBip340(s) => s.key_info.shared_public_key.to_bytes(true).to_vec(),
         }

@@ -45,7 +45,11 @@ impl Default for KdfParams {
 
 impl KdfParams {
     fn check(&self) -> Result<()> {
-        if self.m_cost_kib < 8 * 1024 || self.t_cost < 1 || self.p_cost < 1 || self.m_cost_kib > 4 * 1024 * 1024 {
+        if self.m_cost_kib < 8 * 1024
+            || self.t_cost < 1
+            || self.p_cost < 1
+            || self.m_cost_kib > 4 * 1024 * 1024
+        {
             return Err(Error::InvalidParameters(
                 "Argon2id parameters out of range (at least 8 MiB, at most 4 GiB, t >= 1, p >= 1)"
                     .into(),
@@ -117,7 +121,12 @@ impl SealedBox {
             .expect("headers serialize")
     }
 
-    fn encrypt(label: &str, key_source: KeySource, key: &[u8; 32], plaintext: &[u8]) -> Result<Self> {
+    fn encrypt(
+        label: &str,
+        key_source: KeySource,
+        key: &[u8; 32],
+        plaintext: &[u8],
+    ) -> Result<Self> {
         let mut nonce = [0u8; 24];
         OsRng.fill_bytes(&mut nonce);
         let mut sealed = SealedBox {
@@ -130,7 +139,13 @@ impl SealedBox {
         };
         let aad = sealed.header();
         let ct = XChaCha20Poly1305::new(key.into())
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: &aad })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: &aad,
+                },
+            )
             .map_err(|_| Error::Protocol("encryption failed".into()))?;
         sealed.ciphertext = b64().encode(ct);
         Ok(sealed)
@@ -153,13 +168,24 @@ impl SealedBox {
             .map_err(|_| Error::malformed("envelope ciphertext"))?;
         let aad = self.header();
         XChaCha20Poly1305::new(key.into())
-            .decrypt(XNonce::from_slice(&nonce), Payload { msg: &ct, aad: &aad })
+            .decrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: &ct,
+                    aad: &aad,
+                },
+            )
             .map(Zeroizing::new)
             .map_err(|_| Error::Decryption)
     }
 
     /// Encrypt `plaintext` under a password or passkey secret.
-    pub fn seal_with_password(label: &str, plaintext: &[u8], secret: &[u8], params: KdfParams) -> Result<Self> {
+    pub fn seal_with_password(
+        label: &str,
+        plaintext: &[u8],
+        secret: &[u8],
+        params: KdfParams,
+    ) -> Result<Self> {
         let mut salt = [0u8; 16];
         OsRng.fill_bytes(&mut salt);
         let key = derive_key(secret, &params, &salt)?;
@@ -177,22 +203,40 @@ impl SealedBox {
     /// Decrypt with the password or passkey secret.
     pub fn open_with_password(&self, secret: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
         let KeySource::Argon2id { params, salt } = &self.key else {
-            return Err(Error::InvalidParameters("envelope is sealed with a KEK, not a password".into()));
+            return Err(Error::InvalidParameters(
+                "envelope is sealed with a KEK, not a password".into(),
+            ));
         };
-        let salt = b64().decode(salt).map_err(|_| Error::malformed("envelope salt"))?;
+        let salt = b64()
+            .decode(salt)
+            .map_err(|_| Error::malformed("envelope salt"))?;
         let key = derive_key(secret, params, &salt)?;
         self.decrypt(&key)
     }
 
     /// Encrypt `plaintext` under the key-encryption key `kek` named `key_id`.
-    pub fn seal_with_kek(label: &str, plaintext: &[u8], key_id: &str, kek: &[u8; 32]) -> Result<Self> {
-        Self::encrypt(label, KeySource::Kek { key_id: key_id.to_owned() }, kek, plaintext)
+    pub fn seal_with_kek(
+        label: &str,
+        plaintext: &[u8],
+        key_id: &str,
+        kek: &[u8; 32],
+    ) -> Result<Self> {
+        Self::encrypt(
+            label,
+            KeySource::Kek {
+                key_id: key_id.to_owned(),
+            },
+            kek,
+            plaintext,
+        )
     }
 
     /// Decrypt with the key-encryption key.
     pub fn open_with_kek(&self, kek: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>> {
         if !matches!(self.key, KeySource::Kek { .. }) {
-            return Err(Error::InvalidParameters("envelope is sealed with a password, not a KEK".into()));
+            return Err(Error::InvalidParameters(
+                "envelope is sealed with a password, not a KEK".into(),
+            ));
         }
         self.decrypt(kek)
     }
@@ -203,15 +247,29 @@ mod tests {
     use super::*;
 
     fn fast() -> KdfParams {
-        KdfParams { m_cost_kib: 8 * 1024, t_cost: 1, p_cost: 1 }
+        KdfParams {
+            m_cost_kib: 8 * 1024,
+            t_cost: 1,
+            p_cost: 1,
+        }
     }
 
     #[test]
     fn password_round_trip_and_wrong_password_fails() {
-        let sealed = SealedBox::seal_with_password("key-share", b"share bytes", b"correct horse", fast()).unwrap();
-        assert_eq!(&**sealed.open_with_password(b"correct horse").unwrap(), b"share bytes");
-        assert!(matches!(sealed.open_with_password(b"wrong horse"), Err(Error::Decryption)));
-        assert!(!serde_json::to_string(&sealed).unwrap().contains("share bytes"));
+        let sealed =
+            SealedBox::seal_with_password("key-share", b"share bytes", b"correct horse", fast())
+                .unwrap();
+        assert_eq!(
+            &**sealed.open_with_password(b"correct horse").unwrap(),
+            b"share bytes"
+        );
+        assert!(matches!(
+            sealed.open_with_password(b"wrong horse"),
+            Err(Error::Decryption)
+        ));
+        assert!(!serde_json::to_string(&sealed)
+            .unwrap()
+            .contains("share bytes"));
     }
 
     #[test]
@@ -220,22 +278,33 @@ mod tests {
         if let KeySource::Argon2id { params, .. } = &mut sealed.key {
             params.m_cost_kib = 9 * 1024;
         }
-        assert!(matches!(sealed.open_with_password(b"pw"), Err(Error::Decryption)));
+        assert!(matches!(
+            sealed.open_with_password(b"pw"),
+            Err(Error::Decryption)
+        ));
     }
 
     #[test]
     fn kek_round_trip_wrong_kek_and_tampering_fail() {
         let kek = [7u8; 32];
-        let mut sealed = SealedBox::seal_with_kek("key-share", b"server share", "kek-1", &kek).unwrap();
+        let mut sealed =
+            SealedBox::seal_with_kek("key-share", b"server share", "kek-1", &kek).unwrap();
         assert_eq!(&**sealed.open_with_kek(&kek).unwrap(), b"server share");
-        assert!(matches!(sealed.open_with_kek(&[8u8; 32]), Err(Error::Decryption)));
+        assert!(matches!(
+            sealed.open_with_kek(&[8u8; 32]),
+            Err(Error::Decryption)
+        ));
         sealed.label = "other".into();
         assert!(matches!(sealed.open_with_kek(&kek), Err(Error::Decryption)));
     }
 
     #[test]
     fn too_weak_parameters_are_refused() {
-        let weak = KdfParams { m_cost_kib: 16, t_cost: 1, p_cost: 1 };
+        let weak = KdfParams {
+            m_cost_kib: 16,
+            t_cost: 1,
+            p_cost: 1,
+        };
         assert!(SealedBox::seal_with_password("x", b"s", b"pw", weak).is_err());
     }
 }

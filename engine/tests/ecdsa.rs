@@ -13,7 +13,13 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use mpcw_engine::ecdsa::{combine, EcdsaMessage, EcdsaSignSession, PresignConfig, PresignSession};
 use mpcw_engine::{sim, Error, PartyIndex, Scheme};
 
-fn ecdsa_sign(w: &Wallet, session: &str, signers: &[PartyIndex], path: &[u32], msg: &EcdsaMessage) -> mpcw_engine::EcdsaSignature {
+fn ecdsa_sign(
+    w: &Wallet,
+    session: &str,
+    signers: &[PartyIndex],
+    path: &[u32],
+    msg: &EcdsaMessage,
+) -> mpcw_engine::EcdsaSignature {
     let presigs = presign(w, session, signers, path);
     let sign_session = format!("{session}/sign");
     let mut sessions: Vec<EcdsaSignSession> = signers
@@ -22,7 +28,10 @@ fn ecdsa_sign(w: &Wallet, session: &str, signers: &[PartyIndex], path: &[u32], m
         .map(|(i, p)| EcdsaSignSession::new(w.ctx(&sign_session, *i), p, msg.clone()).unwrap())
         .collect();
     let sigs = sim::run(&mut sessions).expect("signing succeeds");
-    assert!(sigs.windows(2).all(|p| p[0] == p[1]), "all signers output one signature");
+    assert!(
+        sigs.windows(2).all(|p| p[0] == p[1]),
+        "all signers output one signature"
+    );
     sigs[0]
 }
 
@@ -33,7 +42,8 @@ fn check_ecdsa(public_key: &[u8], msg: &EcdsaMessage, sig: &mpcw_engine::EcdsaSi
     assert!(s.normalize_s().is_none(), "signature is low-s");
     vk.verify_prehash(&msg.digest(), &s).expect("k256 verifies");
     let rid = k256::ecdsa::RecoveryId::from_byte(sig.recovery_id).unwrap();
-    let recovered = k256::ecdsa::VerifyingKey::recover_from_prehash(&msg.digest(), &s, rid).unwrap();
+    let recovered =
+        k256::ecdsa::VerifyingKey::recover_from_prehash(&msg.digest(), &s, rid).unwrap();
     assert_eq!(recovered, vk, "public key recovered from (r, s, v)");
 }
 
@@ -43,8 +53,15 @@ fn ecdsa_every_subset_signs_2_of_3_and_3_of_5() {
         let w = wallet(Scheme::EcdsaSecp256k1, t, n);
         let pk = w.shares[0].public_key();
         for signers in subsets(n, t) {
-            let msg = EcdsaMessage::Keccak256(format!("pay 1 ETH, signers {signers:?}").into_bytes());
-            let sig = ecdsa_sign(w, &format!("ecdsa-{t}-{n}-{signers:?}"), &signers, &[], &msg);
+            let msg =
+                EcdsaMessage::Keccak256(format!("pay 1 ETH, signers {signers:?}").into_bytes());
+            let sig = ecdsa_sign(
+                w,
+                &format!("ecdsa-{t}-{n}-{signers:?}"),
+                &signers,
+                &[],
+                &msg,
+            );
             check_ecdsa(&pk, &msg, &sig);
         }
     }
@@ -67,7 +84,10 @@ fn ecdsa_fewer_than_t_parties_cannot_sign() {
     let err = PresignSession::new(
         w.ctx("short", 0),
         w.share(0),
-        PresignConfig { signers: vec![0, 1], path: vec![] },
+        PresignConfig {
+            signers: vec![0, 1],
+            path: vec![],
+        },
     )
     .unwrap_err();
     assert!(matches!(err, Error::InvalidParameters(_)), "{err}");
@@ -95,7 +115,6 @@ fn ecdsa_signature_under_a_wrong_message_does_not_verify() {
     assert!(vk.verify_prehash(&other.digest(), &s).is_err());
 }
 
-
 #[test]
 fn dkg_gives_every_party_a_share_of_one_key() {
     for (t, n) in [(2, 3), (3, 5)] {
@@ -111,7 +130,10 @@ fn dkg_gives_every_party_a_share_of_one_key() {
         // The emergency exit gives the key behind the group public key.
         let sk = mpcw_engine::backup::reconstruct_secret_key(&w.shares[..t as usize]).unwrap();
         let rebuilt = k256::ecdsa::SigningKey::from_slice(sk.as_ref()).unwrap();
-        assert_eq!(rebuilt.verifying_key().to_encoded_point(true).as_bytes(), pk.as_slice());
+        assert_eq!(
+            rebuilt.verifying_key().to_encoded_point(true).as_bytes(),
+            pk.as_slice()
+        );
     }
 }
 
@@ -124,7 +146,15 @@ fn a_party_forging_a_presign_message_is_blamed() {
     let mut sessions: Vec<PresignSession> = signers
         .iter()
         .map(|i| {
-            PresignSession::new(w.ctx("forged-presign", *i), w.share(*i), PresignConfig { signers: signers.to_vec(), path: vec![] }).unwrap()
+            PresignSession::new(
+                w.ctx("forged-presign", *i),
+                w.share(*i),
+                PresignConfig {
+                    signers: signers.to_vec(),
+                    path: vec![],
+                },
+            )
+            .unwrap()
         })
         .collect();
     let mut forged = false;
@@ -133,7 +163,9 @@ fn a_party_forging_a_presign_message_is_blamed() {
         if !forged && env.from == 2 && env.to == Some(0) {
             let body = common::body_json(env, &w.keys, &w.roster);
             if body.get("Round1b").is_some() {
-                common::forge_as_sender(env, &w.keys, &w.roster, |v| assert!(common::corrupt(&mut v["Round1b"])));
+                common::forge_as_sender(env, &w.keys, &w.roster, |v| {
+                    assert!(common::corrupt(&mut v["Round1b"]))
+                });
                 forged = true;
             }
         }
@@ -183,7 +215,11 @@ fn a_message_altered_in_transit_is_rejected_without_blame() {
         }
     })
     .unwrap_err();
-    assert!(matches!(err.error, Error::Unauthenticated { claimed_sender: 2 }), "{}", err.error);
+    assert!(
+        matches!(err.error, Error::Unauthenticated { claimed_sender: 2 }),
+        "{}",
+        err.error
+    );
     assert!(err.error.blamed().is_empty());
 }
 
@@ -197,13 +233,20 @@ fn a_presignature_is_consumed_by_use_and_a_store_hands_it_out_once() {
     // Storage goes through bytes; `into_bytes` consumes the presignature.
     let bytes = mine.into_bytes();
     let mut store = MemoryPresignatureStore::default();
-    store.put(mpcw_engine::EcdsaPresignature::from_bytes(&bytes).unwrap()).unwrap();
+    store
+        .put(mpcw_engine::EcdsaPresignature::from_bytes(&bytes).unwrap())
+        .unwrap();
     let first = store.take(&id).unwrap();
     assert!(first.is_some());
-    assert!(store.take(&id).unwrap().is_none(), "a presignature is handed out at most once");
+    assert!(
+        store.take(&id).unwrap().is_none(),
+        "a presignature is handed out at most once"
+    );
     // `issue_partial` takes the presignature by value: a second call does not compile, and the
     // type is not `Clone` (checked below at compile time).
-    let _ = first.unwrap().issue_partial(&EcdsaMessage::Keccak256(b"once".to_vec()));
+    let _ = first
+        .unwrap()
+        .issue_partial(&EcdsaMessage::Keccak256(b"once".to_vec()));
     fn assert_not_clone<T>() {}
     assert_not_clone::<mpcw_engine::EcdsaPresignature>();
 }
@@ -220,7 +263,11 @@ fn reshare(
     current: &[Option<&mpcw_engine::KeyShare>],
     aux: impl Fn(PartyIndex) -> AuxSource,
 ) -> Vec<mpcw_engine::KeyShare> {
-    let roster: mpcw_engine::Roster = keys.iter().enumerate().map(|(i, k)| (i as PartyIndex, k.public())).collect();
+    let roster: mpcw_engine::Roster = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i as PartyIndex, k.public()))
+        .collect();
     let config = ReshareConfig {
         key: w.shares[0].public_info(),
         old_signers: old_signers.to_vec(),
@@ -229,16 +276,39 @@ fn reshare(
     };
     let mut sessions: Vec<ReshareSession> = (0..keys.len() as u16)
         .map(|i| {
-            let ctx = mpcw_engine::SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap();
+            let ctx = mpcw_engine::SessionContext::new(
+                session,
+                i,
+                keys[i as usize].clone(),
+                roster.clone(),
+            )
+            .unwrap();
             ReshareSession::new(ctx, config.clone(), current[i as usize], Some(aux(i))).unwrap()
         })
         .collect();
-    sim::run(&mut sessions).expect("resharing succeeds").into_iter().map(|s| s.expect("every party is new")).collect()
+    sim::run(&mut sessions)
+        .expect("resharing succeeds")
+        .into_iter()
+        .map(|s| s.expect("every party is new"))
+        .collect()
 }
 
-fn sign_with(keys: &[mpcw_engine::PartyKeys], shares: &[mpcw_engine::KeyShare], session: &str, signers: &[PartyIndex]) -> (EcdsaMessage, mpcw_engine::EcdsaSignature) {
-    let roster: mpcw_engine::Roster = keys.iter().enumerate().map(|(i, k)| (i as PartyIndex, k.public())).collect();
-    let w = Wallet { keys: keys.to_vec(), roster, shares: shares.to_vec() };
+fn sign_with(
+    keys: &[mpcw_engine::PartyKeys],
+    shares: &[mpcw_engine::KeyShare],
+    session: &str,
+    signers: &[PartyIndex],
+) -> (EcdsaMessage, mpcw_engine::EcdsaSignature) {
+    let roster: mpcw_engine::Roster = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i as PartyIndex, k.public()))
+        .collect();
+    let w = Wallet {
+        keys: keys.to_vec(),
+        roster,
+        shares: shares.to_vec(),
+    };
     let msg = EcdsaMessage::Keccak256(format!("after {session}").into_bytes());
     let sig = ecdsa_sign(&w, session, signers, &[], &msg);
     (msg, sig)
@@ -248,12 +318,21 @@ fn sign_with(keys: &[mpcw_engine::PartyKeys], shares: &[mpcw_engine::KeyShare], 
 fn refresh_keeps_the_key_and_old_shares_stop_combining_with_new_ones() {
     let w = wallet(Scheme::EcdsaSecp256k1, 2, 3);
     let current: Vec<Option<&mpcw_engine::KeyShare>> = w.shares.iter().map(Some).collect();
-    let fresh = reshare(w, "refresh", &w.keys, &[0, 1], &current, |_| AuxSource::Keep);
+    let fresh = reshare(w, "refresh", &w.keys, &[0, 1], &current, |_| {
+        AuxSource::Keep
+    });
     let pk = w.shares[0].public_key();
     for (old, new) in w.shares.iter().zip(&fresh) {
         assert_eq!(new.public_key(), pk);
-        assert_eq!(new.derive(&[0, 5]).unwrap(), old.derive(&[0, 5]).unwrap(), "same addresses");
-        assert_ne!(new.public_info().public_shares, old.public_info().public_shares);
+        assert_eq!(
+            new.derive(&[0, 5]).unwrap(),
+            old.derive(&[0, 5]).unwrap(),
+            "same addresses"
+        );
+        assert_ne!(
+            new.public_info().public_shares,
+            old.public_info().public_shares
+        );
     }
     let (msg, sig) = sign_with(&w.keys, &fresh, "refresh-sign", &[0, 2]);
     check_ecdsa(&pk, &msg, &sig);
@@ -262,7 +341,9 @@ fn refresh_keeps_the_key_and_old_shares_stop_combining_with_new_ones() {
     let rebuilt = mpcw_engine::backup::reconstruct_secret_key(&mixed);
     let wrong = match rebuilt {
         Err(_) => true,
-        Ok(sk) => k256::ecdsa::SigningKey::from_slice(sk.as_ref()).map(|k| k.verifying_key().to_encoded_point(true).as_bytes() != pk.as_slice()).unwrap_or(true),
+        Ok(sk) => k256::ecdsa::SigningKey::from_slice(sk.as_ref())
+            .map(|k| k.verifying_key().to_encoded_point(true).as_bytes() != pk.as_slice())
+            .unwrap_or(true),
     };
     assert!(wrong, "old and new shares must not combine");
 }
@@ -274,14 +355,22 @@ fn a_lost_device_is_replaced_by_resharing_and_keeps_its_addresses() {
     let mut keys = w.keys.clone();
     keys[0] = mpcw_engine::PartyKeys::generate(&mut rand_core::OsRng);
     let current = [None, Some(&w.shares[1]), Some(&w.shares[2])];
-    let mut primes: Vec<Option<mpcw_engine::PaillierPrimes>> = common::fixture_primes().into_iter().rev().take(3).map(Some).collect();
+    let mut primes: Vec<Option<mpcw_engine::PaillierPrimes>> = common::fixture_primes()
+        .into_iter()
+        .rev()
+        .take(3)
+        .map(Some)
+        .collect();
     let primes = std::sync::Mutex::new(&mut primes);
     let fresh = reshare(w, "lost-device", &keys, &[1, 2], &current, |i| {
         AuxSource::Generate(primes.lock().unwrap()[i as usize].take().unwrap())
     });
     let pk = w.shares[0].public_key();
     assert!(fresh.iter().all(|s| s.public_key() == pk));
-    assert_eq!(fresh[0].derive(&[0]).unwrap(), w.shares[0].derive(&[0]).unwrap());
+    assert_eq!(
+        fresh[0].derive(&[0]).unwrap(),
+        w.shares[0].derive(&[0]).unwrap()
+    );
     for signers in [[0u16, 1], [0, 2]] {
         let (msg, sig) = sign_with(&keys, &fresh, &format!("recovered-{signers:?}"), &signers);
         check_ecdsa(&pk, &msg, &sig);
@@ -302,11 +391,12 @@ fn a_bip39_wallet_imports_into_shares_with_the_same_ethereum_address() {
         hex::encode(seed_from_mnemonic(phrase, "TREZOR").unwrap().as_ref()),
         "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04"
     );
-    let dealt = import_mnemonic(phrase, "", "m/44'/60'/0'/0", Scheme::EcdsaSecp256k1, 2, 3).unwrap();
+    let dealt =
+        import_mnemonic(phrase, "", "m/44'/60'/0'/0", Scheme::EcdsaSecp256k1, 2, 3).unwrap();
     let incomplete: Vec<_> = dealt
         .into_iter()
         .map(|d| match d {
-            DealtShare::NeedsAuxInfo(s) => s,
+            DealtShare::NeedsAuxInfo(s) => *s,
             DealtShare::Complete(_) => panic!("ECDSA shares need auxiliary info"),
         })
         .collect();
@@ -316,15 +406,28 @@ fn a_bip39_wallet_imports_into_shares_with_the_same_ethereum_address() {
         .into_iter()
         .enumerate()
         .map(|(i, s)| {
-            let ctx = mpcw_engine::SessionContext::new("import-aux", i as u16, keys[i].clone(), roster.clone()).unwrap();
+            let ctx = mpcw_engine::SessionContext::new(
+                "import-aux",
+                i as u16,
+                keys[i].clone(),
+                roster.clone(),
+            )
+            .unwrap();
             mpcw_engine::aux::AuxInfoSession::new(ctx, s, primes.next().unwrap()).unwrap()
         })
         .collect();
     let shares = sim::run(&mut sessions).unwrap();
     // m/44'/60'/0'/0/0 of this mnemonic is the well-known address below (MetaMask, ethers).
     let child = shares[0].derive(&[0]).unwrap();
-    assert_eq!(eth_address(&child.public_key), "9858effd232b4033e47d90003d41ec34ecaeda94");
-    let w = Wallet { keys, roster, shares };
+    assert_eq!(
+        eth_address(&child.public_key),
+        "9858effd232b4033e47d90003d41ec34ecaeda94"
+    );
+    let w = Wallet {
+        keys,
+        roster,
+        shares,
+    };
     let msg = EcdsaMessage::Keccak256(b"imported".to_vec());
     let sig = ecdsa_sign(&w, "import-sign", &[1, 2], &[0], &msg);
     check_ecdsa(&child.public_key, &msg, &sig);

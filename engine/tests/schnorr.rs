@@ -8,7 +8,11 @@ use common::{subsets, wallet, Wallet};
 use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
 use mpcw_engine::{sim, Error, Scheme};
 
-fn schnorr_sign(w: &Wallet, session: &str, config: &SchnorrSignConfig) -> mpcw_engine::schnorr::SchnorrSignature {
+fn schnorr_sign(
+    w: &Wallet,
+    session: &str,
+    config: &SchnorrSignConfig,
+) -> mpcw_engine::schnorr::SchnorrSignature {
     let mut sessions: Vec<SchnorrSignSession> = config
         .signers
         .iter()
@@ -26,12 +30,20 @@ fn ed25519_every_subset_signs_and_verify_strict_accepts() {
         let group_key = w.shares[0].public_key();
         for signers in subsets(n, t) {
             let message = format!("solana message for {signers:?}").into_bytes();
-            let config = SchnorrSignConfig { signers: signers.clone(), path: vec![], message: message.clone(), taproot_merkle_root: None };
+            let config = SchnorrSignConfig {
+                signers: signers.clone(),
+                path: vec![],
+                message: message.clone(),
+                taproot_merkle_root: None,
+            };
             let sig = schnorr_sign(w, &format!("ed-{t}-{n}-{signers:?}"), &config);
             assert_eq!(sig.public_key, group_key);
-            let vk = ed25519_dalek::VerifyingKey::from_bytes(&group_key.clone().try_into().unwrap()).unwrap();
+            let vk =
+                ed25519_dalek::VerifyingKey::from_bytes(&group_key.clone().try_into().unwrap())
+                    .unwrap();
             let s = ed25519_dalek::Signature::from_slice(&sig.signature).unwrap();
-            vk.verify_strict(&message, &s).expect("ed25519-dalek verify_strict accepts");
+            vk.verify_strict(&message, &s)
+                .expect("ed25519-dalek verify_strict accepts");
             assert!(vk.verify_strict(b"another message", &s).is_err());
         }
     }
@@ -42,11 +54,21 @@ fn ed25519_signs_for_a_derived_child_key() {
     let w = wallet(Scheme::Ed25519, 2, 3);
     let path = vec![3, 1];
     let child = w.shares[0].derive(&path).unwrap();
-    let config = SchnorrSignConfig { signers: vec![1, 2], path, message: b"ton transfer".to_vec(), taproot_merkle_root: None };
+    let config = SchnorrSignConfig {
+        signers: vec![1, 2],
+        path,
+        message: b"ton transfer".to_vec(),
+        taproot_merkle_root: None,
+    };
     let sig = schnorr_sign(w, "ed-hd", &config);
     assert_eq!(sig.public_key, child.public_key);
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&child.public_key.try_into().unwrap()).unwrap();
-    vk.verify_strict(b"ton transfer", &ed25519_dalek::Signature::from_slice(&sig.signature).unwrap()).unwrap();
+    let vk =
+        ed25519_dalek::VerifyingKey::from_bytes(&child.public_key.try_into().unwrap()).unwrap();
+    vk.verify_strict(
+        b"ton transfer",
+        &ed25519_dalek::Signature::from_slice(&sig.signature).unwrap(),
+    )
+    .unwrap();
 }
 
 /// BIP-341 key tweak computed independently with k256: Q = lift_x(P) + H_TapTweak(P || root)·G.
@@ -83,12 +105,22 @@ fn bip340_every_subset_signs_under_the_taproot_key_and_k256_verifies() {
         for (k, signers) in subsets(n, t).into_iter().enumerate() {
             let root = if k % 2 == 0 { None } else { Some([7u8; 32]) };
             let sighash = sha2_digest(format!("taproot sighash {signers:?}").as_bytes());
-            let config = SchnorrSignConfig { signers: signers.clone(), path: vec![], message: sighash.to_vec(), taproot_merkle_root: root };
+            let config = SchnorrSignConfig {
+                signers: signers.clone(),
+                path: vec![],
+                message: sighash.to_vec(),
+                taproot_merkle_root: root,
+            };
             let sig = schnorr_sign(w, &format!("bip340-{t}-{n}-{signers:?}"), &config);
-            assert_eq!(sig.public_key, taproot_output_key(&internal, root), "output key per BIP-341");
+            assert_eq!(
+                sig.public_key,
+                taproot_output_key(&internal, root),
+                "output key per BIP-341"
+            );
             let vk = k256::schnorr::VerifyingKey::from_bytes(&sig.public_key).unwrap();
             let s = k256::schnorr::Signature::try_from(sig.signature.as_slice()).unwrap();
-            vk.verify_raw(&sighash, &s).expect("k256 BIP-340 verifier accepts");
+            vk.verify_raw(&sighash, &s)
+                .expect("k256 BIP-340 verifier accepts");
             assert!(vk.verify_raw(&sha2_digest(b"other"), &s).is_err());
         }
     }
@@ -102,8 +134,16 @@ fn sha2_digest(b: &[u8]) -> [u8; 32] {
 #[test]
 fn schnorr_fewer_than_t_parties_cannot_sign() {
     let w = wallet(Scheme::Ed25519, 3, 5);
-    let config = SchnorrSignConfig { signers: vec![0, 4], path: vec![], message: b"m".to_vec(), taproot_merkle_root: None };
-    assert!(matches!(SchnorrSignSession::new(w.ctx("s", 0), w.share(0), config), Err(Error::InvalidParameters(_))));
+    let config = SchnorrSignConfig {
+        signers: vec![0, 4],
+        path: vec![],
+        message: b"m".to_vec(),
+        taproot_merkle_root: None,
+    };
+    assert!(matches!(
+        SchnorrSignSession::new(w.ctx("s", 0), w.share(0), config),
+        Err(Error::InvalidParameters(_))
+    ));
 }
 
 #[test]
@@ -124,7 +164,10 @@ fn dkg_gives_every_party_a_share_of_one_key() {
     let sk = mpcw_engine::backup::reconstruct_secret_key(&w.shares[1..]).unwrap();
     let s = curve25519_scalar(&sk);
     assert_eq!(
-        (curve25519_dalek::constants::ED25519_BASEPOINT_POINT * s).compress().to_bytes().to_vec(),
+        (curve25519_dalek::constants::ED25519_BASEPOINT_POINT * s)
+            .compress()
+            .to_bytes()
+            .to_vec(),
         w.shares[0].public_key()
     );
 }
@@ -139,18 +182,35 @@ fn a_party_forging_a_keygen_message_is_blamed_and_nobody_keeps_a_share() {
     use mpcw_engine::Protocol;
     for scheme in [Scheme::Ed25519, Scheme::SchnorrBip340] {
         let (keys, roster) = common::identities(3);
-        let config = KeygenConfig { scheme, threshold: 2, parties: 3 };
+        let config = KeygenConfig {
+            scheme,
+            threshold: 2,
+            parties: 3,
+        };
         let mut sessions: Vec<KeygenSession> = (0..3u16)
             .map(|i| {
-                let ctx = mpcw_engine::SessionContext::new("forged-dkg", i, keys[i as usize].clone(), roster.clone()).unwrap();
+                let ctx = mpcw_engine::SessionContext::new(
+                    "forged-dkg",
+                    i,
+                    keys[i as usize].clone(),
+                    roster.clone(),
+                )
+                .unwrap();
                 KeygenSession::new(ctx, config, None).unwrap()
             })
             .collect();
         let mut forged = false;
         let err = sim::run_with(&mut sessions, |env| {
             // Party 1 breaks its decommitment (round 2); round 1 is echo-checked, see below.
-            if env.from == 1 && env.is_broadcast() && common::body_json(env, &keys, &roster).get("Round2Broad").is_some() {
-                common::forge_as_sender(env, &keys, &roster, |v| assert!(common::corrupt(&mut v["Round2Broad"])));
+            if env.from == 1
+                && env.is_broadcast()
+                && common::body_json(env, &keys, &roster)
+                    .get("Round2Broad")
+                    .is_some()
+            {
+                common::forge_as_sender(env, &keys, &roster, |v| {
+                    assert!(common::corrupt(&mut v["Round2Broad"]))
+                });
                 forged = true;
             }
         })
@@ -165,7 +225,12 @@ fn a_party_forging_a_keygen_message_is_blamed_and_nobody_keeps_a_share() {
         let dummy = sessions[(at + 1) % 3].start();
         let _ = dummy;
         assert!(matches!(
-            sessions[at].handle(&mpcw_engine::SessionContext::new("forged-dkg", 1, keys[1].clone(), roster.clone()).unwrap().seal("keygen", None, b"{}").unwrap()),
+            sessions[at].handle(
+                &mpcw_engine::SessionContext::new("forged-dkg", 1, keys[1].clone(), roster.clone())
+                    .unwrap()
+                    .seal("keygen", None, b"{}")
+                    .unwrap()
+            ),
             Err(Error::Finished)
         ));
     }
@@ -182,7 +247,11 @@ fn reshare(
     current: &[Option<&KeyShare>],
     new_threshold: u16,
 ) -> Result<Vec<Option<KeyShare>>, sim::SimError> {
-    let roster: Roster = keys.iter().enumerate().map(|(i, k)| (i as PartyIndex, k.public())).collect();
+    let roster: Roster = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i as PartyIndex, k.public()))
+        .collect();
     let config = ReshareConfig {
         key: key.public_info(),
         old_signers: old_signers.to_vec(),
@@ -191,16 +260,31 @@ fn reshare(
     };
     let mut sessions: Vec<ReshareSession> = (0..keys.len() as u16)
         .map(|i| {
-            let ctx = SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap();
-            ReshareSession::new(ctx, config.clone(), current.get(i as usize).copied().flatten(), None).unwrap()
+            let ctx =
+                SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap();
+            ReshareSession::new(
+                ctx,
+                config.clone(),
+                current.get(i as usize).copied().flatten(),
+                None,
+            )
+            .unwrap()
         })
         .collect();
     sim::run(&mut sessions)
 }
 
 fn wallet_of(keys: &[PartyKeys], shares: Vec<KeyShare>) -> Wallet {
-    let roster = keys.iter().enumerate().map(|(i, k)| (i as PartyIndex, k.public())).collect();
-    Wallet { keys: keys.to_vec(), roster, shares }
+    let roster = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| (i as PartyIndex, k.public()))
+        .collect();
+    Wallet {
+        keys: keys.to_vec(),
+        roster,
+        shares,
+    }
 }
 
 #[test]
@@ -210,33 +294,68 @@ fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {
         let pk = w.shares[0].public_key();
         let current: Vec<Option<&KeyShare>> = w.shares.iter().map(Some).collect();
         // Refresh among the same parties.
-        let fresh: Vec<KeyShare> = reshare(&w.shares[0], &format!("refresh-{scheme}"), &w.keys, &[0, 2], &current, 2)
-            .unwrap()
-            .into_iter()
-            .map(Option::unwrap)
-            .collect();
+        let fresh: Vec<KeyShare> = reshare(
+            &w.shares[0],
+            &format!("refresh-{scheme}"),
+            &w.keys,
+            &[0, 2],
+            &current,
+            2,
+        )
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
         assert!(fresh.iter().all(|s| s.public_key() == pk));
         let fw = wallet_of(&w.keys, fresh.clone());
-        let config = SchnorrSignConfig { signers: vec![0, 1], path: vec![0, 1], message: [5u8; 32].to_vec(), taproot_merkle_root: None };
+        let config = SchnorrSignConfig {
+            signers: vec![0, 1],
+            path: vec![0, 1],
+            message: [5u8; 32].to_vec(),
+            taproot_merkle_root: None,
+        };
         let sig = schnorr_sign(&fw, &format!("refreshed-{scheme}"), &config);
         let before = schnorr_sign(w, &format!("before-{scheme}"), &config);
-        assert_eq!(sig.public_key, before.public_key, "same address before and after");
+        assert_eq!(
+            sig.public_key, before.public_key,
+            "same address before and after"
+        );
         // A new share with an old one cannot sign.
-        let mixed = wallet_of(&w.keys, vec![fresh[0].clone(), w.shares[1].clone(), fresh[2].clone()]);
+        let mixed = wallet_of(
+            &w.keys,
+            vec![fresh[0].clone(), w.shares[1].clone(), fresh[2].clone()],
+        );
         let mut sessions: Vec<SchnorrSignSession> = [0u16, 1]
             .iter()
-            .map(|i| SchnorrSignSession::new(mixed.ctx(&format!("mixed-{scheme}"), *i), mixed.share(*i), config.clone()).unwrap())
+            .map(|i| {
+                SchnorrSignSession::new(
+                    mixed.ctx(&format!("mixed-{scheme}"), *i),
+                    mixed.share(*i),
+                    config.clone(),
+                )
+                .unwrap()
+            })
             .collect();
-        assert!(sim::run(&mut sessions).is_err(), "old and new shares must not combine");
+        assert!(
+            sim::run(&mut sessions).is_err(),
+            "old and new shares must not combine"
+        );
 
         // Lost device: 1 and 2 reshare to a new device 0, which had nothing.
         let mut keys = w.keys.clone();
         keys[0] = PartyKeys::generate(&mut rand_core::OsRng);
-        let recovered: Vec<KeyShare> = reshare(&w.shares[0], &format!("lost-{scheme}"), &keys, &[1, 2], &[None, Some(&w.shares[1]), Some(&w.shares[2])], 2)
-            .unwrap()
-            .into_iter()
-            .map(Option::unwrap)
-            .collect();
+        let recovered: Vec<KeyShare> = reshare(
+            &w.shares[0],
+            &format!("lost-{scheme}"),
+            &keys,
+            &[1, 2],
+            &[None, Some(&w.shares[1]), Some(&w.shares[2])],
+            2,
+        )
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
         let rw = wallet_of(&keys, recovered);
         let sig2 = schnorr_sign(&rw, &format!("recovered-{scheme}"), &config);
         assert_eq!(sig2.public_key, before.public_key);
@@ -249,22 +368,55 @@ fn resharing_can_grow_2_of_3_into_3_of_5() {
     let mut keys = w.keys.clone();
     keys.extend((0..2).map(|_| PartyKeys::generate(&mut rand_core::OsRng)));
     let current: Vec<Option<&KeyShare>> = w.shares.iter().map(Some).collect();
-    let grown: Vec<KeyShare> = reshare(&w.shares[0], "grow", &keys, &[0, 1], &current, 3).unwrap().into_iter().map(Option::unwrap).collect();
-    assert!(grown.iter().all(|s| s.threshold() == 3 && s.parties() == 5 && s.public_key() == w.shares[0].public_key()));
+    let grown: Vec<KeyShare> = reshare(&w.shares[0], "grow", &keys, &[0, 1], &current, 3)
+        .unwrap()
+        .into_iter()
+        .map(Option::unwrap)
+        .collect();
+    assert!(grown.iter().all(|s| s.threshold() == 3
+        && s.parties() == 5
+        && s.public_key() == w.shares[0].public_key()));
     let gw = wallet_of(&keys, grown);
     let message = b"grown".to_vec();
-    let sig = schnorr_sign(&gw, "grown-sign", &SchnorrSignConfig { signers: vec![1, 3, 4], path: vec![], message: message.clone(), taproot_merkle_root: None });
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&sig.public_key.clone().try_into().unwrap()).unwrap();
-    vk.verify_strict(&message, &ed25519_dalek::Signature::from_slice(&sig.signature).unwrap()).unwrap();
+    let sig = schnorr_sign(
+        &gw,
+        "grown-sign",
+        &SchnorrSignConfig {
+            signers: vec![1, 3, 4],
+            path: vec![],
+            message: message.clone(),
+            taproot_merkle_root: None,
+        },
+    );
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&sig.public_key.clone().try_into().unwrap())
+        .unwrap();
+    vk.verify_strict(
+        &message,
+        &ed25519_dalek::Signature::from_slice(&sig.signature).unwrap(),
+    )
+    .unwrap();
 }
 
 #[test]
 fn a_cheating_dealer_in_resharing_is_blamed() {
     let w = wallet(Scheme::Ed25519, 2, 3);
     let roster = w.roster.clone();
-    let config = ReshareConfig { key: w.shares[0].public_info(), old_signers: vec![0, 1], new_threshold: 2, new_parties: 3 };
+    let config = ReshareConfig {
+        key: w.shares[0].public_info(),
+        old_signers: vec![0, 1],
+        new_threshold: 2,
+        new_parties: 3,
+    };
     let mut sessions: Vec<ReshareSession> = (0..3u16)
-        .map(|i| ReshareSession::new(w.ctx("cheat-reshare", i), config.clone(), Some(&w.shares[i as usize]), None).unwrap())
+        .map(|i| {
+            ReshareSession::new(
+                w.ctx("cheat-reshare", i),
+                config.clone(),
+                Some(&w.shares[i as usize]),
+                None,
+            )
+            .unwrap()
+        })
         .collect();
     let err = sim::run_with(&mut sessions, |env| {
         if env.from == 1 && env.channel == "reshare-deal" {
@@ -280,23 +432,52 @@ fn a_cheating_dealer_in_resharing_is_blamed() {
 fn a_solana_mnemonic_imports_into_shares_with_the_same_address() {
     use mpcw_engine::import::{import_mnemonic, import_seed, DealtShare};
     let complete = |d: Vec<DealtShare>| -> Vec<KeyShare> {
-        d.into_iter().map(|s| match s { DealtShare::Complete(k) => k, DealtShare::NeedsAuxInfo(_) => panic!() }).collect()
+        d.into_iter()
+            .map(|s| match s {
+                DealtShare::Complete(k) => k,
+                DealtShare::NeedsAuxInfo(_) => panic!(),
+            })
+            .collect()
     };
     // SLIP-10 test vector 1 for ed25519, chain m/0H: public key 8c8a13df…350c.
     let seed = hex::decode("000102030405060708090a0b0c0d0e0f").unwrap();
     let shares = complete(import_seed(&seed, "m/0'", Scheme::Ed25519, 2, 3).unwrap());
-    assert_eq!(hex::encode(shares[0].public_key()), "8c8a13df77a28f3445213a0f432fde644acaa215fc72dcdf300d5efaa85d350c");
-    assert_eq!(hex::encode(shares[0].chain_code().unwrap()), "8b59aa11380b624e81507a27fedda59fea6d0b779a778918a2fd3590e16e9c69");
+    assert_eq!(
+        hex::encode(shares[0].public_key()),
+        "8c8a13df77a28f3445213a0f432fde644acaa215fc72dcdf300d5efaa85d350c"
+    );
+    assert_eq!(
+        hex::encode(shares[0].chain_code().unwrap()),
+        "8b59aa11380b624e81507a27fedda59fea6d0b779a778918a2fd3590e16e9c69"
+    );
     // The all-"abandon" mnemonic at Solana's m/44'/501'/0'/0' is this well-known address.
     let phrase = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-    let shares = complete(import_mnemonic(phrase, "", "m/44'/501'/0'/0'", Scheme::Ed25519, 2, 3).unwrap());
-    assert_eq!(bs58::encode(shares[0].public_key()).into_string(), "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk");
+    let shares =
+        complete(import_mnemonic(phrase, "", "m/44'/501'/0'/0'", Scheme::Ed25519, 2, 3).unwrap());
+    assert_eq!(
+        bs58::encode(shares[0].public_key()).into_string(),
+        "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk"
+    );
     let (keys, _) = common::identities(3);
     let iw = wallet_of(&keys, shares);
     let message = b"solana tx message".to_vec();
-    let sig = schnorr_sign(&iw, "import-sol", &SchnorrSignConfig { signers: vec![0, 2], path: vec![], message: message.clone(), taproot_merkle_root: None });
-    let vk = ed25519_dalek::VerifyingKey::from_bytes(&sig.public_key.clone().try_into().unwrap()).unwrap();
-    vk.verify_strict(&message, &ed25519_dalek::Signature::from_slice(&sig.signature).unwrap()).unwrap();
+    let sig = schnorr_sign(
+        &iw,
+        "import-sol",
+        &SchnorrSignConfig {
+            signers: vec![0, 2],
+            path: vec![],
+            message: message.clone(),
+            taproot_merkle_root: None,
+        },
+    );
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&sig.public_key.clone().try_into().unwrap())
+        .unwrap();
+    vk.verify_strict(
+        &message,
+        &ed25519_dalek::Signature::from_slice(&sig.signature).unwrap(),
+    )
+    .unwrap();
     // Hardened-only: SLIP-10 ed25519 has no normal children.
     assert!(import_mnemonic(phrase, "", "m/44'/501'/0", Scheme::Ed25519, 2, 3).is_err());
 }

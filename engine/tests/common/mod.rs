@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
-use mpcw_engine::{sim, KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
+use mpcw_engine::{
+    sim, KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
+};
 use rand_core::OsRng;
 
 /// Safe primes generated once with `PaillierPrimes::generate` and checked in, so that tests do
@@ -61,7 +63,13 @@ pub struct Wallet {
 impl Wallet {
     /// The session context of party `i` in session `session`.
     pub fn ctx(&self, session: &str, i: PartyIndex) -> SessionContext {
-        SessionContext::new(session, i, self.keys[i as usize].clone(), self.roster.clone()).unwrap()
+        SessionContext::new(
+            session,
+            i,
+            self.keys[i as usize].clone(),
+            self.roster.clone(),
+        )
+        .unwrap()
     }
 
     /// The share of party `i`.
@@ -88,7 +96,11 @@ pub fn wallet(scheme: Scheme, t: u16, n: u16) -> &'static Wallet {
     };
     cell.get_or_init(|| {
         let (keys, roster, shares) = dkg(scheme, t, n);
-        Wallet { keys, roster, shares }
+        Wallet {
+            keys,
+            roster,
+            shares,
+        }
     })
 }
 
@@ -130,9 +142,19 @@ pub fn presign(
 
 /// The protocol message inside an envelope, opened with the recipient's keys (any recipient of a
 /// broadcast).
-pub fn body_json(env: &mpcw_engine::Envelope, keys: &[PartyKeys], roster: &Roster) -> serde_json::Value {
+pub fn body_json(
+    env: &mpcw_engine::Envelope,
+    keys: &[PartyKeys],
+    roster: &Roster,
+) -> serde_json::Value {
     let reader = env.to.unwrap_or(if env.from == 0 { 1 } else { 0 });
-    let ctx = SessionContext::new(env.session.clone(), reader, keys[reader as usize].clone(), roster.clone()).unwrap();
+    let ctx = SessionContext::new(
+        env.session.clone(),
+        reader,
+        keys[reader as usize].clone(),
+        roster.clone(),
+    )
+    .unwrap();
     serde_json::from_slice(&ctx.open(env).unwrap()).unwrap()
 }
 
@@ -147,7 +169,13 @@ pub fn forge_as_sender(
     let mut value = body_json(env, keys, roster);
     mutate(&mut value);
     let body = serde_json::to_vec(&value).unwrap();
-    let ctx = SessionContext::new(env.session.clone(), env.from, keys[env.from as usize].clone(), roster.clone()).unwrap();
+    let ctx = SessionContext::new(
+        env.session.clone(),
+        env.from,
+        keys[env.from as usize].clone(),
+        roster.clone(),
+    )
+    .unwrap();
     *env = ctx.seal(&env.channel, env.to, &body).unwrap();
 }
 
@@ -159,7 +187,9 @@ pub fn corrupt(v: &mut serde_json::Value) -> bool {
             *n = ((n.as_u64().unwrap() + 1) % 256).into();
             true
         }
-        serde_json::Value::String(s) if s.len() >= 16 && s.chars().all(|c| c.is_ascii_hexdigit()) => {
+        serde_json::Value::String(s)
+            if s.len() >= 16 && s.chars().all(|c| c.is_ascii_hexdigit()) =>
+        {
             let mut chars: Vec<char> = s.chars().collect();
             let last = chars.len() - 1;
             chars[last] = if chars[last] == '0' { '1' } else { '0' };
