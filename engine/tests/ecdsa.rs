@@ -159,12 +159,12 @@ fn a_party_forging_a_presign_message_is_blamed() {
         .collect();
     let mut forged = false;
     let err = sim::run_with(&mut sessions, |env| {
-        // Party 2 sends party 0 a broken proof about its first-round ciphertext.
-        if !forged && env.from == 2 && env.to == Some(0) {
+        // Party 2 broadcasts a first-round ciphertext that its proofs do not fit.
+        if !forged && env.from == 2 && env.is_broadcast() {
             let body = common::body_json(env, &w.keys, &w.roster);
-            if body.get("Round1b").is_some() {
+            if body.get("Round1a").is_some() {
                 common::forge_as_sender(env, &w.keys, &w.roster, |v| {
-                    assert!(common::corrupt(&mut v["Round1b"]))
+                    assert!(common::corrupt(&mut v["Round1a"]["K"]))
                 });
                 forged = true;
             }

@@ -179,14 +179,15 @@ pub fn forge_as_sender(
     *env = ctx.seal(&env.channel, env.to, &body).unwrap();
 }
 
-/// Change the first piece of data found in `v` (depth first): one hex digit of a hex string, or
-/// one byte of a byte array. Returns whether it changed something.
+/// Change the first piece of data found in `v` (depth first): one hex digit of the first long
+/// hex string, or if there is none one byte of the first byte array. Returns whether it changed
+/// something.
 pub fn corrupt(v: &mut serde_json::Value) -> bool {
+    corrupt_hex(v) || corrupt_byte(v)
+}
+
+fn corrupt_hex(v: &mut serde_json::Value) -> bool {
     match v {
-        serde_json::Value::Number(n) if n.as_u64().is_some_and(|x| x < 256) => {
-            *n = ((n.as_u64().unwrap() + 1) % 256).into();
-            true
-        }
         serde_json::Value::String(s)
             if s.len() >= 16 && s.chars().all(|c| c.is_ascii_hexdigit()) =>
         {
@@ -196,8 +197,20 @@ pub fn corrupt(v: &mut serde_json::Value) -> bool {
             *s = chars.into_iter().collect();
             true
         }
-        serde_json::Value::Array(a) => a.iter_mut().any(corrupt),
-        serde_json::Value::Object(o) => o.values_mut().any(corrupt),
+        serde_json::Value::Array(a) => a.iter_mut().any(corrupt_hex),
+        serde_json::Value::Object(o) => o.values_mut().any(corrupt_hex),
+        _ => false,
+    }
+}
+
+fn corrupt_byte(v: &mut serde_json::Value) -> bool {
+    match v {
+        serde_json::Value::Number(n) if n.as_u64().is_some_and(|x| x < 256) => {
+            *n = ((n.as_u64().unwrap() + 1) % 256).into();
+            true
+        }
+        serde_json::Value::Array(a) => a.iter_mut().any(corrupt_byte),
+        serde_json::Value::Object(o) => o.values_mut().any(corrupt_byte),
         _ => false,
     }
 }
