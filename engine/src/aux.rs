@@ -132,6 +132,19 @@ impl AuxInfoSession {
         })
     }
 
+    fn begin(&mut self, out: &mut Vec<crate::Envelope>) -> Result<()> {
+        self.advance(out)
+    }
+
+    fn deliver(
+        &mut self,
+        message: &crate::Envelope,
+        _out: &mut Vec<crate::Envelope>,
+    ) -> Result<()> {
+        let body = self.ctx.open(message)?;
+        crate::keygen::deliver_on(&mut self.driver, message, body)
+    }
+
     fn advance(&mut self, out: &mut Vec<crate::Envelope>) -> Result<()> {
         self.driver.pump(&self.ctx, out)?;
         if let Some(aux) = self.driver.take_output() {
@@ -142,39 +155,4 @@ impl AuxInfoSession {
     }
 }
 
-impl crate::Protocol for AuxInfoSession {
-    type Output = KeyShare;
-
-    fn party(&self) -> PartyIndex {
-        self.ctx.me()
-    }
-
-    fn start(&mut self) -> Result<Vec<crate::Envelope>> {
-        self.status.check()?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn handle(&mut self, message: &crate::Envelope) -> Result<Vec<crate::Envelope>> {
-        self.status.check()?;
-        let r = self
-            .ctx
-            .open(message)
-            .and_then(|body| crate::keygen::deliver_on(&mut self.driver, message, body));
-        self.status.record(r)?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn take_output(&mut self) -> Option<KeyShare> {
-        let out = self.output.take();
-        if out.is_some() {
-            self.status.end();
-        }
-        out
-    }
-}
+crate::session::protocol_session!(AuxInfoSession, KeyShare);

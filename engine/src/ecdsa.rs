@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 use crate::driver::Driver;
 use crate::error::{Error, PartyIndex, Result};
 use crate::keygen::deliver_on;
-use crate::session::{execution_id, Protocol, Status};
+use crate::session::{execution_id, Status};
 use crate::share::{EcdsaShare, KeyShare, Secp256k1};
 use crate::transport::{Envelope, SessionContext};
 
@@ -378,6 +378,15 @@ impl PresignSession {
         })
     }
 
+    fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        self.advance(out)
+    }
+
+    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open(message)?;
+        deliver_on(&mut self.driver, message, body)
+    }
+
     fn advance(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
         self.driver.pump(&self.ctx, out)?;
         if let Some((secret, public)) = self.driver.take_output() {
@@ -399,6 +408,8 @@ impl PresignSession {
     }
 }
 
+crate::session::protocol_session!(PresignSession, EcdsaPresignature);
+
 /// Error of the presignature protocol, with the protocol crate's full report (which names the
 /// parties at fault).
 #[derive(Debug)]
@@ -407,43 +418,6 @@ struct PresignError(String);
 impl core::fmt::Display for PresignError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(&self.0)
-    }
-}
-
-impl Protocol for PresignSession {
-    type Output = EcdsaPresignature;
-
-    fn party(&self) -> PartyIndex {
-        self.ctx.me()
-    }
-
-    fn start(&mut self) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let r = self
-            .ctx
-            .open(message)
-            .and_then(|body| deliver_on(&mut self.driver, message, body));
-        self.status.record(r)?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn take_output(&mut self) -> Option<EcdsaPresignature> {
-        let out = self.output.take();
-        if out.is_some() {
-            self.status.end();
-        }
-        out
     }
 }
 
@@ -485,69 +459,49 @@ impl EcdsaSignSession {
         })
     }
 
-    fn try_finish(&mut self) -> Result<()> {
-        if self.partials.len() == self.info.signers.len() {
+    /// Broadcast this signer's partial signature.
+    fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        let Some(own) = self.own.take() else {
+            return Ok(());
+        };
+        self.partials.insert(self.ctx.me(), own);
+        let body = serde_json::to_vec(&own).expect("partials serialize");
+        out.push(self.ctx.seal(SIGN, None, &body)?);
+        self.advance(out)
+    }
+
+    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open(message)?;
+        if message.channel != SIGN {
+            return Err(Error::Misrouted(format!(
+                "unknown channel {:?}",
+                message.channel
+            )));
+        }
+        if !self.info.signers.contains(&message.from) {
+            return Err(Error::Misrouted(format!(
+                "party {} is not a signer",
+                message.from
+            )));
+        }
+        let partial: PartialSignature = serde_json::from_slice(&body)
+            .map_err(|e| Error::blame(message.from, format!("undecodable partial: {e}")))?;
+        if self.partials.insert(message.from, partial).is_some() {
+            return Err(Error::blame(message.from, "sent two partial signatures"));
+        }
+        Ok(())
+    }
+
+    /// Combine once every signer's partial is in.
+    fn advance(&mut self, _out: &mut Vec<Envelope>) -> Result<()> {
+        if self.output.is_none() && self.partials.len() == self.info.signers.len() {
             self.output = Some(combine(&self.info, &self.partials, &self.message)?);
         }
         Ok(())
     }
 }
 
-impl Protocol for EcdsaSignSession {
-    type Output = EcdsaSignature;
-
-    fn party(&self) -> PartyIndex {
-        self.ctx.me()
-    }
-
-    fn start(&mut self) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let Some(own) = self.own.take() else {
-            return Ok(Vec::new());
-        };
-        self.partials.insert(self.ctx.me(), own);
-        let body = serde_json::to_vec(&own).expect("partials serialize");
-        let env = self.ctx.seal(SIGN, None, &body)?;
-        let r = self.try_finish();
-        self.status.record(r)?;
-        Ok(vec![env])
-    }
-
-    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let r = (|| {
-            let body = self.ctx.open(message)?;
-            if message.channel != SIGN {
-                return Err(Error::Misrouted(format!(
-                    "unknown channel {:?}",
-                    message.channel
-                )));
-            }
-            if !self.info.signers.contains(&message.from) {
-                return Err(Error::Misrouted(format!(
-                    "party {} is not a signer",
-                    message.from
-                )));
-            }
-            let partial: PartialSignature = serde_json::from_slice(&body)
-                .map_err(|e| Error::blame(message.from, format!("undecodable partial: {e}")))?;
-            if self.partials.insert(message.from, partial).is_some() {
-                return Err(Error::blame(message.from, "sent two partial signatures"));
-            }
-            self.try_finish()
-        })();
-        self.status.record(r)?;
-        Ok(Vec::new())
-    }
-
-    fn take_output(&mut self) -> Option<EcdsaSignature> {
-        let out = self.output.take();
-        if out.is_some() {
-            self.status.end();
-        }
-        out
-    }
-}
+crate::session::protocol_session!(EcdsaSignSession, EcdsaSignature);
 
 pub(crate) mod hex_bytes {
     use serde::{Deserialize, Deserializer, Serializer};
@@ -576,23 +530,5 @@ pub(crate) mod hex_array {
         let v = hex::decode(s.as_ref()).map_err(serde::de::Error::custom)?;
         v.try_into()
             .map_err(|_| serde::de::Error::custom(format!("expected {N} bytes")))
-    }
-}
-
-impl core::fmt::Debug for PresignSession {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("PresignSession")
-            .field("session", &self.ctx.session_id())
-            .field("party", &self.ctx.me())
-            .finish_non_exhaustive()
-    }
-}
-
-impl core::fmt::Debug for EcdsaSignSession {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("EcdsaSignSession")
-            .field("session", &self.ctx.session_id())
-            .field("party", &self.ctx.me())
-            .finish_non_exhaustive()
     }
 }

@@ -14,7 +14,7 @@ use crate::aux::{aux_driver, complete_ecdsa_share, PaillierPrimes};
 use crate::driver::Driver;
 use crate::error::{Error, PartyIndex, Result};
 use crate::scheme::{check_threshold, Scheme};
-use crate::session::{execution_id, Protocol, Status};
+use crate::session::{execution_id, Status};
 use crate::share::{CoreShare, Ed25519, KeyShare, Secp256k1};
 use crate::transport::{Envelope, SessionContext};
 
@@ -125,7 +125,11 @@ impl KeygenSession {
 }
 
 impl KeygenSession {
-    fn deliver(&mut self, message: &Envelope) -> Result<()> {
+    fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        self.advance(out)
+    }
+
+    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
         let body = self.ctx.open(message)?;
         match &mut self.state {
             State::Ecdsa { keygen, aux } => {
@@ -158,39 +162,7 @@ fn schnorr_keygen<E: Curve>(
     Driver::new(KEYGEN, members, machine)
 }
 
-impl Protocol for KeygenSession {
-    type Output = KeyShare;
-
-    fn party(&self) -> PartyIndex {
-        self.ctx.me()
-    }
-
-    fn start(&mut self) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let r = self.deliver(message);
-        self.status.record(r)?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn take_output(&mut self) -> Option<KeyShare> {
-        let out = self.output.take();
-        if out.is_some() {
-            self.status.end();
-        }
-        out
-    }
-}
+crate::session::protocol_session!(KeygenSession, KeyShare);
 
 /// Deliver an opened envelope to a single-driver session, checking its channel.
 pub(crate) fn deliver_on<T: 'static>(
@@ -205,13 +177,4 @@ pub(crate) fn deliver_on<T: 'static>(
         )));
     }
     driver.deliver(message.from, message.is_broadcast(), body)
-}
-
-impl core::fmt::Debug for KeygenSession {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("KeygenSession")
-            .field("session", &self.ctx.session_id())
-            .field("party", &self.ctx.me())
-            .finish_non_exhaustive()
-    }
 }

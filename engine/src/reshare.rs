@@ -33,7 +33,7 @@ use crate::driver::Driver;
 use crate::error::{Error, PartyIndex, Result};
 use crate::keygen::deliver_on;
 use crate::scheme::{check_threshold, Scheme};
-use crate::session::{Protocol, Status};
+use crate::session::Status;
 use crate::share::{CoreShare, Ed25519, KeyShare, PublicKeyInfo, Secp256k1};
 use crate::transport::{Envelope, SessionContext};
 
@@ -538,6 +538,15 @@ impl ReshareSession {
         Ok(())
     }
 
+    /// Deal (old signers), then make what progress is possible.
+    fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        match &mut self.inner {
+            Inner::Secp(c) => c.start(&self.ctx, out),
+            Inner::Ed(c) => c.start(&self.ctx, out),
+        }?;
+        self.advance(out)
+    }
+
     fn deliver(&mut self, message: &Envelope, out: &mut Vec<Envelope>) -> Result<()> {
         let body = self.ctx.open(message)?;
         if message.channel == AUX {
@@ -553,53 +562,7 @@ impl ReshareSession {
     }
 }
 
-impl Protocol for ReshareSession {
-    type Output = Option<KeyShare>;
-
-    fn party(&self) -> PartyIndex {
-        self.ctx.me()
-    }
-
-    fn start(&mut self) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let mut out = Vec::new();
-        let r = match &mut self.inner {
-            Inner::Secp(c) => c.start(&self.ctx, &mut out),
-            Inner::Ed(c) => c.start(&self.ctx, &mut out),
-        }
-        .and_then(|()| self.advance(&mut out));
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let mut out = Vec::new();
-        let r = self.deliver(message, &mut out);
-        self.status.record(r)?;
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn take_output(&mut self) -> Option<Option<KeyShare>> {
-        let out = self.output.take();
-        if out.is_some() {
-            self.status.end();
-        }
-        out
-    }
-}
-
-impl core::fmt::Debug for ReshareSession {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("ReshareSession")
-            .field("session", &self.ctx.session_id())
-            .field("party", &self.ctx.me())
-            .field("scheme", &self.scheme)
-            .finish_non_exhaustive()
-    }
-}
+crate::session::protocol_session!(ReshareSession, Option<KeyShare>);
 
 fn to_json<T: Serialize>(v: &T) -> Vec<u8> {
     serde_json::to_vec(v).expect("messages serialize")

@@ -14,7 +14,7 @@ use crate::driver::Driver;
 use crate::ecdsa::check_signers;
 use crate::error::{Error, PartyIndex, Result};
 use crate::keygen::deliver_on;
-use crate::session::{Protocol, Status};
+use crate::session::Status;
 use crate::share::{CoreShare, KeyShare};
 use crate::transport::{Envelope, SessionContext};
 
@@ -174,6 +174,18 @@ impl SchnorrSignSession {
         })
     }
 
+    fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        self.advance(out)
+    }
+
+    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open(message)?;
+        match &mut self.machine {
+            Machine::Ed25519(d) => deliver_on(d, message, body),
+            Machine::Bip340(d) => deliver_on(d, message, body),
+        }
+    }
+
     fn advance(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
         let signature = match &mut self.machine {
             Machine::Ed25519(d) => {
@@ -195,57 +207,10 @@ impl SchnorrSignSession {
     }
 }
 
+crate::session::protocol_session!(SchnorrSignSession, SchnorrSignature);
+
 fn encode<C: Ciphersuite>(sig: &givre::signing::aggregate::Signature<C>) -> Vec<u8> {
     let mut out = vec![0u8; givre::signing::aggregate::Signature::<C>::serialized_len()];
     sig.write_to_slice(&mut out);
     out
-}
-
-impl Protocol for SchnorrSignSession {
-    type Output = SchnorrSignature;
-
-    fn party(&self) -> PartyIndex {
-        self.ctx.me()
-    }
-
-    fn start(&mut self) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
-        self.status.check()?;
-        let r = self
-            .ctx
-            .open(message)
-            .and_then(|body| match &mut self.machine {
-                Machine::Ed25519(d) => deliver_on(d, message, body),
-                Machine::Bip340(d) => deliver_on(d, message, body),
-            });
-        self.status.record(r)?;
-        let mut out = Vec::new();
-        let r = self.advance(&mut out);
-        self.status.record(r)?;
-        Ok(out)
-    }
-
-    fn take_output(&mut self) -> Option<SchnorrSignature> {
-        let out = self.output.take();
-        if out.is_some() {
-            self.status.end();
-        }
-        out
-    }
-}
-
-impl core::fmt::Debug for SchnorrSignSession {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("SchnorrSignSession")
-            .field("session", &self.ctx.session_id())
-            .field("party", &self.ctx.me())
-            .finish_non_exhaustive()
-    }
 }

@@ -77,3 +77,58 @@ impl Status {
         self.ended = true;
     }
 }
+
+/// Implements [`Protocol`] and a public-only `Debug` for a session type with fields `ctx`
+/// (`SessionContext`), `status` ([`Status`]) and `output` (`Option<Output>`), and methods
+/// `begin(&mut self, out)` (first step), `deliver(&mut self, message, out)` (take one message) and
+/// `advance(&mut self, out)` (progress after a message). Fatal errors end the session.
+macro_rules! protocol_session {
+    ($ty:ty, $output:ty) => {
+        impl $crate::session::Protocol for $ty {
+            type Output = $output;
+
+            fn party(&self) -> $crate::PartyIndex {
+                self.ctx.me()
+            }
+
+            fn start(&mut self) -> $crate::Result<Vec<$crate::Envelope>> {
+                self.status.check()?;
+                let mut out = Vec::new();
+                let r = self.begin(&mut out);
+                self.status.record(r)?;
+                Ok(out)
+            }
+
+            fn handle(
+                &mut self,
+                message: &$crate::Envelope,
+            ) -> $crate::Result<Vec<$crate::Envelope>> {
+                self.status.check()?;
+                let mut out = Vec::new();
+                let r = self.deliver(message, &mut out);
+                self.status.record(r)?;
+                let r = self.advance(&mut out);
+                self.status.record(r)?;
+                Ok(out)
+            }
+
+            fn take_output(&mut self) -> Option<$output> {
+                let out = self.output.take();
+                if out.is_some() {
+                    self.status.end();
+                }
+                out
+            }
+        }
+
+        impl core::fmt::Debug for $ty {
+            fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+                f.debug_struct(stringify!($ty))
+                    .field("session", &self.ctx.session_id())
+                    .field("party", &self.ctx.me())
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+pub(crate) use protocol_session;
