@@ -16,19 +16,9 @@ use mpcw_engine::{
 };
 use rand_core::OsRng;
 
-fn fixture_primes() -> Vec<PaillierPrimes> {
-    serde_json::from_str(include_str!("../tests/fixtures/paillier-primes.json")).unwrap()
-}
-
-fn identities(n: u16) -> (Vec<PartyKeys>, Roster) {
-    let keys: Vec<PartyKeys> = (0..n).map(|_| PartyKeys::generate(&mut OsRng)).collect();
-    let roster = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (i as PartyIndex, k.public()))
-        .collect();
-    (keys, roster)
-}
+#[path = "../tests/common/mod.rs"]
+mod common;
+use common::{fixture_primes, identities};
 
 fn ctx(keys: &[PartyKeys], roster: &Roster, session: &str, i: PartyIndex) -> SessionContext {
     SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap()
