@@ -1,0 +1,38 @@
+//! Constructors for [`PluginError`] values.
+
+use crate::{ErrorCode, PluginError};
+
+impl PluginError {
+    /// An error with `code` and `message`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        PluginError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The request is malformed.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, message)
+    }
+
+    /// The request asks for something the plugin does not do.
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Unsupported, message)
+    }
+
+    /// The network cannot be served.
+    pub fn unknown_network(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnknownNetwork, message)
+    }
+
+    /// The public key is unusable.
+    pub fn invalid_public_key(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidPublicKey, message)
+    }
+
+    /// A signature is unusable.
+    pub fn invalid_signature(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidSignature, message)
+    }
+}
