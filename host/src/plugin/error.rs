@@ -20,7 +20,7 @@ pub enum Error {
         message: String,
     },
     /// The plugin returned an error value: the request is bad or unsupported.
-    #[error("plugin {plugin}: {call}: {code:?}: {message}")]
+    #[error("plugin {plugin}: {call}: {}: {message}", code.name())]
     Rejected {
         /// The plugin.
         plugin: String,

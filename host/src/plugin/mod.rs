@@ -25,6 +25,31 @@ pub mod wit {
         PluginInfo, Prepared, PublicKey, Scheme, Signature, Summary,
     };
 
+    impl Scheme {
+        /// The scheme's name, as the WIT interface and the registry spell it.
+        pub fn name(self) -> &'static str {
+            match self {
+                Scheme::EcdsaSecp256k1 => "ecdsa-secp256k1",
+                Scheme::Ed25519 => "ed25519",
+                Scheme::SchnorrBip340 => "schnorr-bip340",
+            }
+        }
+    }
+
+    impl ErrorCode {
+        /// The code's name, as the WIT interface spells it (stable, for APIs and logs).
+        pub fn name(self) -> &'static str {
+            match self {
+                ErrorCode::InvalidRequest => "invalid-request",
+                ErrorCode::Unsupported => "unsupported",
+                ErrorCode::UnknownNetwork => "unknown-network",
+                ErrorCode::InvalidPublicKey => "invalid-public-key",
+                ErrorCode::InvalidSignature => "invalid-signature",
+                ErrorCode::Internal => "internal",
+            }
+        }
+    }
+
     impl From<mpcw_engine::Scheme> for Scheme {
         fn from(s: mpcw_engine::Scheme) -> Self {
             match s {

@@ -265,10 +265,16 @@ impl Runtime {
                 fuel: self.limits.fuel,
             },
             Some(Trap::StackOverflow) => Error::StackOverflow { plugin, call },
-            _ => Error::Trap {
+            // The trap itself, without the wasm backtrace the error carries as context.
+            Some(trap) => Error::Trap {
                 plugin,
                 call,
-                message: format!("{err:#}"),
+                message: trap.to_string(),
+            },
+            None => Error::Trap {
+                plugin,
+                call,
+                message: err.to_string(),
             },
         }
     }

@@ -80,8 +80,9 @@ pub fn addresses(list: &[Address]) -> Check {
 fn payload(i: usize, p: &Payload, key: &PublicKey) -> Check {
     if p.scheme != key.scheme {
         return Err(format!(
-            "payload {i} is for {:?} but the wallet key is {:?}",
-            p.scheme, key.scheme
+            "payload {i} is for {} but the wallet key is {}",
+            p.scheme.name(),
+            key.scheme.name()
         ));
     }
     if p.bytes.len() > MAX_PAYLOAD_BYTES {
@@ -89,17 +90,18 @@ fn payload(i: usize, p: &Payload, key: &PublicKey) -> Check {
     }
     text("payload label", &p.label, 256)?;
     match (p.scheme, p.hash) {
-        (Scheme::EcdsaSecp256k1 | Scheme::SchnorrBip340, MessageHash::None)
-            if p.bytes.len() != 32 =>
-        {
-            Err(format!(
-                "payload {i} is a prehashed digest of {} bytes (must be 32)",
-                p.bytes.len()
-            ))
-        }
+        // Every signer hashes the preimage itself, so it knows what it signs: the engine signs
+        // no bare ECDSA digests.
+        (Scheme::EcdsaSecp256k1, MessageHash::None) => Err(format!(
+            "payload {i} is a bare ECDSA digest; give the preimage and its hash function"
+        )),
+        (Scheme::SchnorrBip340, MessageHash::None) if p.bytes.len() != 32 => Err(format!(
+            "payload {i}: a BIP-340 message must be 32 bytes, got {}",
+            p.bytes.len()
+        )),
         (Scheme::Ed25519 | Scheme::SchnorrBip340, h) if h != MessageHash::None => Err(format!(
-            "payload {i}: {:?} signs the message itself, not a {h:?} hash",
-            p.scheme
+            "payload {i}: {} signs the message itself, not a hash of it",
+            p.scheme.name()
         )),
         _ => Ok(()),
     }

@@ -1,0 +1,184 @@
+//! Shared helpers of the end-to-end tests: a plugin runtime with the built-in plugins, networks
+//! from the registry, the test-only plugins, and single-key signing for official vectors.
+
+use k256::ecdsa::SigningKey;
+use mpcw_host::chains::Registry;
+use mpcw_host::plugin::{wit, Limits, Runtime};
+use sha3::{Digest, Keccak256};
+
+/// The `hostile` test plugin, a component built from `tests/plugins/hostile`.
+pub const HOSTILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mpcw-plugin-hostile.wasm"));
+
+/// A runtime with default limits, no code cache, and the built-in plugins loaded.
+pub fn runtime() -> Runtime {
+    let runtime = Runtime::new(Limits::default(), None).expect("runtime");
+    runtime.load_builtin().expect("built-in plugins load");
+    runtime
+}
+
+/// The registry's network `id`, as plugins receive it.
+pub fn network(id: &str) -> wit::Network {
+    Registry::builtin()
+        .expect("registry")
+        .get(id)
+        .unwrap_or_else(|| panic!("no network {id}"))
+        .to_wit()
+}
+
+/// keccak-256.
+pub fn keccak256(data: &[u8]) -> [u8; 32] {
+    Keccak256::digest(data).into()
+}
+
+/// The wallet public key of a single secp256k1 secret, compressed.
+pub fn ecdsa_key(secret: &SigningKey) -> wit::PublicKey {
+    wit::PublicKey {
+        scheme: wit::Scheme::EcdsaSecp256k1,
+        bytes: secret
+            .verifying_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .to_vec(),
+    }
+}
+
+/// Sign keccak-256 of a payload with one key (RFC 6979, low s), as a plugin signature.
+pub fn sign_keccak(secret: &SigningKey, payload: &[u8]) -> wit::Signature {
+    let (sig, recid) = secret
+        .sign_prehash_recoverable(&keccak256(payload))
+        .expect("signing");
+    wit::Signature {
+        scheme: wit::Scheme::EcdsaSecp256k1,
+        bytes: sig.to_bytes().to_vec(),
+        recovery_id: Some(recid.to_byte()),
+    }
+}
+
+/// Decode 0x-hex.
+pub fn unhex(s: &str) -> Vec<u8> {
+    hex::decode(s.trim_start_matches("0x")).expect("hex")
+}
+
+/// Safe primes checked in as engine test fixtures (`engine/tests/fixtures`), so that ECDSA key
+/// generation in tests takes seconds, not minutes. Production code generates its own.
+pub fn fixture_primes() -> Vec<mpcw_engine::PaillierPrimes> {
+    serde_json::from_str(include_str!(
+        "../../engine/tests/fixtures/paillier-primes.json"
+    ))
+    .expect("fixture primes parse")
+}
+
+/// A wallet made by a real DKG among parties 0 (device), 1 (server) and 2 (recovery).
+pub struct Wallet {
+    /// Each party's identity keys.
+    pub keys: Vec<mpcw_engine::PartyKeys>,
+    /// The roster of their public keys.
+    pub roster: mpcw_engine::Roster,
+    /// Each party's key share.
+    pub shares: Vec<mpcw_engine::KeyShare>,
+}
+
+impl Wallet {
+    /// Run the DKG for `scheme` at `t`-of-`n`.
+    pub fn generate(scheme: mpcw_engine::Scheme, t: u16, n: u16) -> Self {
+        use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
+        use mpcw_engine::{sim, PartyIndex, PartyKeys, SessionContext};
+        let keys: Vec<PartyKeys> = (0..n)
+            .map(|_| PartyKeys::generate(&mut rand_core::OsRng))
+            .collect();
+        let roster: mpcw_engine::Roster = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| (i as PartyIndex, k.public()))
+            .collect();
+        let mut primes = fixture_primes().into_iter();
+        let config = KeygenConfig {
+            scheme,
+            threshold: t,
+            parties: n,
+        };
+        let mut sessions: Vec<KeygenSession> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let ctx =
+                    SessionContext::new("e2e-dkg", i as PartyIndex, k.clone(), roster.clone())
+                        .unwrap();
+                let p = (scheme == mpcw_engine::Scheme::EcdsaSecp256k1)
+                    .then(|| primes.next().expect("enough fixture primes"));
+                KeygenSession::new(ctx, config, p).unwrap()
+            })
+            .collect();
+        let shares = sim::run(&mut sessions).expect("dkg succeeds");
+        Wallet {
+            keys,
+            roster,
+            shares,
+        }
+    }
+
+    fn ctx(&self, session: &str, i: mpcw_engine::PartyIndex) -> mpcw_engine::SessionContext {
+        mpcw_engine::SessionContext::new(
+            session,
+            i,
+            self.keys[i as usize].clone(),
+            self.roster.clone(),
+        )
+        .unwrap()
+    }
+
+    /// The child public key at `path`, as plugins receive it.
+    pub fn public_key(&self, path: &[u32]) -> wit::PublicKey {
+        let share = &self.shares[0];
+        wit::PublicKey {
+            scheme: share.scheme().into(),
+            bytes: share.derive(path).expect("derivation").public_key,
+        }
+    }
+
+    /// Threshold-sign an ECDSA payload by `signers` for the child key at `path`: presigning,
+    /// then signing, every party running the engine's protocol.
+    pub fn sign_ecdsa(
+        &self,
+        signers: &[mpcw_engine::PartyIndex],
+        path: &[u32],
+        payload: &wit::Payload,
+    ) -> wit::Signature {
+        use mpcw_engine::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
+        use mpcw_engine::{sim, EcdsaMessage};
+        let message = match payload.hash {
+            wit::MessageHash::Keccak256 => EcdsaMessage::Keccak256(payload.bytes.clone()),
+            wit::MessageHash::Sha256 => EcdsaMessage::Sha256(payload.bytes.clone()),
+            wit::MessageHash::DoubleSha256 => EcdsaMessage::DoubleSha256(payload.bytes.clone()),
+            wit::MessageHash::None => panic!("bare ECDSA digests are not signed"),
+        };
+        let mut presign: Vec<PresignSession> = signers
+            .iter()
+            .map(|i| {
+                PresignSession::new(
+                    self.ctx("e2e-presign", *i),
+                    &self.shares[*i as usize],
+                    PresignConfig {
+                        signers: signers.to_vec(),
+                        path: path.to_vec(),
+                    },
+                )
+                .unwrap()
+            })
+            .collect();
+        let presignatures = sim::run(&mut presign).expect("presigning succeeds");
+        let mut sign: Vec<EcdsaSignSession> = signers
+            .iter()
+            .zip(presignatures)
+            .map(|(i, p)| {
+                EcdsaSignSession::new(self.ctx("e2e-sign", *i), p, message.clone()).unwrap()
+            })
+            .collect();
+        let signature = sim::run(&mut sign).expect("signing succeeds").remove(0);
+        wit::Signature {
+            scheme: wit::Scheme::EcdsaSecp256k1,
+            bytes: signature.to_bytes().to_vec(),
+            recovery_id: Some(signature.recovery_id),
+        }
+    }
+}
