@@ -57,7 +57,13 @@ fn dkg_address_prepare_threshold_sign_finalize_recover() {
     // The device (0) and the server (1) sign; the recovery share (2) stays offline.
     let signature = wallet.sign_ecdsa(&[0, 1], &path, &prepared.payloads[0]);
     let signed = runtime
-        .finalize("ethereum", &request, &key, &net, &[signature.clone()])
+        .finalize(
+            "ethereum",
+            &request,
+            &key,
+            &net,
+            std::slice::from_ref(&signature),
+        )
         .unwrap();
 
     let envelope = TxEnvelope::decode_2718(&mut signed.raw.as_slice()).expect("alloy decodes it");

@@ -12,7 +12,7 @@ use serde::Deserialize;
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Request {
     /// An EVM transaction (legacy, EIP-2930 or EIP-1559).
-    Transaction(TxRequest),
+    Transaction(Box<TxRequest>),
     /// `personal_sign` (EIP-191 version 0x45).
     PersonalSign(MessageRequest),
     /// `eth_signTypedData_v4` (EIP-712).

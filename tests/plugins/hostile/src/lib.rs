@@ -53,6 +53,7 @@ fn bomb() -> usize {
 }
 
 /// Recurses without end.
+#[allow(unconditional_recursion)]
 fn recurse(depth: u64) -> u64 {
     let frame = core::hint::black_box([depth; 16]);
     recurse(frame[3] + 1) + frame[7]

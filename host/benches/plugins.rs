@@ -1,0 +1,139 @@
+//! Plugin runtime benchmark: `cargo bench -p mpcw-host --bench plugins`.
+//!
+//! Prints, for each built-in plugin, the cold load time (compiling the component), the warm load
+//! time (compiled code from the cache), and the median and 99th percentile of calls: `addresses`
+//! (the sandbox's per-call overhead: a fresh store, instantiation and a trivial call) and
+//! `prepare` for an EIP-1559 transfer and for EIP-712 typed data.
+
+use std::time::{Duration, Instant};
+
+use mpcw_host::chains::Registry;
+use mpcw_host::plugin::{wit, Limits, PluginSource, Runtime};
+
+const CALLS: usize = 2000;
+
+/// A labelled call to time.
+type Row<'a> = (&'static str, Box<dyn FnMut() + 'a>);
+
+fn percentile(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() - 1) as f64 * p).round() as usize]
+}
+
+fn time_calls(mut f: impl FnMut()) -> (Duration, Duration) {
+    for _ in 0..50 {
+        f();
+    }
+    let mut samples: Vec<Duration> = (0..CALLS)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    (
+        percentile(&mut samples, 0.5),
+        percentile(&mut samples, 0.99),
+    )
+}
+
+fn us(d: Duration) -> String {
+    format!("{:.1} µs", d.as_secs_f64() * 1e6)
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1e3)
+}
+
+fn main() {
+    let cache = std::env::temp_dir().join(format!("mpcw-bench-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    println!("| plugin | size | cold load (compile) | warm load (cache) |");
+    println!("|---|---|---|---|");
+    for (name, bytes) in mpcw_host::builtin::PLUGINS {
+        let cold = Runtime::new(Limits::default(), Some(cache.clone())).unwrap();
+        let t = Instant::now();
+        cold.load(PluginSource::Builtin(name.to_string()), bytes)
+            .unwrap();
+        let cold_time = t.elapsed();
+        let warm = Runtime::new(Limits::default(), Some(cache.clone())).unwrap();
+        let t = Instant::now();
+        let record = warm
+            .load(PluginSource::Builtin(name.to_string()), bytes)
+            .unwrap();
+        let warm_time = t.elapsed();
+        assert!(record.cached, "the second load comes from the cache");
+        println!(
+            "| {} | {} KiB | {} | {} |",
+            record.name,
+            bytes.len() / 1024,
+            ms(cold_time),
+            ms(warm_time)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&cache);
+
+    let runtime = Runtime::new(Limits::default(), None).unwrap();
+    runtime.load_builtin().unwrap();
+    let net = Registry::builtin()
+        .unwrap()
+        .get("ethereum")
+        .unwrap()
+        .to_wit();
+    // The public key of the secret 0x46...46 (EIP-155's example key).
+    let key = wit::PublicKey {
+        scheme: wit::Scheme::EcdsaSecp256k1,
+        bytes: hex::decode("024bc2a31265153f07e70e0bab08724e6b85e217f8cd628ceb62974247bb493382")
+            .unwrap(),
+    };
+    let transfer = serde_json::json!({
+        "kind": "transaction", "nonce": 9, "gas": 21000, "value": "1000000000000000000",
+        "to": "0x3535353535353535353535353535353535353535",
+        "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000"
+    })
+    .to_string();
+    let typed = serde_json::json!({"kind": "typed_data", "typedData": {
+        "types": {
+            "Person": [{"name": "name", "type": "string"}, {"name": "wallet", "type": "address"}],
+            "Mail": [{"name": "from", "type": "Person"}, {"name": "to", "type": "Person"},
+                     {"name": "contents", "type": "string"}]
+        },
+        "primaryType": "Mail",
+        "domain": {"name": "Ether Mail", "version": "1", "chainId": 1,
+                   "verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC"},
+        "message": {
+            "from": {"name": "Cow", "wallet": "0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826"},
+            "to": {"name": "Bob", "wallet": "0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB"},
+            "contents": "Hello, Bob!"
+        }
+    }})
+    .to_string();
+
+    println!();
+    println!("| call (ethereum plugin, {CALLS} calls) | median | p99 |");
+    println!("|---|---|---|");
+    let rows: [Row; 3] = [
+        (
+            "addresses (per-call sandbox overhead)",
+            Box::new(|| {
+                runtime.addresses("ethereum", &key, &net).unwrap();
+            }),
+        ),
+        (
+            "prepare EIP-1559 transfer",
+            Box::new(|| {
+                runtime.prepare("ethereum", &transfer, &key, &net).unwrap();
+            }),
+        ),
+        (
+            "prepare EIP-712 typed data",
+            Box::new(|| {
+                runtime.prepare("ethereum", &typed, &key, &net).unwrap();
+            }),
+        ),
+    ];
+    for (label, f) in rows {
+        let (median, p99) = time_calls(f);
+        println!("| {label} | {} | {} |", us(median), us(p99));
+    }
+}
