@@ -1,7 +1,8 @@
 //! A wallet's first EVM transfer, end to end: DKG 2-of-3 in the engine, the address from the
 //! group key, an EIP-1559 transfer prepared by the plugin in the sandbox, threshold-signed by the
 //! device and the server, finalized by the plugin, and checked by an independent implementation
-//! (alloy decodes the raw transaction and recovers its sender).
+//! (alloy decodes the raw transaction and recovers its sender). The same wallet then signs an
+//! EIP-191 message and EIP-712 typed data with other pairs of parties, checked by alloy too.
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::{Transaction, TxEnvelope};
@@ -92,4 +93,49 @@ fn dkg_address_prepare_threshold_sign_finalize_recover() {
         matches!(&err, Error::Rejected { code, .. } if *code == mpcw_host::plugin::wit::ErrorCode::InvalidSignature),
         "{err}"
     );
+
+    // personal_sign (EIP-191): alloy recovers the wallet's address from the message.
+    let text = "Log in to example.com with nonce 42";
+    let request = json!({"kind": "personal_sign", "message": text}).to_string();
+    let prepared = runtime.prepare("ethereum", &request, &key, &net).unwrap();
+    let signature = wallet.sign_ecdsa(&[1, 2], &path, &prepared.payloads[0]);
+    let signed = runtime
+        .finalize("ethereum", &request, &key, &net, &[signature])
+        .unwrap();
+    let sig = alloy_primitives::Signature::from_raw(&signed.raw).unwrap();
+    let signer = sig.recover_address_from_msg(text).unwrap();
+    assert_eq!(signer.to_checksum(None), address);
+
+    // eth_signTypedData_v4 (EIP-712): alloy recovers the address from the signing hash.
+    let typed = json!({"kind": "typed_data", "typedData": {
+        "types": {"Permit": [
+            {"name": "owner", "type": "address"}, {"name": "spender", "type": "address"},
+            {"name": "value", "type": "uint256"}, {"name": "nonce", "type": "uint256"},
+            {"name": "deadline", "type": "uint256"}
+        ]},
+        "primaryType": "Permit",
+        "domain": {"name": "Token", "version": "1", "chainId": 137,
+                   "verifyingContract": "0x3535353535353535353535353535353535353535"},
+        "message": {"owner": address, "spender": "0x3535353535353535353535353535353535353535",
+                    "value": "1000", "nonce": 0, "deadline": "0xffffffff"}
+    }})
+    .to_string();
+    let prepared = runtime.prepare("ethereum", &typed, &key, &net).unwrap();
+    assert!(
+        prepared
+            .summary
+            .warnings
+            .iter()
+            .any(|w| w.contains("Permit")),
+        "{:?}",
+        prepared.summary.warnings
+    );
+    let signature = wallet.sign_ecdsa(&[0, 2], &path, &prepared.payloads[0]);
+    let signed = runtime
+        .finalize("ethereum", &typed, &key, &net, &[signature])
+        .unwrap();
+    let sig = alloy_primitives::Signature::from_raw(&signed.raw).unwrap();
+    let digest = alloy_primitives::keccak256(&prepared.payloads[0].bytes);
+    let signer = sig.recover_address_from_prehash(&digest).unwrap();
+    assert_eq!(signer.to_checksum(None), address);
 }

@@ -82,7 +82,8 @@ impl MessageRequest {
             Some("hex") => hexstr::decode(&self.message, "message"),
             None => {
                 let m = &self.message;
-                if m.starts_with("0x") && m.len() % 2 == 0 && hex::decode(&m[2..]).is_ok() {
+                if m.starts_with("0x") && m.len().is_multiple_of(2) && hex::decode(&m[2..]).is_ok()
+                {
                     hexstr::decode(m, "message")
                 } else {
                     Ok(m.as_bytes().to_vec())
