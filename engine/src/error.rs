@@ -90,6 +90,12 @@ impl Error {
         }
     }
 
+    /// Whether this error ends a session, as opposed to one message being dropped (a message
+    /// that fails authentication or is addressed elsewhere).
+    pub fn is_fatal(&self) -> bool {
+        crate::session::is_fatal(self)
+    }
+
     pub(crate) fn blame(party: PartyIndex, reason: impl Into<String>) -> Self {
         Error::Blame {
             parties: vec![party],

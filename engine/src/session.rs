@@ -29,6 +29,26 @@ pub trait Protocol {
     fn take_output(&mut self) -> Option<Self::Output>;
 }
 
+impl<P: Protocol + ?Sized> Protocol for Box<P> {
+    type Output = P::Output;
+
+    fn party(&self) -> crate::PartyIndex {
+        (**self).party()
+    }
+
+    fn start(&mut self) -> Result<Vec<Envelope>> {
+        (**self).start()
+    }
+
+    fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
+        (**self).handle(message)
+    }
+
+    fn take_output(&mut self) -> Option<Self::Output> {
+        (**self).take_output()
+    }
+}
+
 /// Whether an error ends the session (as opposed to dropping one bad message).
 pub(crate) fn is_fatal(e: &Error) -> bool {
     !matches!(e, Error::Unauthenticated { .. } | Error::Misrouted(_))

@@ -3,8 +3,18 @@
 //!
 //! - [`plugin`]: the sandboxed WebAssembly runtime for chain plugins;
 //! - [`chains`]: the network registry (`chains/*.toml`);
-//! - [`builtin`]: the plugins and networks compiled into the binary.
+//! - [`builtin`]: the plugins and networks compiled into the binary;
+//! - [`config`], [`store`], [`mpc`], [`api`], [`server`]: the signing server (HTTP API, SQLite or
+//!   PostgreSQL storage, the relay and the server's own party);
+//! - [`device`]: the user's device as a party, talking to the server over HTTP.
 
+pub mod api;
 pub mod builtin;
 pub mod chains;
+pub mod config;
+pub mod device;
+pub mod mpc;
 pub mod plugin;
+pub mod server;
+pub mod state;
+pub mod store;

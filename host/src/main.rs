@@ -3,10 +3,14 @@
 //! - `mpcw demo` walks a wallet's whole life (key generation, signing on each scheme, a lost
 //!   device, recovery by resharing) with every party simulated locally, verifying each signature
 //!   with an independent implementation;
-//! - `mpcw plugins` loads the chain plugins into the sandbox and lists them with the networks.
+//! - `mpcw plugins` loads the chain plugins into the sandbox and lists them with the networks;
+//! - `mpcw serve` runs the signing server (HTTP API, storage, the server's party);
+//! - `mpcw device …` is the user's device as a party, talking to a server.
 
 mod demo;
+mod device_cmd;
 mod plugins_cmd;
+mod serve_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -26,12 +30,26 @@ enum Command {
     /// Load the chain plugins into the sandbox and list them, with their hashes, versions and
     /// the networks of the registry.
     Plugins(plugins_cmd::PluginsArgs),
+    /// Run the signing server: the HTTP API under /v1 on 127.0.0.1:8420, an embedded SQLite
+    /// database in ./mpcw-data, and the built-in plugins.
+    Serve(serve_cmd::ServeArgs),
+    /// Act as the user's device: log in, create a wallet with the server, list addresses, sign.
+    Device(device_cmd::DeviceArgs),
 }
 
 fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
     let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Plugins(args) => plugins_cmd::run(args),
+        Command::Serve(args) => serve_cmd::run(args),
+        Command::Device(args) => device_cmd::run(args),
     }
 }

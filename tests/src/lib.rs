@@ -182,3 +182,70 @@ impl Wallet {
         }
     }
 }
+
+/// A signing server on a loopback port with its data in `data_dir`, as `mpcw serve` runs it.
+pub struct Host {
+    pub url: String,
+    pub state: std::sync::Arc<mpcw_host::state::AppState>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Host {
+    /// Start a host on `127.0.0.1:0` with SQLite in `data_dir` (or the database at
+    /// `database_url`), with `primes` ready in its Paillier prime pool.
+    pub async fn start(
+        data_dir: &std::path::Path,
+        database_url: Option<String>,
+        primes: Vec<mpcw_engine::PaillierPrimes>,
+    ) -> Host {
+        let config = mpcw_host::config::Config {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            data_dir: data_dir.to_path_buf(),
+            database_url,
+            ..Default::default()
+        };
+        let server = mpcw_host::server::Server::bind(config, 0)
+            .await
+            .expect("host starts");
+        for p in primes {
+            server.state.primes.add(p);
+        }
+        let url = format!("http://{}", server.local_addr().unwrap());
+        let state = server.state.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            server
+                .run(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .expect("host serves");
+        });
+        Host {
+            url,
+            state,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Stop serving and wait until the listener is closed.
+    pub async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+}
+
+/// A fresh directory under the system's temporary directory.
+pub fn temp_dir(name: &str) -> std::path::PathBuf {
+    let mut b = [0u8; 6];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut b);
+    let dir = std::env::temp_dir().join(format!("mpcw-{name}-{}", hex::encode(b)));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

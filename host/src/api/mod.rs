@@ -1,0 +1,78 @@
+//! The HTTP API, versioned under `/v1`. Every error is JSON with a stable code (see
+//! [`error::ApiError`]); bodies are size-limited and every request has a deadline.
+
+pub mod error;
+pub mod extract;
+mod idempotency;
+mod sessions;
+mod signing;
+mod system;
+mod views;
+mod wallets;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::{AppState, Metrics};
+use error::ApiError;
+
+pub use views::*;
+
+/// The API's routes over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    let limit = state.config.max_body_bytes;
+    Router::new()
+        .route("/v1/health", get(system::health))
+        .route("/v1/metrics", get(system::metrics))
+        .route("/v1/chains", get(system::chains))
+        .route("/v1/auth/dev", post(system::dev_login))
+        .route("/v1/wallets", post(wallets::create).get(wallets::list))
+        .route("/v1/wallets/{id}", get(wallets::show))
+        .route("/v1/wallets/{id}/addresses", get(wallets::addresses))
+        .route("/v1/wallets/{id}/signatures", post(signing::start))
+        .route("/v1/signatures/{id}", get(signing::show))
+        .route("/v1/sessions/{id}", get(sessions::show))
+        .route(
+            "/v1/sessions/{id}/messages",
+            post(sessions::post_messages).get(sessions::fetch_messages),
+        )
+        .fallback(|| async { ApiError::not_found("route") })
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            deadline_and_count,
+        ))
+        .with_state(state)
+}
+
+/// Give every request the configured deadline, and count answers by class.
+async fn deadline_and_count(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let limit = Duration::from_secs(state.config.request_timeout_secs);
+    let response = match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(r) => r,
+        Err(_) => ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long",
+        )
+        .into_response(),
+    };
+    let m = &state.metrics;
+    Metrics::inc(&m.http_requests);
+    if response.status().is_client_error() {
+        Metrics::inc(&m.http_client_errors);
+    } else if response.status().is_server_error() {
+        Metrics::inc(&m.http_server_errors);
+    }
+    response
+}

@@ -1,0 +1,133 @@
+//! The relay: clients post their parties' envelopes and fetch those addressed to them.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use mpcw_engine::{Envelope, PartyIndex};
+use serde::Deserialize;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, ApiQuery, Subject};
+use super::views::{Messages, Relayed, SessionStatus};
+use crate::mpc::{LiveSession, RelayError, SessionState};
+use crate::state::AppState;
+
+/// Longest long-poll, kept below the request deadline.
+const MAX_WAIT_MS: u64 = 20_000;
+/// Most envelopes in one post.
+const MAX_POST: usize = 256;
+
+fn status_of(s: &LiveSession) -> SessionStatus {
+    let (state, error) = match s.state() {
+        SessionState::Running => ("running", None),
+        SessionState::Done => ("done", None),
+        SessionState::Failed(e) => ("failed", Some(e)),
+    };
+    SessionStatus {
+        id: s.id.clone(),
+        kind: s.kind.into(),
+        state: state.into(),
+        error,
+    }
+}
+
+fn live(state: &AppState, id: &str, owner: &str) -> Result<Arc<LiveSession>, ApiError> {
+    state.sessions.get(id, owner).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "session_not_found",
+            "no such session: it never existed, belongs to someone else, expired, or was \
+             interrupted by a server restart (start a new one)",
+        )
+    })
+}
+
+/// `GET /v1/sessions/{id}`.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Subject(owner): Subject,
+    Path(id): Path<String>,
+) -> Result<Json<SessionStatus>, ApiError> {
+    let session = live(&state, &id, &owner)?;
+    Ok(Json(status_of(&session)))
+}
+
+/// `POST /v1/sessions/{id}/messages`: a JSON array of envelopes from the client's parties.
+pub async fn post_messages(
+    State(state): State<Arc<AppState>>,
+    Subject(owner): Subject,
+    Path(id): Path<String>,
+    ApiJson(envelopes): ApiJson<Vec<Envelope>>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let session = live(&state, &id, &owner)?;
+    if envelopes.len() > MAX_POST {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("at most {MAX_POST} envelopes per post"),
+        ));
+    }
+    let accepted = session.post(envelopes).map_err(|e| match e {
+        RelayError::Ended(_) => ApiError::gone(e.to_string()),
+        RelayError::Full => {
+            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
+        }
+        _ => ApiError::unprocessable("invalid_message", e.to_string()),
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "accepted": accepted })),
+    ))
+}
+
+/// Query of `GET /v1/sessions/{id}/messages`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FetchQuery {
+    /// Comma-separated party indices the client runs.
+    parties: String,
+    /// Last sequence number already seen (0 for none).
+    #[serde(default)]
+    after: u64,
+    /// How long to wait for a message, milliseconds (at most 20 000).
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+/// `GET /v1/sessions/{id}/messages?parties=0,2&after=N&wait_ms=M`.
+pub async fn fetch_messages(
+    State(state): State<Arc<AppState>>,
+    Subject(owner): Subject,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FetchQuery>,
+) -> Result<Json<Messages>, ApiError> {
+    let session = live(&state, &id, &owner)?;
+    let parties: BTreeSet<PartyIndex> = q
+        .parties
+        .split(',')
+        .map(|p| p.trim().parse::<PartyIndex>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::bad_request("parties must be comma-separated party indices"))?;
+    if parties.is_empty()
+        || parties.contains(&session.server_index)
+        || !parties.is_subset(&session.parties)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            "parties must be client parties of this session",
+        ));
+    }
+    let wait = Duration::from_millis(q.wait_ms.min(MAX_WAIT_MS));
+    let found = session.wait_fetch(&parties, q.after, wait).await;
+    Ok(Json(Messages {
+        messages: found
+            .into_iter()
+            .map(|(seq, envelope)| Relayed { seq, envelope })
+            .collect(),
+        status: status_of(&session),
+    }))
+}

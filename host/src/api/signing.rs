@@ -1,0 +1,462 @@
+//! Signing a chain request: the network's plugin prepares the payloads and the summary, one
+//! threshold session per payload signs it (the client's parties co-sign through the relay), and
+//! the plugin turns the signatures into the signed output.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::Json;
+use mpcw_engine::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
+use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
+use mpcw_engine::vault::SealedBox;
+use mpcw_engine::{EcdsaMessage, KeyShare, PartyIndex, PartyKeys, Roster, SessionContext};
+use tokio::sync::oneshot;
+
+use super::error::ApiError;
+use super::extract::{ApiJson, IdempotencyKey, Subject};
+use super::idempotency;
+use super::views::{PayloadView, SigningView, StartSigning};
+use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
+use crate::chains::Network;
+use crate::mpc::{spawn_party, LiveSession, SessionState, Then};
+use crate::plugin::wit;
+use crate::state::{now, random_id, AppState, Metrics};
+use crate::store::SigningRow;
+
+/// What is kept of a prepared request besides the request itself.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Prepared {
+    summary: wit::Summary,
+    payloads: Vec<PayloadView>,
+    signers: Vec<PartyIndex>,
+    path: Vec<u32>,
+}
+
+type SignatureFuture = Pin<Box<dyn Future<Output = Result<wit::Signature, String>> + Send>>;
+
+/// `POST /v1/wallets/{id}/signatures`.
+pub async fn start(
+    State(state): State<Arc<AppState>>,
+    Subject(owner): Subject,
+    IdempotencyKey(key): IdempotencyKey,
+    Path(wallet_id): Path<String>,
+    ApiJson(body): ApiJson<StartSigning>,
+) -> Result<Response, ApiError> {
+    let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
+    idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
+        let view = start_signing(&state, owner, wallet_id.clone(), &body).await?;
+        Ok((StatusCode::CREATED, view))
+    })
+    .await
+}
+
+async fn start_signing(
+    state: &Arc<AppState>,
+    owner: String,
+    wallet_id: String,
+    body: &StartSigning,
+) -> Result<SigningView, ApiError> {
+    let row = owned_wallet(state, &wallet_id, &owner).await?;
+    let wallet = wallet_view(&row)?;
+    let info = ready_key(&wallet)?.clone();
+    let network = state.registry.get(&body.network).cloned().ok_or_else(|| {
+        ApiError::unprocessable("unknown_network", format!("no network {:?}", body.network))
+    })?;
+    if network.scheme.name() != wallet.scheme {
+        return Err(ApiError::unprocessable(
+            "wrong_chain",
+            format!(
+                "network {} signs with {}, this wallet's key is {}",
+                network.id,
+                network.scheme.name(),
+                wallet.scheme
+            ),
+        ));
+    }
+    let signers = check_signers(
+        &body.signers,
+        wallet.threshold,
+        wallet.parties,
+        wallet.server_index,
+    )?;
+    let path = network
+        .path()
+        .map_err(|e| ApiError::internal("reading the registry", e))?;
+    let key = derived_key(&info, &path)?;
+    let request = match &body.request {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+
+    let prepared = {
+        let (runtime, network, request, key) = (
+            state.runtime.clone(),
+            network.clone(),
+            request.clone(),
+            key.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            runtime.prepare(&network.plugin, &request, &key, &network.to_wit())
+        })
+        .await
+        .map_err(|e| ApiError::internal("preparing", e))??
+    };
+    if prepared.payloads.is_empty() {
+        return Err(ApiError::unprocessable(
+            "request_rejected",
+            "the plugin prepared nothing to sign",
+        ));
+    }
+
+    let share = open_share(state, &wallet_id).await?;
+    let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
+    let roster = wallet.roster.clone();
+    let signing_id = random_id("sig");
+    let ttl = Duration::from_secs(state.config.session_ttl_secs);
+    let mut payloads = Vec::new();
+    let mut futures: Vec<SignatureFuture> = Vec::new();
+    let mut sessions = Vec::new();
+    for (k, payload) in prepared.payloads.iter().enumerate() {
+        if payload.scheme != key.scheme {
+            return Err(ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "plugin_failed",
+                format!("payload {k} is for another scheme than the wallet's key"),
+            ));
+        }
+        let session_id = format!("{signing_id}.{k}");
+        let (tx, rx) = std::sync::mpsc::channel();
+        let session = Arc::new(LiveSession::new(
+            session_id.clone(),
+            owner.clone(),
+            "sign",
+            wallet.server_index,
+            signers.iter().copied().collect(),
+            ttl,
+            tx,
+        ));
+        state.sessions.insert(session.clone());
+        sessions.push(session.clone());
+        let job = PartyJob {
+            session_id: session_id.clone(),
+            me: wallet.server_index,
+            keys: keys.clone(),
+            roster: roster.clone(),
+            share: share.clone(),
+            signers: signers.clone(),
+            path: path.clone(),
+        };
+        futures.push(job.spawn(session, rx, payload)?);
+        payloads.push(PayloadView {
+            scheme: payload.scheme.name().into(),
+            hash: match payload.hash {
+                wit::MessageHash::None => None,
+                wit::MessageHash::Keccak256 => Some("keccak256".into()),
+                wit::MessageHash::Sha256 => Some("sha256".into()),
+                wit::MessageHash::DoubleSha256 => Some("double-sha256".into()),
+            },
+            bytes: hex::encode(&payload.bytes),
+            label: payload.label.clone(),
+            session: session_id,
+        });
+    }
+
+    let kept = Prepared {
+        summary: prepared.summary.clone(),
+        payloads: payloads.clone(),
+        signers: signers.clone(),
+        path: path.clone(),
+    };
+    let t0 = now();
+    let signing = SigningRow {
+        id: signing_id.clone(),
+        wallet_id: wallet_id.clone(),
+        owner,
+        network: network.id.clone(),
+        request: request.clone(),
+        prepared: serde_json::to_string(&kept).expect("prepared requests serialize"),
+        status: "running".into(),
+        result: None,
+        error: None,
+        created_at: t0,
+        updated_at: t0,
+    };
+    state.store.insert_signing(&signing).await?;
+    tokio::spawn(finish_signing(
+        state.clone(),
+        signing_id.clone(),
+        network,
+        request,
+        key,
+        futures,
+        sessions,
+    ));
+    Ok(SigningView {
+        id: signing_id,
+        wallet_id,
+        network: body.network.clone(),
+        status: "running".into(),
+        summary: prepared.summary,
+        payloads,
+        signers,
+        path,
+        result: None,
+        error: None,
+    })
+}
+
+fn check_signers(
+    signers: &[PartyIndex],
+    t: u16,
+    n: u16,
+    server: PartyIndex,
+) -> Result<Vec<PartyIndex>, ApiError> {
+    let set: BTreeSet<PartyIndex> = signers.iter().copied().collect();
+    if set.len() != signers.len() || set.len() != t as usize || set.iter().any(|i| *i >= n) {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            format!("signers must be {t} distinct party indices below {n}"),
+        ));
+    }
+    if !set.contains(&server) {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            format!("the server (party {server}) must be one of the signers"),
+        ));
+    }
+    Ok(set.into_iter().collect())
+}
+
+async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiError> {
+    let sealed = state
+        .store
+        .server_share(wallet_id)
+        .await?
+        .ok_or_else(|| ApiError::internal("opening the server share", "no share stored"))?;
+    let sealed: SealedBox = serde_json::from_str(&sealed)
+        .map_err(|e| ApiError::internal("opening the server share", e))?;
+    let bytes = sealed
+        .open_with_kek(&state.kek)
+        .map_err(|e| ApiError::internal("opening the server share", e))?;
+    KeyShare::from_bytes(&bytes).map_err(|e| ApiError::internal("opening the server share", e))
+}
+
+fn open_party_keys(state: &AppState, sealed: &str, wallet_id: &str) -> Result<PartyKeys, ApiError> {
+    let sealed: SealedBox =
+        serde_json::from_str(sealed).map_err(|e| ApiError::internal("opening party keys", e))?;
+    let bytes = sealed
+        .open_with_kek(&state.kek)
+        .map_err(|e| ApiError::internal("opening party keys", e))?;
+    PartyKeys::from_secret_bytes(&bytes)
+        .map_err(|e| ApiError::internal("opening party keys", format!("wallet {wallet_id}: {e}")))
+}
+
+/// Everything the server's party of one signing session needs.
+struct PartyJob {
+    session_id: String,
+    me: PartyIndex,
+    keys: PartyKeys,
+    roster: Roster,
+    share: KeyShare,
+    signers: Vec<PartyIndex>,
+    path: Vec<u32>,
+}
+
+impl PartyJob {
+    fn ctx(&self, session: &str) -> mpcw_engine::Result<SessionContext> {
+        SessionContext::new(session, self.me, self.keys.clone(), self.roster.clone())
+    }
+
+    /// Start the party for `payload`; the future gives its signature.
+    fn spawn(
+        self,
+        session: Arc<LiveSession>,
+        inbox: std::sync::mpsc::Receiver<mpcw_engine::Envelope>,
+        payload: &wit::Payload,
+    ) -> Result<SignatureFuture, ApiError> {
+        match payload.scheme {
+            wit::Scheme::EcdsaSecp256k1 => {
+                let message = match payload.hash {
+                    wit::MessageHash::Keccak256 => EcdsaMessage::Keccak256(payload.bytes.clone()),
+                    wit::MessageHash::Sha256 => EcdsaMessage::Sha256(payload.bytes.clone()),
+                    wit::MessageHash::DoubleSha256 => {
+                        EcdsaMessage::DoubleSha256(payload.bytes.clone())
+                    }
+                    wit::MessageHash::None => {
+                        return Err(ApiError::unprocessable(
+                            "request_rejected",
+                            "the plugin asked for a bare ECDSA digest; the server signs only \
+                             messages whose hash it computes itself",
+                        ))
+                    }
+                };
+                let (done, rx) = oneshot::channel::<Result<mpcw_engine::EcdsaSignature, String>>();
+                spawn_party(
+                    session,
+                    move || {
+                        let first = PresignSession::new(
+                            self.ctx(&self.session_id)?,
+                            &self.share,
+                            PresignConfig {
+                                signers: self.signers.clone(),
+                                path: self.path.clone(),
+                            },
+                        )?;
+                        let second_id = format!("{}/sign", self.session_id);
+                        let ctx2 = self.ctx(&second_id)?;
+                        Ok(Box::new(Then::new(first, second_id, move |presignature| {
+                            EcdsaSignSession::new(ctx2, presignature, message)
+                        })) as _)
+                    },
+                    inbox,
+                    done,
+                );
+                Ok(Box::pin(async move {
+                    let sig = rx
+                        .await
+                        .map_err(|_| "the server's party stopped".to_owned())??;
+                    Ok(wit::Signature {
+                        scheme: wit::Scheme::EcdsaSecp256k1,
+                        bytes: sig.to_bytes().to_vec(),
+                        recovery_id: Some(sig.recovery_id),
+                    })
+                }))
+            }
+            scheme => {
+                let message = payload.bytes.clone();
+                let (done, rx) =
+                    oneshot::channel::<Result<mpcw_engine::schnorr::SchnorrSignature, String>>();
+                spawn_party(
+                    session,
+                    move || {
+                        Ok(Box::new(SchnorrSignSession::new(
+                            self.ctx(&self.session_id)?,
+                            &self.share,
+                            SchnorrSignConfig {
+                                signers: self.signers.clone(),
+                                path: self.path.clone(),
+                                message,
+                                taproot_merkle_root: None,
+                            },
+                        )?) as _)
+                    },
+                    inbox,
+                    done,
+                );
+                Ok(Box::pin(async move {
+                    let sig = rx
+                        .await
+                        .map_err(|_| "the server's party stopped".to_owned())??;
+                    Ok(wit::Signature {
+                        scheme,
+                        bytes: sig.signature,
+                        recovery_id: None,
+                    })
+                }))
+            }
+        }
+    }
+}
+
+/// Wait for every payload's signature, finalize with the plugin, store the result, end the
+/// sessions.
+async fn finish_signing(
+    state: Arc<AppState>,
+    signing_id: String,
+    network: Network,
+    request: String,
+    key: wit::PublicKey,
+    futures: Vec<SignatureFuture>,
+    sessions: Vec<Arc<LiveSession>>,
+) {
+    let mut signatures = Vec::new();
+    let mut failure = None;
+    for f in futures {
+        match f.await {
+            Ok(s) => signatures.push(s),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    let outcome = match failure {
+        Some(e) => Err(e),
+        None => {
+            let runtime = state.runtime.clone();
+            let (n, r) = (network.clone(), request.clone());
+            match tokio::task::spawn_blocking(move || {
+                runtime.finalize(&n.plugin, &r, &key, &n.to_wit(), &signatures)
+            })
+            .await
+            {
+                Ok(Ok(finalized)) => Ok(serde_json::to_string(&finalized).expect("serializes")),
+                Ok(Err(e)) => Err(format!("finalizing: {e}")),
+                Err(e) => Err(format!("finalizing: {e}")),
+            }
+        }
+    };
+    let stored = match &outcome {
+        Ok(result) => {
+            state
+                .store
+                .finish_signing(&signing_id, Ok(result), now())
+                .await
+        }
+        Err(e) => state.store.finish_signing(&signing_id, Err(e), now()).await,
+    };
+    if let Err(e) = stored {
+        tracing::error!(signing = %signing_id, error = %e, "cannot record a signing result");
+    }
+    match &outcome {
+        Ok(_) => Metrics::inc(&state.metrics.signatures),
+        Err(e) => {
+            Metrics::inc(&state.metrics.signing_failures);
+            tracing::warn!(signing = %signing_id, error = %e, "signing failed");
+        }
+    }
+    for s in sessions {
+        s.finish(match &outcome {
+            Ok(_) => SessionState::Done,
+            Err(e) => SessionState::Failed(e.clone()),
+        });
+    }
+}
+
+/// `GET /v1/signatures/{id}`.
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Subject(owner): Subject,
+    Path(id): Path<String>,
+) -> Result<Json<SigningView>, ApiError> {
+    let row = state
+        .store
+        .signing(&id, &owner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("signing request"))?;
+    let corrupt = |e: serde_json::Error| ApiError::internal("reading a signing request", e);
+    let prepared: Prepared = serde_json::from_str(&row.prepared).map_err(corrupt)?;
+    Ok(Json(SigningView {
+        id: row.id,
+        wallet_id: row.wallet_id,
+        network: row.network,
+        status: row.status,
+        summary: prepared.summary,
+        payloads: prepared.payloads,
+        signers: prepared.signers,
+        path: prepared.path,
+        result: row
+            .result
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()
+            .map_err(corrupt)?,
+        error: row.error,
+    }))
+}

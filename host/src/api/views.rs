@@ -1,0 +1,193 @@
+//! Request and answer bodies of the API, shared with the device client.
+
+use std::collections::BTreeMap;
+
+use mpcw_engine::{Envelope, PartyIndex, PartyPublicKeys, PublicKeyInfo, Roster};
+use serde::{Deserialize, Serialize};
+
+use crate::plugin::wit;
+use crate::store::WalletStatus;
+
+/// `POST /v1/auth/dev`: log in as `subject` (development only).
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevLogin {
+    /// Who to be.
+    pub subject: String,
+}
+
+/// An access token.
+#[derive(Serialize, Deserialize)]
+pub struct TokenView {
+    /// Bearer token.
+    pub access_token: String,
+    /// The subject it stands for.
+    pub subject: String,
+    /// Unix seconds when it stops working.
+    pub expires_at: i64,
+}
+
+/// `POST /v1/wallets`: start key generation.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWallet {
+    /// `ecdsa-secp256k1`, `ed25519` or `schnorr-bip340` (also `ecdsa`, `schnorr`).
+    pub scheme: String,
+    /// Parties needed to sign.
+    pub threshold: u16,
+    /// Parties holding shares.
+    pub parties: u16,
+    /// The server's party index (default 1).
+    #[serde(default)]
+    pub server_index: Option<PartyIndex>,
+    /// Identity keys of every party but the server, by index.
+    pub roster: BTreeMap<PartyIndex, PartyPublicKeys>,
+    /// A name for the wallet.
+    #[serde(default)]
+    pub label: Option<String>,
+}
+
+/// A wallet.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WalletView {
+    /// Wallet id.
+    pub id: String,
+    /// Its name.
+    pub label: String,
+    /// Signature scheme.
+    pub scheme: String,
+    /// Parties needed to sign.
+    pub threshold: u16,
+    /// Parties holding shares.
+    pub parties: u16,
+    /// The server's party index.
+    pub server_index: PartyIndex,
+    /// Every party's identity keys.
+    pub roster: Roster,
+    /// Key generation status.
+    pub status: WalletStatus,
+    /// The group key, once ready.
+    pub public_key: Option<PublicKeyInfo>,
+    /// Why key generation failed.
+    pub error: Option<String>,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+/// A session the client's parties take part in.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionView {
+    /// Session id (the id envelopes carry).
+    pub id: String,
+    /// The server's party index.
+    pub server_index: PartyIndex,
+    /// Parties of the session.
+    pub parties: Vec<PartyIndex>,
+}
+
+/// Answer to `POST /v1/wallets`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CreatedWallet {
+    /// The wallet, pending.
+    pub wallet: WalletView,
+    /// Its key generation session.
+    pub session: SessionView,
+}
+
+/// One network's addresses of a wallet.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NetworkAddresses {
+    /// Network id.
+    pub network: String,
+    /// Network name.
+    pub name: String,
+    /// Derivation path of the key used.
+    pub path: String,
+    /// The derived public key, hex.
+    pub public_key: String,
+    /// Addresses by kind.
+    pub addresses: Vec<wit::Address>,
+}
+
+/// `POST /v1/wallets/{id}/signatures`: sign a chain request.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartSigning {
+    /// Network id from `/v1/chains`.
+    pub network: String,
+    /// The request, as the network's plugin documents it.
+    pub request: serde_json::Value,
+    /// Wallet indices of exactly `threshold` signers, the server among them.
+    pub signers: Vec<PartyIndex>,
+}
+
+/// One payload to sign, as the plugin prepared it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PayloadView {
+    /// Signature scheme.
+    pub scheme: String,
+    /// For ECDSA, the hash applied to `bytes` (`keccak256`, `sha256`, `double-sha256`).
+    pub hash: Option<String>,
+    /// The bytes signed (ECDSA: hashed first), hex.
+    pub bytes: String,
+    /// What it is.
+    pub label: String,
+    /// The session that signs it.
+    pub session: String,
+}
+
+/// A signing request.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SigningView {
+    /// Request id.
+    pub id: String,
+    /// Wallet.
+    pub wallet_id: String,
+    /// Network id.
+    pub network: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    /// What is signed, for the confirmation screen.
+    pub summary: wit::Summary,
+    /// Payloads and their sessions, in order.
+    pub payloads: Vec<PayloadView>,
+    /// Signers.
+    pub signers: Vec<PartyIndex>,
+    /// The derivation path of the key.
+    pub path: Vec<u32>,
+    /// The signed output, once done.
+    pub result: Option<wit::Finalized>,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// `GET /v1/sessions/{id}`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SessionStatus {
+    /// Session id.
+    pub id: String,
+    /// `keygen` or `sign`.
+    pub kind: String,
+    /// `running`, `done` or `failed`.
+    pub state: String,
+    /// Why it failed.
+    pub error: Option<String>,
+}
+
+/// A relayed envelope with its sequence number.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Relayed {
+    /// 1-based position in the session's log.
+    pub seq: u64,
+    /// The envelope.
+    pub envelope: Envelope,
+}
+
+/// `GET /v1/sessions/{id}/messages`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Messages {
+    /// Envelopes for the asked parties, oldest first.
+    pub messages: Vec<Relayed>,
+    /// The session's status.
+    pub status: SessionStatus,
+}

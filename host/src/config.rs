@@ -1,0 +1,266 @@
+//! The server's configuration: a TOML file, then `MPCW_*` environment variables over it.
+//!
+//! Every key, its default and its variable:
+//!
+//! | key | default | environment | meaning |
+//! | --- | --- | --- | --- |
+//! | `listen` | `127.0.0.1:8420` | `MPCW_LISTEN` | address the HTTP API binds |
+//! | `data_dir` | `./mpcw-data` | `MPCW_DATA_DIR` | database, key-encryption key, plugin cache |
+//! | `database_url` | `sqlite://<data_dir>/mpcw.db` | `MPCW_DATABASE_URL` | `sqlite://…` or `postgres://…` |
+//! | `kek` | from `<data_dir>/kek`, made on first start | `MPCW_KEK` | 64 hex digits: the key that seals server shares |
+//! | `kek_id` | `local` | `MPCW_KEK_ID` | name recorded with each sealed share, for rotation |
+//! | `plugin_dir` | none | `MPCW_PLUGIN_DIR` | extra plugin components (`*.wasm`), over the built-in ones |
+//! | `chains_dir` | none | `MPCW_CHAINS_DIR` | extra network files (`*.toml`), over the built-in ones |
+//! | `dev_login` | `true` | `MPCW_DEV_LOGIN` | allow `POST /v1/auth/dev` (log in as any subject; for local use only) |
+//! | `session_ttl_secs` | `900` | `MPCW_SESSION_TTL_SECS` | how long a protocol session may run |
+//! | `token_ttl_secs` | `3600` | `MPCW_TOKEN_TTL_SECS` | lifetime of an access token |
+//! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
+//! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+/// The server's settings, after the file and the environment are applied.
+#[derive(Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP API binds.
+    pub listen: SocketAddr,
+    /// Directory for the embedded database, the generated KEK and the plugin cache.
+    pub data_dir: PathBuf,
+    /// Database URL; `None` means SQLite in `data_dir`.
+    pub database_url: Option<String>,
+    /// Key-encryption key as 64 hex digits; `None` means the file `data_dir/kek`.
+    pub kek: Option<String>,
+    /// Name of the KEK, stored with every share it seals.
+    pub kek_id: String,
+    /// Extra plugin directory.
+    pub plugin_dir: Option<PathBuf>,
+    /// Extra network directory.
+    pub chains_dir: Option<PathBuf>,
+    /// Whether `POST /v1/auth/dev` logs anyone in by subject alone.
+    pub dev_login: bool,
+    /// Lifetime of a protocol session, seconds.
+    pub session_ttl_secs: u64,
+    /// Lifetime of an access token, seconds.
+    pub token_ttl_secs: u64,
+    /// Limit on one HTTP request, seconds.
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8420".parse().expect("valid address"),
+            data_dir: PathBuf::from("mpcw-data"),
+            database_url: None,
+            kek: None,
+            kek_id: "local".into(),
+            plugin_dir: None,
+            chains_dir: None,
+            dev_login: true,
+            session_ttl_secs: 900,
+            token_ttl_secs: 3600,
+            request_timeout_secs: 30,
+            max_body_bytes: 8 << 20,
+        }
+    }
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data_dir", &self.data_dir)
+            .field("database", &self.database_kind())
+            .field("kek", &self.kek.as_ref().map(|_| "<set>"))
+            .field("kek_id", &self.kek_id)
+            .field("dev_login", &self.dev_login)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Read `file` (if given) and apply the `MPCW_*` environment variables.
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+            }
+            None => Config::default(),
+        };
+        config.apply_env(|k| std::env::var(k).ok())?;
+        Ok(config)
+    }
+
+    /// Apply environment overrides read through `var`.
+    pub fn apply_env(&mut self, var: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
+        fn parse<T: std::str::FromStr>(key: &str, v: String) -> anyhow::Result<T>
+        where
+            T::Err: std::fmt::Display,
+        {
+            v.parse()
+                .map_err(|e| anyhow::anyhow!("{key}: cannot parse {v:?}: {e}"))
+        }
+        if let Some(v) = var("MPCW_LISTEN") {
+            self.listen = parse("MPCW_LISTEN", v)?;
+        }
+        if let Some(v) = var("MPCW_DATA_DIR") {
+            self.data_dir = v.into();
+        }
+        if let Some(v) = var("MPCW_DATABASE_URL") {
+            self.database_url = Some(v);
+        }
+        if let Some(v) = var("MPCW_KEK") {
+            self.kek = Some(v);
+        }
+        if let Some(v) = var("MPCW_KEK_ID") {
+            self.kek_id = v;
+        }
+        if let Some(v) = var("MPCW_PLUGIN_DIR") {
+            self.plugin_dir = Some(v.into());
+        }
+        if let Some(v) = var("MPCW_CHAINS_DIR") {
+            self.chains_dir = Some(v.into());
+        }
+        if let Some(v) = var("MPCW_DEV_LOGIN") {
+            self.dev_login = parse("MPCW_DEV_LOGIN", v)?;
+        }
+        if let Some(v) = var("MPCW_SESSION_TTL_SECS") {
+            self.session_ttl_secs = parse("MPCW_SESSION_TTL_SECS", v)?;
+        }
+        if let Some(v) = var("MPCW_TOKEN_TTL_SECS") {
+            self.token_ttl_secs = parse("MPCW_TOKEN_TTL_SECS", v)?;
+        }
+        if let Some(v) = var("MPCW_REQUEST_TIMEOUT_SECS") {
+            self.request_timeout_secs = parse("MPCW_REQUEST_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = var("MPCW_MAX_BODY_BYTES") {
+            self.max_body_bytes = parse("MPCW_MAX_BODY_BYTES", v)?;
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) => url.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("mpcw.db").display()
+            ),
+        }
+    }
+
+    /// `sqlite` or `postgres`, from the URL.
+    pub fn database_kind(&self) -> &'static str {
+        if self.database_url().starts_with("postgres") {
+            "postgres"
+        } else {
+            "sqlite"
+        }
+    }
+
+    /// The key-encryption key: from the setting, else from `data_dir/kek`, which is created
+    /// (owner-only) with a fresh random key on first use.
+    pub fn load_kek(&self) -> anyhow::Result<Zeroizing<[u8; 32]>> {
+        let hex_text = match &self.kek {
+            Some(k) => Zeroizing::new(k.trim().to_owned()),
+            None => {
+                let path = self.data_dir.join("kek");
+                if !path.exists() {
+                    write_new_kek(&path)?;
+                }
+                Zeroizing::new(
+                    std::fs::read_to_string(&path)
+                        .with_context(|| format!("reading {}", path.display()))?
+                        .trim()
+                        .to_owned(),
+                )
+            }
+        };
+        let mut kek = Zeroizing::new([0u8; 32]);
+        if hex::decode_to_slice(hex_text.as_bytes(), kek.as_mut()).is_err() {
+            bail!("the key-encryption key must be 64 hex digits");
+        }
+        Ok(kek)
+    }
+}
+
+fn write_new_kek(path: &Path) -> anyhow::Result<()> {
+    use rand_core::RngCore;
+    use std::io::Write;
+    let mut key = Zeroizing::new([0u8; 32]);
+    rand_core::OsRng.fill_bytes(key.as_mut());
+    let text = Zeroizing::new(hex::encode(key.as_ref()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut c: Config =
+            toml::from_str("listen = \"127.0.0.1:9000\"\ndev_login = false").unwrap();
+        c.apply_env(|k| match k {
+            "MPCW_DEV_LOGIN" => Some("true".into()),
+            "MPCW_DATABASE_URL" => Some("postgres://localhost/mpcw".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert!(c.dev_login);
+        assert_eq!(c.database_kind(), "postgres");
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(toml::from_str::<Config>("lisen = \"x\"").is_err());
+        let mut c = Config::default();
+        let err = c
+            .apply_env(|k| (k == "MPCW_LISTEN").then(|| "nowhere".into()))
+            .unwrap_err();
+        assert!(err.to_string().contains("MPCW_LISTEN"), "{err}");
+    }
+
+    #[test]
+    fn kek_is_made_once_and_kept() {
+        let dir = std::env::temp_dir().join(format!("mpcw-kek-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = Config {
+            data_dir: dir.clone(),
+            ..Config::default()
+        };
+        let a = c.load_kek().unwrap();
+        let b = c.load_kek().unwrap();
+        assert_eq!(*a, *b);
+        let bad = Config {
+            kek: Some("zz".into()),
+            ..Config::default()
+        };
+        assert!(bad.load_kek().is_err());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -1,0 +1,268 @@
+//! The user's device as a party: it runs its own protocol sessions (and, when creating a wallet,
+//! the recovery party's) with the same engine as the server, carrying their messages through the
+//! server's relay, and keeps its share sealed under a password on local disk.
+
+mod client;
+mod local;
+mod run;
+
+use std::collections::BTreeMap;
+
+use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
+use mpcw_engine::{
+    KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
+};
+
+pub use client::Client;
+pub use local::{DeviceFile, LocalShare};
+pub use run::{run_parties, wait_done};
+
+use crate::api::{CreateWallet, SigningView, StartSigning, WalletView};
+use crate::plugin::wit;
+
+/// What can go wrong on the device side.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The server could not be reached or did not answer.
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    /// The server answered with an error.
+    #[error("server said {status} {code}: {message}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The API's error code.
+        code: String,
+        /// Its message.
+        message: String,
+    },
+    /// The protocol failed on this device.
+    #[error("protocol: {0}")]
+    Engine(#[from] mpcw_engine::Error),
+    /// The session or the server's answers did not go as the protocol needs.
+    #[error("{0}")]
+    Protocol(String),
+    /// Local storage failed.
+    #[error("local storage: {0}")]
+    Local(String),
+}
+
+/// A share this device (or the recovery holder) ended up with.
+pub struct NewShare {
+    /// Party index.
+    pub index: PartyIndex,
+    /// The party's identity keys for this wallet.
+    pub keys: PartyKeys,
+    /// The share.
+    pub share: KeyShare,
+}
+
+/// What wallet to create.
+#[derive(Clone, Debug)]
+pub struct WalletSpec {
+    /// Signature scheme.
+    pub scheme: Scheme,
+    /// Parties needed to sign.
+    pub threshold: u16,
+    /// Parties holding shares.
+    pub parties: u16,
+    /// The parties that run here (the device's own and, usually, the recovery party); the
+    /// server takes the first index not among them.
+    pub local: Vec<PartyIndex>,
+    /// A name for the wallet.
+    pub label: Option<String>,
+}
+
+/// Create a wallet with the server: the `spec.local` parties run here, the server runs its own.
+/// `primes` gives local parties' Paillier primes for ECDSA (missing ones are generated now,
+/// about a minute each).
+pub async fn create_wallet(
+    client: &Client,
+    spec: &WalletSpec,
+    mut primes: BTreeMap<PartyIndex, PaillierPrimes>,
+    mut progress: impl FnMut(&str),
+) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
+    let (scheme, threshold, parties, local) =
+        (spec.scheme, spec.threshold, spec.parties, &spec.local[..]);
+    let label = spec.label.clone();
+    let keys: BTreeMap<PartyIndex, PartyKeys> = local
+        .iter()
+        .map(|i| (*i, PartyKeys::generate(&mut rand_core::OsRng)))
+        .collect();
+    let roster: Roster = keys.iter().map(|(i, k)| (*i, k.public())).collect();
+    let server_index = (0..parties)
+        .find(|i| !local.contains(i))
+        .ok_or_else(|| DeviceError::Protocol("no party index is left for the server".into()))?;
+    let idem = crate::state::random_id("idem");
+    let created = client
+        .create_wallet(
+            &CreateWallet {
+                scheme: scheme.name().into(),
+                threshold,
+                parties,
+                server_index: Some(server_index),
+                roster,
+                label,
+            },
+            Some(&idem),
+        )
+        .await?;
+    progress(&format!(
+        "wallet {} created; key generation session {}",
+        created.wallet.id, created.session.id
+    ));
+    let full_roster = created.wallet.roster.clone();
+    let config = KeygenConfig {
+        scheme,
+        threshold,
+        parties,
+    };
+    let mut sessions = Vec::new();
+    for (i, k) in &keys {
+        let ctx = SessionContext::new(
+            created.session.id.clone(),
+            *i,
+            k.clone(),
+            full_roster.clone(),
+        )?;
+        let p = if scheme == Scheme::EcdsaSecp256k1 {
+            if !primes.contains_key(i) {
+                progress(&format!(
+                    "generating Paillier primes for party {i} (about a minute)"
+                ));
+            }
+            Some(
+                primes
+                    .remove(i)
+                    .unwrap_or_else(|| PaillierPrimes::generate(&mut rand_core::OsRng)),
+            )
+        } else {
+            None
+        };
+        sessions.push(KeygenSession::new(ctx, config, p)?);
+    }
+    progress("running distributed key generation");
+    let shares = run_parties(client, &created.session.id, sessions, &mut progress).await?;
+    run::wait_done(client, &created.session.id).await?;
+    let wallet = client.wallet(&created.wallet.id).await?;
+    let group = wallet
+        .public_key
+        .as_ref()
+        .ok_or_else(|| DeviceError::Protocol("the server has no key for the wallet".into()))?;
+    let out: Vec<NewShare> = keys
+        .into_iter()
+        .zip(shares)
+        .map(|((index, keys), share)| NewShare { index, keys, share })
+        .collect();
+    for s in &out {
+        if hex::encode(s.share.public_key()) != group.public_key {
+            return Err(DeviceError::Protocol(
+                "the server's group key differs from this device's".into(),
+            ));
+        }
+    }
+    Ok((wallet, out))
+}
+
+/// What to sign.
+#[derive(Clone, Debug)]
+pub struct SignSpec {
+    /// The network.
+    pub network: crate::chains::Network,
+    /// The request, as the network's plugin documents it.
+    pub request: serde_json::Value,
+    /// Wallet indices of the signers: this party, the server, and any others.
+    pub signers: Vec<PartyIndex>,
+}
+
+/// Sign with the server: the server's plugin prepares the request, this device checks the
+/// payloads against its own run of the same plugin (if `runtime` is given), co-signs each
+/// payload with `local`, and waits for the finalized output.
+pub async fn sign(
+    client: &Client,
+    wallet: &WalletView,
+    local: &LocalShare,
+    spec: &SignSpec,
+    runtime: Option<&crate::plugin::Runtime>,
+    mut progress: impl FnMut(&str),
+) -> Result<SigningView, DeviceError> {
+    let (network, request, signers) = (&spec.network, spec.request.clone(), spec.signers.clone());
+    let started = client
+        .start_signing(
+            &wallet.id,
+            &StartSigning {
+                network: network.id.clone(),
+                request: request.clone(),
+                signers,
+            },
+            Some(&crate::state::random_id("idem")),
+        )
+        .await?;
+    progress(&format!(
+        "signing request {}: {}",
+        started.id, started.summary.title
+    ));
+    if let Some(runtime) = runtime {
+        check_payloads(runtime, network, &request, local, &started)?;
+        progress("payloads match this device's own run of the plugin");
+    }
+    for payload in &started.payloads {
+        let session = run::signing_session(local, wallet, &started, payload)?;
+        let _ = run_parties(client, &payload.session, vec![session], &mut progress).await?;
+    }
+    // The server finalizes once every session is done.
+    for _ in 0..600 {
+        let view = client.signing(&started.id).await?;
+        match view.status.as_str() {
+            "done" => return Ok(view),
+            "failed" => {
+                return Err(DeviceError::Protocol(format!(
+                    "signing failed: {}",
+                    view.error.unwrap_or_default()
+                )))
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    }
+    Err(DeviceError::Protocol(
+        "the server did not finish the signature".into(),
+    ))
+}
+
+/// The device signs only what it would have prepared itself.
+fn check_payloads(
+    runtime: &crate::plugin::Runtime,
+    network: &crate::chains::Network,
+    request: &serde_json::Value,
+    local: &LocalShare,
+    view: &SigningView,
+) -> Result<(), DeviceError> {
+    let path = network
+        .path()
+        .map_err(|e| DeviceError::Protocol(e.to_string()))?;
+    let key = wit::PublicKey {
+        scheme: local.share.scheme().into(),
+        bytes: local.share.derive(&path)?.public_key,
+    };
+    let text = match request {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let own = runtime
+        .prepare(&network.plugin, &text, &key, &network.to_wit())
+        .map_err(|e| {
+            DeviceError::Protocol(format!("this device's plugin refused the request: {e}"))
+        })?;
+    let same = own.payloads.len() == view.payloads.len()
+        && own
+            .payloads
+            .iter()
+            .zip(&view.payloads)
+            .all(|(a, b)| hex::encode(&a.bytes) == b.bytes);
+    if !same {
+        return Err(DeviceError::Protocol(
+            "the server asked to sign something other than this request".into(),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,275 @@
+//! `mpcw device …`: the user's device as a party, from a terminal.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use clap::Subcommand;
+use mpcw_engine::vault::KdfParams;
+use mpcw_engine::Scheme;
+use mpcw_host::chains::Registry;
+use mpcw_host::device::{self, Client, DeviceFile, LocalShare};
+use mpcw_host::plugin::{Limits, Runtime};
+use serde::{Deserialize, Serialize};
+
+/// Options of `mpcw device`.
+#[derive(clap::Args)]
+pub struct DeviceArgs {
+    /// Directory for the login and the sealed shares.
+    #[arg(
+        long,
+        env = "MPCW_DEVICE_HOME",
+        default_value = "mpcw-device",
+        global = true
+    )]
+    home: PathBuf,
+    /// The server.
+    #[arg(
+        long,
+        env = "MPCW_SERVER",
+        default_value = "http://127.0.0.1:8420",
+        global = true
+    )]
+    server: String,
+    #[command(subcommand)]
+    command: DeviceCommand,
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Log in (development login: any subject; the server must allow it).
+    Login {
+        /// Who to be.
+        #[arg(long)]
+        subject: String,
+    },
+    /// Create a wallet by distributed key generation with the server. This device holds party
+    /// 0, the server party 1, and every other party is a recovery share written to its own
+    /// file sealed under the recovery password.
+    CreateWallet {
+        /// ecdsa (secp256k1), ed25519 or schnorr (BIP-340).
+        #[arg(long, default_value = "ecdsa")]
+        scheme: String,
+        /// Parties needed to sign.
+        #[arg(long, default_value_t = 2)]
+        threshold: u16,
+        /// Parties holding shares.
+        #[arg(long, default_value_t = 3)]
+        parties: u16,
+        /// A name for the wallet.
+        #[arg(long)]
+        label: Option<String>,
+        /// Password sealing this device's share.
+        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Password sealing the recovery shares.
+        #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
+        recovery_password: String,
+    },
+    /// List this login's wallets.
+    Wallets,
+    /// Show a wallet's addresses on every network of its scheme.
+    Addresses {
+        /// Wallet id.
+        #[arg(long)]
+        wallet: String,
+    },
+    /// Sign a chain request (JSON file as the network's plugin documents it) with the server.
+    Sign {
+        /// Wallet id.
+        #[arg(long)]
+        wallet: String,
+        /// Network id (see `mpcw plugins`).
+        #[arg(long)]
+        chain: String,
+        /// The request file.
+        #[arg(long)]
+        request: PathBuf,
+        /// Password of this device's share.
+        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+struct Login {
+    server: String,
+    subject: String,
+    access_token: String,
+    expires_at: i64,
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut f = options
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(bytes)?;
+    Ok(())
+}
+
+fn logged_in(args: &DeviceArgs) -> anyhow::Result<Client> {
+    let path = args.home.join("login.json");
+    let login: Login = serde_json::from_slice(
+        &std::fs::read(&path).context("not logged in: run `mpcw device login` first")?,
+    )?;
+    Ok(Client::new(login.server).with_token(login.access_token))
+}
+
+fn share_path(home: &Path, wallet: &str, what: &str) -> PathBuf {
+    home.join(format!("{wallet}.{what}.json"))
+}
+
+/// Run a device subcommand.
+pub fn run(args: DeviceArgs) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&args.home)
+        .with_context(|| format!("creating {}", args.home.display()))?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(run_async(args))
+}
+
+async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
+    let say = |s: &str| println!("• {s}");
+    match &args.command {
+        DeviceCommand::Login { subject } => {
+            let client = Client::new(args.server.clone());
+            let token = client.dev_login(subject).await?;
+            let login = Login {
+                server: args.server.clone(),
+                subject: token.subject.clone(),
+                access_token: token.access_token,
+                expires_at: token.expires_at,
+            };
+            write_private(
+                &args.home.join("login.json"),
+                &serde_json::to_vec_pretty(&login)?,
+            )?;
+            println!("logged in to {} as {}", args.server, login.subject);
+        }
+        DeviceCommand::CreateWallet {
+            scheme,
+            threshold,
+            parties,
+            label,
+            password,
+            recovery_password,
+        } => {
+            let client = logged_in(&args)?;
+            let scheme: Scheme = scheme.parse()?;
+            let local: Vec<u16> = (0..*parties).filter(|i| *i != 1).collect();
+            let started = std::time::Instant::now();
+            let spec = device::WalletSpec {
+                scheme,
+                threshold: *threshold,
+                parties: *parties,
+                local,
+                label: label.clone(),
+            };
+            let (wallet, shares) =
+                device::create_wallet(&client, &spec, BTreeMap::new(), say).await?;
+            for s in shares {
+                let (what, pw) = if s.index == 0 {
+                    ("device".to_owned(), password)
+                } else {
+                    (format!("recovery-{}", s.index), recovery_password)
+                };
+                let local = LocalShare {
+                    index: s.index,
+                    keys: s.keys,
+                    share: s.share,
+                };
+                let file = DeviceFile::seal(
+                    client.base(),
+                    &wallet,
+                    &local,
+                    pw.as_bytes(),
+                    KdfParams::default(),
+                )?;
+                let path = share_path(&args.home, &wallet.id, &what);
+                file.write(&path)?;
+                say(&format!(
+                    "party {} share sealed in {}",
+                    s.index,
+                    path.display()
+                ));
+            }
+            println!(
+                "wallet {} ({} {}-of-{}) created in {:.1} s; group key {}",
+                wallet.id,
+                wallet.scheme,
+                wallet.threshold,
+                wallet.parties,
+                started.elapsed().as_secs_f64(),
+                wallet.public_key.map(|k| k.public_key).unwrap_or_default()
+            );
+        }
+        DeviceCommand::Wallets => {
+            let client = logged_in(&args)?;
+            for w in client.wallets().await? {
+                println!(
+                    "{}  {:<16} {:<16} {}-of-{}  {:?}",
+                    w.id, w.label, w.scheme, w.threshold, w.parties, w.status
+                );
+            }
+        }
+        DeviceCommand::Addresses { wallet } => {
+            let client = logged_in(&args)?;
+            for n in client.addresses(wallet).await? {
+                for a in n.addresses {
+                    println!("{:<24} {:<10} {}", n.network, a.kind, a.value);
+                }
+            }
+        }
+        DeviceCommand::Sign {
+            wallet,
+            chain,
+            request,
+            password,
+        } => {
+            let client = logged_in(&args)?;
+            let file = DeviceFile::read(&share_path(&args.home, wallet, "device"))?;
+            let local = file
+                .open(password.as_bytes())
+                .context("opening this device's share")?;
+            if file.wallet.threshold != 2 {
+                bail!("this command signs 2-of-n wallets (device and server); this one needs {} parties", file.wallet.threshold);
+            }
+            let registry = Registry::builtin()?;
+            let network = registry
+                .get(chain)
+                .with_context(|| format!("no network {chain:?}"))?
+                .clone();
+            let body: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(request)
+                    .with_context(|| format!("reading {}", request.display()))?,
+            )
+            .context("the request file is not JSON")?;
+            let runtime = Runtime::new(Limits::default(), Some(args.home.join("plugin-cache")))?;
+            runtime.load_builtin()?;
+            let spec = device::SignSpec {
+                network,
+                request: body,
+                signers: vec![0, 1],
+            };
+            let view =
+                device::sign(&client, &file.wallet, &local, &spec, Some(&runtime), say).await?;
+            let result = view.result.context("no result")?;
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&serde_json::json!({
+                    "id": result.id,
+                    "encoding": result.encoding,
+                    "signed": result.encoded,
+                }))?
+            );
+        }
+    }
+    Ok(())
+}

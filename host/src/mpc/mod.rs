@@ -1,0 +1,14 @@
+//! The server's side of the threshold protocols: a relay that carries every party's messages
+//! for a session, and the server's own party running in a thread of its own.
+//!
+//! A protocol in flight is a computation in memory (see the engine's security model), so a live
+//! session is never written to the database; only what it produces (a share, a signature) is. A
+//! session that a restart interrupted is reported as failed and is started again by the client.
+
+mod compose;
+mod relay;
+mod worker;
+
+pub use compose::{Map, Then};
+pub use relay::{LiveSession, RelayError, SessionState, Sessions};
+pub use worker::spawn_party;

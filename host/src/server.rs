@@ -1,0 +1,125 @@
+//! Starting the signing server: open the database, load plugins and networks, bind, serve until
+//! Ctrl-C or SIGTERM.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::chains::Registry;
+use crate::config::Config;
+use crate::mpc::Sessions;
+use crate::plugin::{Limits, Runtime};
+use crate::state::{now, AppState, Metrics, PrimePool};
+use crate::store::Store;
+
+/// A server ready to accept connections.
+pub struct Server {
+    /// Shared state (tests reach in to seed the prime pool).
+    pub state: Arc<AppState>,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Open everything `config` names and bind its address. `prime_pool` is how many Paillier
+    /// primes the background thread keeps ready (0: none, key generation makes its own).
+    pub async fn bind(config: Config, prime_pool: usize) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        let kek = config.load_kek()?;
+        let store = Store::connect(&config.database_url())
+            .await
+            .with_context(|| format!("opening the {} database", config.database_kind()))?;
+        let interrupted = store.fail_interrupted(now()).await?;
+        if interrupted > 0 {
+            tracing::warn!(
+                interrupted,
+                "marked work interrupted by the last stop as failed"
+            );
+        }
+        let runtime = Runtime::new(
+            Limits::default(),
+            Some(config.data_dir.join("plugin-cache")),
+        )?;
+        runtime.load_builtin()?;
+        if let Some(dir) = &config.plugin_dir {
+            runtime.load_dir(dir)?;
+        }
+        let mut registry = Registry::builtin()?;
+        if let Some(dir) = &config.chains_dir {
+            registry.load_dir(dir)?;
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let primes = PrimePool::new(prime_pool);
+        primes.start();
+        let state = Arc::new(AppState {
+            config,
+            store,
+            kek,
+            runtime: Arc::new(runtime),
+            registry,
+            sessions: Sessions::default(),
+            primes,
+            metrics: Metrics::default(),
+            in_flight: Mutex::new(Default::default()),
+        });
+        Ok(Self { state, listener })
+    }
+
+    /// The bound address (the port, when the configuration asked for port 0).
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serve until `shutdown` completes.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let sessions = self.state.sessions.clone();
+        let ttl = Duration::from_secs(self.state.config.session_ttl_secs);
+        let reaper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(30));
+            loop {
+                tick.tick().await;
+                let n = sessions.reap(ttl);
+                if n > 0 {
+                    tracing::debug!(n, "forgot ended sessions");
+                }
+            }
+        });
+        let app = crate::api::router(self.state.clone());
+        let result = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        reaper.abort();
+        result.context("serving HTTP")
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,454 @@
+//! Durable state behind one interface, on SQLite (default, embedded, WAL) or PostgreSQL, chosen by
+//! the database URL. The schema lives in `host/migrations` and runs unchanged on both.
+//!
+//! Nothing secret is stored in the clear: shares and party keys arrive here already sealed under
+//! the key-encryption key, and access tokens are kept only as SHA-256 hashes.
+
+mod rows;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+pub use rows::{SigningRow, WalletRow, WalletStatus};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// The schema could not be brought up to date.
+    #[error("migration: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A stored value did not parse.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+/// Result of a storage operation.
+pub type Result<T> = std::result::Result<T, StoreError>;
+
+/// What an idempotency key has recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredResponse {
+    /// Hash of the request that first used the key.
+    pub request_hash: String,
+    /// HTTP status of the first answer.
+    pub status: u16,
+    /// JSON body of the first answer.
+    pub body: String,
+}
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+    kind: &'static str,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connect to `url` (`sqlite://…` or `postgres://…`) and bring the schema up to date.
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        let pool = AnyPoolOptions::new()
+            // An in-memory SQLite database exists per connection, so it gets exactly one.
+            .max_connections(match (sqlite, url.contains(":memory:")) {
+                (true, true) => 1,
+                (true, false) => 4,
+                _ => 16,
+            })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // WAL lets readers go on while one writer commits; waiting out a busy
+                        // writer beats failing the request.
+                        sqlx::query("PRAGMA journal_mode = WAL")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA busy_timeout = 5000")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA foreign_keys = ON")
+                            .execute(&mut *conn)
+                            .await?;
+                        sqlx::query("PRAGMA synchronous = FULL")
+                            .execute(&mut *conn)
+                            .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            pool,
+            kind: if sqlite { "sqlite" } else { "postgres" },
+        })
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn kind(&self) -> &'static str {
+        self.kind
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Sessions cannot outlive the process that ran them: mark wallets and signing requests
+    /// that were in progress at the last stop as failed. Returns how many were marked.
+    pub async fn fail_interrupted(&self, now: i64) -> Result<u64> {
+        let a = sqlx::query(
+            "UPDATE wallets SET status = 'failed', error = 'interrupted by a server restart', \
+             updated_at = $1 WHERE status = 'pending'",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        let b = sqlx::query(
+            "UPDATE signing_requests SET status = 'failed', \
+             error = 'interrupted by a server restart', updated_at = $1 WHERE status = 'running'",
+        )
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(a.rows_affected() + b.rows_affected())
+    }
+
+    // ---- access tokens
+
+    /// Record an access token (by its hash) for `subject`.
+    pub async fn insert_token(&self, hash: &str, subject: &str, expires_at: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_tokens (token_hash, subject, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(hash)
+        .bind(subject)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The subject of a token that has not expired at `now`.
+    pub async fn token_subject(&self, hash: &str, now: i64) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT subject FROM access_tokens WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("subject")?),
+            None => None,
+        })
+    }
+
+    // ---- wallets
+
+    /// Record a wallet whose key generation is starting.
+    pub async fn insert_wallet(&self, w: &WalletRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO wallets (id, owner, label, scheme, threshold, parties, server_index, \
+             roster, party_keys, status, public_info, error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&w.id)
+        .bind(&w.owner)
+        .bind(&w.label)
+        .bind(&w.scheme)
+        .bind(w.threshold)
+        .bind(w.parties)
+        .bind(w.server_index)
+        .bind(&w.roster)
+        .bind(&w.party_keys)
+        .bind(w.status.as_str())
+        .bind(&w.public_info)
+        .bind(&w.error)
+        .bind(w.created_at)
+        .bind(w.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The wallet `id` if `owner` owns it.
+    pub async fn wallet(&self, id: &str, owner: &str) -> Result<Option<WalletRow>> {
+        let row = sqlx::query("SELECT * FROM wallets WHERE id = $1 AND owner = $2")
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| WalletRow::from_row(&r)).transpose()
+    }
+
+    /// The wallets of `owner`, oldest first.
+    pub async fn wallets(&self, owner: &str) -> Result<Vec<WalletRow>> {
+        let rows = sqlx::query("SELECT * FROM wallets WHERE owner = $1 ORDER BY created_at, id")
+            .bind(owner)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(WalletRow::from_row).collect()
+    }
+
+    /// Key generation finished: store the sealed server share and mark the wallet ready, in one
+    /// transaction, so that a crash leaves either both or neither.
+    pub async fn complete_wallet(
+        &self,
+        id: &str,
+        public_info: &str,
+        sealed_share: &str,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO server_shares (wallet_id, generation, sealed, created_at) \
+             VALUES ($1, 0, $2, $3)",
+        )
+        .bind(id)
+        .bind(sealed_share)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        let done = sqlx::query(
+            "UPDATE wallets SET status = 'ready', public_info = $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(public_info)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Corrupt(format!(
+                "wallet {id} is no longer waiting for its key"
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Key generation failed.
+    pub async fn fail_wallet(&self, id: &str, error: &str, now: i64) -> Result<()> {
+        sqlx::query(
+            "UPDATE wallets SET status = 'failed', error = $1, updated_at = $2 \
+             WHERE id = $3 AND status = 'pending'",
+        )
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The newest sealed server share of a wallet.
+    pub async fn server_share(&self, wallet_id: &str) -> Result<Option<String>> {
+        let row = sqlx::query(
+            "SELECT sealed FROM server_shares WHERE wallet_id = $1 \
+             ORDER BY generation DESC LIMIT 1",
+        )
+        .bind(wallet_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("sealed")?),
+            None => None,
+        })
+    }
+
+    // ---- signing requests
+
+    /// Record a signing request that is starting.
+    pub async fn insert_signing(&self, s: &SigningRow) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signing_requests (id, wallet_id, owner, network, request, prepared, \
+             status, result, error, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&s.id)
+        .bind(&s.wallet_id)
+        .bind(&s.owner)
+        .bind(&s.network)
+        .bind(&s.request)
+        .bind(&s.prepared)
+        .bind(&s.status)
+        .bind(&s.result)
+        .bind(&s.error)
+        .bind(s.created_at)
+        .bind(s.updated_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Finish a signing request with its result or its error.
+    pub async fn finish_signing(
+        &self,
+        id: &str,
+        outcome: std::result::Result<&str, &str>,
+        now: i64,
+    ) -> Result<()> {
+        let (status, result, error) = match outcome {
+            Ok(r) => ("done", Some(r), None),
+            Err(e) => ("failed", None, Some(e)),
+        };
+        sqlx::query(
+            "UPDATE signing_requests SET status = $1, result = $2, error = $3, updated_at = $4 \
+             WHERE id = $5 AND status = 'running'",
+        )
+        .bind(status)
+        .bind(result)
+        .bind(error)
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The signing request `id` if `owner` owns it.
+    pub async fn signing(&self, id: &str, owner: &str) -> Result<Option<SigningRow>> {
+        let row = sqlx::query("SELECT * FROM signing_requests WHERE id = $1 AND owner = $2")
+            .bind(id)
+            .bind(owner)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| SigningRow::from_row(&r)).transpose()
+    }
+
+    // ---- idempotency
+
+    /// The answer recorded for `owner`'s idempotency key, if any.
+    pub async fn idempotent(&self, owner: &str, key: &str) -> Result<Option<StoredResponse>> {
+        let row = sqlx::query(
+            "SELECT request_hash, status, response FROM idempotency_keys \
+             WHERE owner = $1 AND idem_key = $2",
+        )
+        .bind(owner)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r: AnyRow| {
+            Ok(StoredResponse {
+                request_hash: r.try_get("request_hash")?,
+                status: u16::try_from(r.try_get::<i64, _>("status")?)
+                    .map_err(|_| StoreError::Corrupt("status".into()))?,
+                body: r.try_get("response")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Record the answer to a request made with an idempotency key. A concurrent first use of
+    /// the same key loses quietly: the stored answer stands.
+    pub async fn remember(
+        &self,
+        owner: &str,
+        key: &str,
+        response: &StoredResponse,
+        now: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO idempotency_keys (owner, idem_key, request_hash, status, response, \
+             created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+        )
+        .bind(owner)
+        .bind(key)
+        .bind(&response.request_hash)
+        .bind(i64::from(response.status))
+        .bind(&response.body)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wallet(id: &str, owner: &str) -> WalletRow {
+        WalletRow {
+            id: id.into(),
+            owner: owner.into(),
+            label: "test".into(),
+            scheme: "ed25519".into(),
+            threshold: 2,
+            parties: 3,
+            server_index: 1,
+            roster: "{}".into(),
+            party_keys: "sealed".into(),
+            status: WalletStatus::Pending,
+            public_info: None,
+            error: None,
+            created_at: 1,
+            updated_at: 1,
+        }
+    }
+
+    async fn store() -> Store {
+        Store::connect("sqlite::memory:").await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_wallet_is_seen_only_by_its_owner_and_completes_once() {
+        let s = store().await;
+        s.insert_wallet(&wallet("w1", "alice")).await.unwrap();
+        assert!(s.wallet("w1", "bob").await.unwrap().is_none());
+        assert_eq!(s.wallets("alice").await.unwrap().len(), 1);
+        s.complete_wallet("w1", "{\"k\":1}", "sealed-share", 2)
+            .await
+            .unwrap();
+        let w = s.wallet("w1", "alice").await.unwrap().unwrap();
+        assert_eq!(w.status, WalletStatus::Ready);
+        assert_eq!(s.server_share("w1").await.unwrap().unwrap(), "sealed-share");
+        // A second completion is refused and changes nothing.
+        assert!(s.complete_wallet("w1", "{}", "other", 3).await.is_err());
+        assert_eq!(s.server_share("w1").await.unwrap().unwrap(), "sealed-share");
+    }
+
+    #[tokio::test]
+    async fn interrupted_work_is_failed_at_start() {
+        let s = store().await;
+        s.insert_wallet(&wallet("w1", "alice")).await.unwrap();
+        assert_eq!(s.fail_interrupted(5).await.unwrap(), 1);
+        let w = s.wallet("w1", "alice").await.unwrap().unwrap();
+        assert_eq!(w.status, WalletStatus::Failed);
+        assert!(s.complete_wallet("w1", "{}", "x", 6).await.is_err());
+        assert!(s.server_share("w1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn tokens_expire_and_idempotency_keys_keep_the_first_answer() {
+        let s = store().await;
+        s.insert_token("h", "alice", 10).await.unwrap();
+        assert_eq!(
+            s.token_subject("h", 9).await.unwrap().as_deref(),
+            Some("alice")
+        );
+        assert!(s.token_subject("h", 10).await.unwrap().is_none());
+        let first = StoredResponse {
+            request_hash: "r1".into(),
+            status: 201,
+            body: "{}".into(),
+        };
+        s.remember("alice", "k", &first, 1).await.unwrap();
+        let second = StoredResponse {
+            body: "{\"other\":1}".into(),
+            ..first.clone()
+        };
+        s.remember("alice", "k", &second, 2).await.unwrap();
+        assert_eq!(s.idempotent("alice", "k").await.unwrap(), Some(first));
+        assert!(s.idempotent("bob", "k").await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,382 @@
+//! The signing server over HTTP on a loopback port, with the device party in Rust: a 2-of-3
+//! ECDSA wallet is born by key generation between the device, its recovery share and the
+//! server; its Ethereum address is checked against an independent derivation; an EIP-1559
+//! transfer is co-signed and the sender recovered by alloy; the server restarts on the same
+//! database and the wallet signs again, this time with the recovery share.
+
+use std::collections::BTreeMap;
+
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_consensus::TxEnvelope;
+use alloy_eips::eip2718::Decodable2718;
+use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
+use mpcw_engine::{PartyKeys, Protocol, Scheme, SessionContext};
+use mpcw_host::api::{CreateWallet, StartSigning};
+use mpcw_host::chains::Registry;
+use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
+use mpcw_tests::{fixture_primes, runtime, temp_dir, Host};
+use serde_json::json;
+
+fn api_code(e: &DeviceError) -> (u16, String) {
+    match e {
+        DeviceError::Api { status, code, .. } => (*status, code.clone()),
+        other => panic!("expected an API error, got {other}"),
+    }
+}
+
+async fn login(url: &str, subject: &str) -> Client {
+    Client::new(url).with_token(token(url, subject).await)
+}
+
+async fn token(url: &str, subject: &str) -> String {
+    Client::new(url)
+        .dev_login(subject)
+        .await
+        .expect("dev login")
+        .access_token
+}
+
+fn transfer(from: &str, nonce: u64) -> serde_json::Value {
+    json!({
+        "kind": "transaction",
+        "from": from,
+        "nonce": nonce,
+        "to": "0x3535353535353535353535353535353535353535",
+        "value": "1000000000000000",
+        "gas": 21000,
+        "maxFeePerGas": "30000000000",
+        "maxPriorityFeePerGas": "1000000000",
+    })
+}
+
+fn recovered_sender(raw_hex: &str) -> String {
+    let raw = hex::decode(raw_hex.trim_start_matches("0x")).expect("hex");
+    let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).expect("alloy decodes the transaction");
+    assert!(tx.is_eip1559());
+    tx.recover_signer()
+        .expect("signature recovers")
+        .to_checksum(None)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ecdsa_wallet_over_http_signs_on_ethereum_and_survives_a_restart() {
+    let dir = temp_dir("host-api");
+    let mut primes = fixture_primes().into_iter();
+    let (p0, p1, p2) = (
+        primes.next().unwrap(),
+        primes.next().unwrap(),
+        primes.next().unwrap(),
+    );
+    let host = Host::start(&dir, None, vec![p1]).await;
+    let alice_token = token(&host.url, "alice").await;
+    let alice = Client::new(&host.url).with_token(alice_token.clone());
+
+    let spec = WalletSpec {
+        scheme: Scheme::EcdsaSecp256k1,
+        threshold: 2,
+        parties: 3,
+        local: vec![0, 2],
+        label: Some("main".into()),
+    };
+    let (wallet, shares) =
+        device::create_wallet(&alice, &spec, BTreeMap::from([(0, p0), (2, p2)]), |_| {})
+            .await
+            .expect("key generation over HTTP");
+    assert_eq!(wallet.server_index, 1);
+    let mut shares = shares.into_iter();
+    let device_share = shares.next().unwrap();
+    let recovery_share = shares.next().unwrap();
+    assert_eq!((device_share.index, recovery_share.index), (0, 2));
+
+    // The server's address for Ethereum equals one derived independently from the device's
+    // own copy of the group key.
+    let registry = Registry::builtin().unwrap();
+    let ethereum = registry.get("ethereum").unwrap().clone();
+    let path = ethereum.path().unwrap();
+    let derived = device_share.share.derive(&path).unwrap().public_key;
+    let vk = k256::ecdsa::VerifyingKey::from_sec1_bytes(&derived).unwrap();
+    let expected = alloy_primitives::Address::from_public_key(&vk).to_checksum(None);
+    let listed = alice.addresses(&wallet.id).await.unwrap();
+    let on_ethereum = listed.iter().find(|n| n.network == "ethereum").unwrap();
+    assert_eq!(on_ethereum.addresses[0].value, expected);
+    // The same address on every EVM network of the registry.
+    assert!(listed.iter().all(|n| n.addresses[0].value == expected));
+
+    // Signers must include the server.
+    let err = alice
+        .start_signing(
+            &wallet.id,
+            &StartSigning {
+                network: "ethereum".into(),
+                request: transfer(&expected, 0),
+                signers: vec![0, 2],
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), (422, "invalid_request".into()));
+
+    let plugins = runtime();
+    let device = LocalShare {
+        index: 0,
+        keys: device_share.keys,
+        share: device_share.share,
+    };
+    let view = device::sign(
+        &alice,
+        &wallet,
+        &device,
+        &SignSpec {
+            network: ethereum.clone(),
+            request: transfer(&expected, 0),
+            signers: vec![0, 1],
+        },
+        Some(&plugins),
+        |_| {},
+    )
+    .await
+    .expect("co-signing over HTTP");
+    assert_eq!(view.status, "done");
+    let result = view.result.expect("signed transaction");
+    assert_eq!(recovered_sender(&result.encoded), expected);
+
+    // Another subject sees nothing of Alice's.
+    let bob = login(&host.url, "bob").await;
+    assert!(bob.wallets().await.unwrap().is_empty());
+    assert_eq!(api_code(&bob.wallet(&wallet.id).await.unwrap_err()).0, 404);
+    assert_eq!(api_code(&bob.signing(&view.id).await.unwrap_err()).0, 404);
+
+    // Restart on the same data directory: the login, the wallet and its server share are still
+    // there, and the recovery share now co-signs with the server.
+    host.stop().await;
+    let host = Host::start(&dir, None, vec![]).await;
+    let alice = Client::new(&host.url).with_token(alice_token);
+    let again = alice.wallet(&wallet.id).await.unwrap();
+    assert_eq!(
+        again.public_key.unwrap().public_key,
+        wallet.public_key.clone().unwrap().public_key
+    );
+    let recovery = LocalShare {
+        index: 2,
+        keys: recovery_share.keys,
+        share: recovery_share.share,
+    };
+    let view = device::sign(
+        &alice,
+        &wallet,
+        &recovery,
+        &SignSpec {
+            network: ethereum.clone(),
+            request: transfer(&expected, 1),
+            signers: vec![1, 2],
+        },
+        Some(&plugins),
+        |_| {},
+    )
+    .await
+    .expect("co-signing after a restart");
+    assert_eq!(recovered_sender(&view.result.unwrap().encoded), expected);
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_clear_errors_and_change_nothing() {
+    let dir = temp_dir("host-errors");
+    let host = Host::start(&dir, None, vec![]).await;
+    let http = reqwest::Client::new();
+    let url = |p: &str| format!("{}{p}", host.url);
+
+    // No token, a made-up token.
+    let r = http.get(url("/v1/wallets")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http
+        .get(url("/v1/wallets"))
+        .bearer_auth("mpcw_forged")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+
+    let token = token(&host.url, "alice").await;
+    let alice = Client::new(&host.url).with_token(token.clone());
+
+    // Malformed JSON, wrong shape, impossible threshold, missing roster entries, oversized body.
+    let r = http
+        .post(url("/v1/wallets"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{\"scheme\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = http
+        .post(url("/v1/wallets"))
+        .bearer_auth(&token)
+        .json(&json!({"scheme": 7}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let keys = PartyKeys::generate(&mut rand_core::OsRng);
+    let bad = CreateWallet {
+        scheme: "ed25519".into(),
+        threshold: 4,
+        parties: 3,
+        server_index: None,
+        roster: BTreeMap::from([(0, keys.public()), (2, keys.public())]),
+        label: None,
+    };
+    assert_eq!(
+        api_code(&alice.create_wallet(&bad, None).await.unwrap_err()),
+        (422, "invalid_request".into())
+    );
+    let missing = CreateWallet {
+        threshold: 2,
+        roster: BTreeMap::from([(0, keys.public())]),
+        ..bad
+    };
+    assert_eq!(
+        api_code(&alice.create_wallet(&missing, None).await.unwrap_err()).0,
+        422
+    );
+    let r = http
+        .post(url("/v1/wallets"))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 9 << 20])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    assert!(
+        alice.wallets().await.unwrap().is_empty(),
+        "nothing was created"
+    );
+
+    // A retried creation with the same idempotency key gets the same wallet; the key with
+    // another body is refused.
+    let other = PartyKeys::generate(&mut rand_core::OsRng);
+    let body = CreateWallet {
+        scheme: "ed25519".into(),
+        threshold: 2,
+        parties: 3,
+        server_index: Some(1),
+        roster: BTreeMap::from([(0, keys.public()), (2, other.public())]),
+        label: Some("retried".into()),
+    };
+    let first = alice.create_wallet(&body, Some("key-1")).await.unwrap();
+    let second = alice.create_wallet(&body, Some("key-1")).await.unwrap();
+    assert_eq!(first.wallet.id, second.wallet.id);
+    assert_eq!(first.session.id, second.session.id);
+    assert_eq!(alice.wallets().await.unwrap().len(), 1);
+    let changed = CreateWallet {
+        label: Some("another".into()),
+        ..body
+    };
+    assert_eq!(
+        api_code(
+            &alice
+                .create_wallet(&changed, Some("key-1"))
+                .await
+                .unwrap_err()
+        ),
+        (422, "idempotency_key_reused".into())
+    );
+
+    // The relay refuses an envelope that claims to come from the server's party.
+    let roster = first.wallet.roster.clone();
+    let ctx = SessionContext::new(first.session.id.clone(), 0, keys.clone(), roster).unwrap();
+    let mut party = KeygenSession::new(
+        ctx,
+        KeygenConfig {
+            scheme: Scheme::Ed25519,
+            threshold: 2,
+            parties: 3,
+        },
+        None,
+    )
+    .unwrap();
+    let mut envelopes = party.start().unwrap();
+    envelopes[0].from = 1;
+    let err = alice
+        .post_messages(&first.session.id, &envelopes)
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), (422, "invalid_message".into()));
+    // Bob cannot use Alice's session.
+    let bob = login(&host.url, "bob").await;
+    envelopes[0].from = 0;
+    assert_eq!(
+        api_code(
+            &bob.post_messages(&first.session.id, &envelopes)
+                .await
+                .unwrap_err()
+        )
+        .0,
+        404
+    );
+
+    // An Ed25519 wallet cannot sign for an ECDSA network; unknown networks are named.
+    let (ed, _) = device::create_wallet(
+        &alice,
+        &WalletSpec {
+            scheme: Scheme::Ed25519,
+            threshold: 2,
+            parties: 3,
+            local: vec![0, 2],
+            label: None,
+        },
+        BTreeMap::new(),
+        |_| {},
+    )
+    .await
+    .expect("ed25519 key generation over HTTP");
+    let req = |network: &str| StartSigning {
+        network: network.into(),
+        request: json!({}),
+        signers: vec![0, 1],
+    };
+    assert_eq!(
+        api_code(
+            &alice
+                .start_signing(&ed.id, &req("ethereum"), None)
+                .await
+                .unwrap_err()
+        ),
+        (422, "wrong_chain".into())
+    );
+    assert_eq!(
+        api_code(
+            &alice
+                .start_signing(&ed.id, &req("atlantis"), None)
+                .await
+                .unwrap_err()
+        ),
+        (422, "unknown_network".into())
+    );
+
+    // The server counted the errors and none of them was a server error.
+    let metrics = http
+        .get(url("/v1/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("mpcw_http_server_errors_total 0"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("mpcw_wallets_created_total 1"),
+        "{metrics}"
+    );
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}
