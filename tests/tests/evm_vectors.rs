@@ -151,19 +151,11 @@ fn eip712_mail_example() {
 /// recipient in its checksummed form, and a recipient with one letter's case flipped is refused.
 #[test]
 fn eip55_examples() {
-    let vectors = [
-        // All caps
-        "0x52908400098527886E0F7030069857D2E4169EE7",
-        "0x8617E340B3D01FA5F11F306F4090FD50E238070D",
-        // All lower
-        "0xde709f2102306220921060314715629080e2fb77",
-        "0x27b1fdb04752bbc536007a920d24acb045561c26",
-        // Normal
-        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
-        "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
-        "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
-    ];
+    let vectors: Vec<&str> = include_str!("../vectors/eip55.txt")
+        .lines()
+        .filter(|l| l.starts_with("0x"))
+        .collect();
+    assert_eq!(vectors.len(), 8);
     let runtime = runtime();
     let secret = SigningKey::from_slice(&[0x11; 32]).unwrap();
     let key = ecdsa_key(&secret);

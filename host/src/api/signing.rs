@@ -12,10 +12,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::Json;
-use mpcw_engine::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
-use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
 use mpcw_engine::vault::SealedBox;
-use mpcw_engine::{EcdsaMessage, KeyShare, PartyIndex, PartyKeys, Roster, SessionContext};
+use mpcw_engine::{KeyShare, PartyIndex, PartyKeys, Roster, SessionContext};
 use tokio::sync::oneshot;
 
 use super::error::ApiError;
@@ -24,7 +22,7 @@ use super::idempotency;
 use super::views::{PayloadView, SigningView, StartSigning};
 use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
 use crate::chains::Network;
-use crate::mpc::{spawn_party, LiveSession, SessionState, Then};
+use crate::mpc::{hash_name, signing_party, spawn_party, LiveSession, SessionState, SignMessage};
 use crate::plugin::wit;
 use crate::state::{now, random_id, AppState, Metrics};
 use crate::store::SigningRow;
@@ -155,12 +153,7 @@ async fn start_signing(
         futures.push(job.spawn(session, rx, payload)?);
         payloads.push(PayloadView {
             scheme: payload.scheme.name().into(),
-            hash: match payload.hash {
-                wit::MessageHash::None => None,
-                wit::MessageHash::Keccak256 => Some("keccak256".into()),
-                wit::MessageHash::Sha256 => Some("sha256".into()),
-                wit::MessageHash::DoubleSha256 => Some("double-sha256".into()),
-            },
+            hash: hash_name(payload.hash).map(str::to_owned),
             bytes: hex::encode(&payload.bytes),
             label: payload.label.clone(),
             session: session_id,
@@ -280,87 +273,28 @@ impl PartyJob {
         inbox: std::sync::mpsc::Receiver<mpcw_engine::Envelope>,
         payload: &wit::Payload,
     ) -> Result<SignatureFuture, ApiError> {
-        match payload.scheme {
-            wit::Scheme::EcdsaSecp256k1 => {
-                let message = match payload.hash {
-                    wit::MessageHash::Keccak256 => EcdsaMessage::Keccak256(payload.bytes.clone()),
-                    wit::MessageHash::Sha256 => EcdsaMessage::Sha256(payload.bytes.clone()),
-                    wit::MessageHash::DoubleSha256 => {
-                        EcdsaMessage::DoubleSha256(payload.bytes.clone())
-                    }
-                    wit::MessageHash::None => {
-                        return Err(ApiError::unprocessable(
-                            "request_rejected",
-                            "the plugin asked for a bare ECDSA digest; the server signs only \
-                             messages whose hash it computes itself",
-                        ))
-                    }
-                };
-                let (done, rx) = oneshot::channel::<Result<mpcw_engine::EcdsaSignature, String>>();
-                spawn_party(
-                    session,
-                    move || {
-                        let first = PresignSession::new(
-                            self.ctx(&self.session_id)?,
-                            &self.share,
-                            PresignConfig {
-                                signers: self.signers.clone(),
-                                path: self.path.clone(),
-                            },
-                        )?;
-                        let second_id = format!("{}/sign", self.session_id);
-                        let ctx2 = self.ctx(&second_id)?;
-                        Ok(Box::new(Then::new(first, second_id, move |presignature| {
-                            EcdsaSignSession::new(ctx2, presignature, message)
-                        })) as _)
-                    },
-                    inbox,
-                    done,
-                );
-                Ok(Box::pin(async move {
-                    let sig = rx
-                        .await
-                        .map_err(|_| "the server's party stopped".to_owned())??;
-                    Ok(wit::Signature {
-                        scheme: wit::Scheme::EcdsaSecp256k1,
-                        bytes: sig.to_bytes().to_vec(),
-                        recovery_id: Some(sig.recovery_id),
-                    })
-                }))
-            }
-            scheme => {
-                let message = payload.bytes.clone();
-                let (done, rx) =
-                    oneshot::channel::<Result<mpcw_engine::schnorr::SchnorrSignature, String>>();
-                spawn_party(
-                    session,
-                    move || {
-                        Ok(Box::new(SchnorrSignSession::new(
-                            self.ctx(&self.session_id)?,
-                            &self.share,
-                            SchnorrSignConfig {
-                                signers: self.signers.clone(),
-                                path: self.path.clone(),
-                                message,
-                                taproot_merkle_root: None,
-                            },
-                        )?) as _)
-                    },
-                    inbox,
-                    done,
-                );
-                Ok(Box::pin(async move {
-                    let sig = rx
-                        .await
-                        .map_err(|_| "the server's party stopped".to_owned())??;
-                    Ok(wit::Signature {
-                        scheme,
-                        bytes: sig.signature,
-                        recovery_id: None,
-                    })
-                }))
-            }
-        }
+        let message = SignMessage::new(payload.scheme, payload.hash, payload.bytes.clone())
+            .map_err(|e| ApiError::unprocessable("request_rejected", e))?;
+        let (done, rx) = oneshot::channel::<Result<wit::Signature, String>>();
+        spawn_party(
+            session,
+            move || {
+                signing_party(
+                    self.ctx(&self.session_id)?,
+                    |id| self.ctx(id),
+                    &self.share,
+                    &self.signers,
+                    &self.path,
+                    message,
+                )
+            },
+            inbox,
+            done,
+        );
+        Ok(Box::pin(async move {
+            rx.await
+                .map_err(|_| "the server's party stopped".to_owned())?
+        }))
     }
 }
 

@@ -3,13 +3,11 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use mpcw_engine::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
-use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
-use mpcw_engine::{EcdsaMessage, Envelope, PartyIndex, Protocol, SessionContext};
+use mpcw_engine::{Envelope, PartyIndex, Protocol, SessionContext};
 
 use super::{DeviceError, LocalShare};
 use crate::api::{PayloadView, SigningView, WalletView};
-use crate::mpc::{Map, Then};
+use crate::mpc::{hash_from_name, signing_party, SignMessage, SigningParty};
 
 fn addressed(env: &Envelope, party: PartyIndex) -> bool {
     match env.to {
@@ -112,58 +110,20 @@ pub(super) fn signing_session(
     wallet: &WalletView,
     view: &SigningView,
     payload: &PayloadView,
-) -> Result<Box<dyn Protocol<Output = ()>>, DeviceError> {
+) -> Result<SigningParty, DeviceError> {
     let ctx =
         |id: &str| SessionContext::new(id, local.index, local.keys.clone(), wallet.roster.clone());
     let bytes = hex::decode(&payload.bytes)
         .map_err(|_| DeviceError::Protocol("payload bytes are not hex".into()))?;
-    if local.share.scheme().name() != payload.scheme {
-        return Err(DeviceError::Protocol(
-            "payload is for another scheme".into(),
-        ));
-    }
-    let session: Box<dyn Protocol<Output = ()>> = match payload.hash.as_deref() {
-        Some(hash) => {
-            let message = match hash {
-                "keccak256" => EcdsaMessage::Keccak256(bytes),
-                "sha256" => EcdsaMessage::Sha256(bytes),
-                "double-sha256" => EcdsaMessage::DoubleSha256(bytes),
-                other => {
-                    return Err(DeviceError::Protocol(format!(
-                        "unknown message hash {other:?}"
-                    )))
-                }
-            };
-            let first = PresignSession::new(
-                ctx(&payload.session)?,
-                &local.share,
-                PresignConfig {
-                    signers: view.signers.clone(),
-                    path: view.path.clone(),
-                },
-            )?;
-            let second_id = format!("{}/sign", payload.session);
-            let ctx2 = ctx(&second_id)?;
-            Box::new(Map::new(
-                Then::new(first, second_id, move |p| {
-                    EcdsaSignSession::new(ctx2, p, message)
-                }),
-                |_| (),
-            ))
-        }
-        None => Box::new(Map::new(
-            SchnorrSignSession::new(
-                ctx(&payload.session)?,
-                &local.share,
-                SchnorrSignConfig {
-                    signers: view.signers.clone(),
-                    path: view.path.clone(),
-                    message: bytes,
-                    taproot_merkle_root: None,
-                },
-            )?,
-            |_| (),
-        )),
-    };
-    Ok(session)
+    let message = hash_from_name(payload.hash.as_deref())
+        .and_then(|hash| SignMessage::new(local.share.scheme().into(), hash, bytes))
+        .map_err(DeviceError::Protocol)?;
+    Ok(signing_party(
+        ctx(&payload.session)?,
+        ctx,
+        &local.share,
+        &view.signers,
+        &view.path,
+        message,
+    )?)
 }

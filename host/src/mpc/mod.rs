@@ -7,8 +7,10 @@
 
 mod compose;
 mod relay;
+mod sign;
 mod worker;
 
 pub use compose::{Map, Then};
 pub use relay::{LiveSession, RelayError, SessionState, Sessions};
+pub use sign::{hash_from_name, hash_name, signing_party, SignMessage, SigningParty};
 pub use worker::spawn_party;
