@@ -145,10 +145,7 @@ impl Store {
         .bind(now)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get("subject")?),
-            None => None,
-        })
+        text_column(row, "subject")
     }
 
     // ---- wallets
@@ -259,10 +256,7 @@ impl Store {
         .bind(wallet_id)
         .fetch_optional(&self.pool)
         .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get("sealed")?),
-            None => None,
-        })
+        text_column(row, "sealed")
     }
 
     // ---- signing requests
@@ -371,6 +365,14 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// The text in column `name` of an optional row.
+fn text_column(row: Option<AnyRow>, name: &str) -> Result<Option<String>> {
+    Ok(match row {
+        Some(r) => Some(r.try_get(name)?),
+        None => None,
+    })
 }
 
 #[cfg(test)]
