@@ -13,7 +13,9 @@ use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
 use mpcw_engine::{PartyKeys, Protocol, Scheme, SessionContext};
 use mpcw_host::api::{CreateWallet, StartSigning};
 use mpcw_host::chains::Registry;
-use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
+use mpcw_host::device::{
+    self, Client, DeviceError, LocalShare, ReshareParty, ReshareSpec, SignSpec, WalletSpec,
+};
 use mpcw_tests::{fixture_primes, runtime, temp_dir, Host};
 use serde_json::json;
 
@@ -62,11 +64,8 @@ fn recovered_sender(raw_hex: &str) -> String {
 async fn ecdsa_wallet_over_http_signs_on_ethereum_and_survives_a_restart() {
     let dir = temp_dir("host-api");
     let mut primes = fixture_primes().into_iter();
-    let (p0, p1, p2) = (
-        primes.next().unwrap(),
-        primes.next().unwrap(),
-        primes.next().unwrap(),
-    );
+    let mut next = || primes.next().expect("six fixture primes");
+    let (p0, p1, p2, p3, p4, p5) = (next(), next(), next(), next(), next(), next());
     let host = Host::start(&dir, None, vec![p1]).await;
     let alice_token = token(&host.url, "alice").await;
     let alice = Client::new(&host.url).with_token(alice_token.clone());
@@ -150,7 +149,7 @@ async fn ecdsa_wallet_over_http_signs_on_ethereum_and_survives_a_restart() {
     // Restart on the same data directory: the login, the wallet and its server share are still
     // there, and the recovery share now co-signs with the server.
     host.stop().await;
-    let host = Host::start(&dir, None, vec![]).await;
+    let host = Host::start(&dir, None, vec![p4]).await;
     let alice = Client::new(&host.url).with_token(alice_token);
     let again = alice.wallet(&wallet.id).await.unwrap();
     assert_eq!(
@@ -177,6 +176,83 @@ async fn ecdsa_wallet_over_http_signs_on_ethereum_and_survives_a_restart() {
     .await
     .expect("co-signing after a restart");
     assert_eq!(recovered_sender(&view.result.unwrap().encoded), expected);
+
+    // The device is lost. The recovery share and the server reshare the key to a new device
+    // (new identity keys at index 0), with fresh Paillier keys for everyone.
+    let new_keys = PartyKeys::generate(&mut rand_core::OsRng);
+    let (reshared, new_shares) = device::reshare(
+        &alice,
+        &wallet.id,
+        &ReshareSpec {
+            old_signers: vec![1, 2],
+            new_threshold: 2,
+            new_parties: 3,
+            keep_aux: false,
+        },
+        vec![
+            ReshareParty {
+                index: 0,
+                keys: new_keys,
+                share: None,
+                primes: Some(p3),
+            },
+            ReshareParty {
+                index: 2,
+                keys: recovery.keys.clone(),
+                share: Some(recovery.share.clone()),
+                primes: Some(p5),
+            },
+        ],
+        |_| {},
+    )
+    .await
+    .expect("recovery by resharing");
+    assert_eq!(
+        reshared.public_key.as_ref().unwrap().public_key,
+        wallet.public_key.as_ref().unwrap().public_key,
+        "same key"
+    );
+    assert_ne!(
+        reshared.roster[&0], wallet.roster[&0],
+        "new device identity"
+    );
+    let mut new_shares = new_shares.into_iter();
+    let fresh = new_shares.next().unwrap();
+    assert_eq!(fresh.index, 0);
+    let new_device = LocalShare {
+        index: 0,
+        keys: fresh.keys,
+        share: fresh.share,
+    };
+    let spec = |nonce| SignSpec {
+        network: ethereum.clone(),
+        request: transfer(&expected, nonce),
+        signers: vec![0, 1],
+    };
+    let view = device::sign(
+        &alice,
+        &reshared,
+        &new_device,
+        &spec(2),
+        Some(&plugins),
+        |_| {},
+    )
+    .await
+    .expect("the new device signs");
+    assert_eq!(
+        recovered_sender(&view.result.unwrap().encoded),
+        expected,
+        "same address"
+    );
+
+    // The lost device's old share no longer signs with the server's new share.
+    let lost = LocalShare {
+        index: 0,
+        keys: device.keys.clone(),
+        share: device.share.clone(),
+    };
+    let stale = device::sign(&alice, &wallet, &lost, &spec(3), Some(&plugins), |_| {}).await;
+    assert!(stale.is_err(), "an old share must not sign after resharing");
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
 }

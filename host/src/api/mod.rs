@@ -4,6 +4,7 @@
 pub mod error;
 pub mod extract;
 mod idempotency;
+mod reshare;
 mod sessions;
 mod signing;
 mod system;
@@ -36,6 +37,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/wallets/{id}", get(wallets::show))
         .route("/v1/wallets/{id}/addresses", get(wallets::addresses))
         .route("/v1/wallets/{id}/signatures", post(signing::start))
+        .route("/v1/wallets/{id}/reshare", post(reshare::start))
         .route("/v1/signatures/{id}", get(signing::show))
         .route("/v1/sessions/{id}", get(sessions::show))
         .route(

@@ -226,7 +226,7 @@ fn check_signers(
     Ok(set.into_iter().collect())
 }
 
-async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiError> {
+pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiError> {
     let sealed = state
         .store
         .server_share(wallet_id)
@@ -240,7 +240,11 @@ async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiEr
     KeyShare::from_bytes(&bytes).map_err(|e| ApiError::internal("opening the server share", e))
 }
 
-fn open_party_keys(state: &AppState, sealed: &str, wallet_id: &str) -> Result<PartyKeys, ApiError> {
+pub(super) fn open_party_keys(
+    state: &AppState,
+    sealed: &str,
+    wallet_id: &str,
+) -> Result<PartyKeys, ApiError> {
     let sealed: SealedBox =
         serde_json::from_str(sealed).map_err(|e| ApiError::internal("opening party keys", e))?;
     let bytes = sealed

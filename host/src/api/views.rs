@@ -191,3 +191,35 @@ pub struct Messages {
     /// The session's status.
     pub status: SessionStatus,
 }
+
+/// `POST /v1/wallets/{id}/reshare`: refresh the shares, or reshare them to a new set of parties
+/// (a lost device replaced), keeping the key and every address.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StartReshare {
+    /// Exactly `threshold` current holders that re-deal the key.
+    pub old_signers: Vec<PartyIndex>,
+    /// Threshold of the new shares.
+    pub new_threshold: u16,
+    /// Number of new parties (wallet indices `0..new_parties`; the server keeps its index).
+    pub new_parties: u16,
+    /// Identity keys of every session party but the server: old signers and new parties.
+    pub roster: BTreeMap<PartyIndex, PartyPublicKeys>,
+    /// ECDSA only: `keep` each party's Paillier key (a refresh among the same parties), or
+    /// `generate` new ones (needed when a party is new).
+    #[serde(default)]
+    pub aux: Option<String>,
+}
+
+/// Answer to `POST /v1/wallets/{id}/reshare`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StartedReshare {
+    /// The wallet as it is before.
+    pub wallet: WalletView,
+    /// The resharing session.
+    pub session: SessionView,
+    /// The roster of the session (old signers and new parties).
+    pub roster: Roster,
+    /// The public key information the session reshares (every party must use the same).
+    pub key: PublicKeyInfo,
+}

@@ -176,6 +176,23 @@ async fn finish_keygen(
 }
 
 async fn store_share(state: &AppState, wallet_id: &str, share: &KeyShare) -> Result<(), String> {
+    let (info, sealed) = seal_server_share(state, wallet_id, share)?;
+    state
+        .store
+        .complete_wallet(wallet_id, &info, &sealed, now())
+        .await
+        .map_err(|e| {
+            tracing::error!(wallet = %wallet_id, error = %e, "cannot store a server share");
+            "the server could not store its share".to_owned()
+        })
+}
+
+/// The public information (JSON) of a server share, and the share sealed under the KEK (JSON).
+pub(super) fn seal_server_share(
+    state: &AppState,
+    wallet_id: &str,
+    share: &KeyShare,
+) -> Result<(String, String), String> {
     let info = serde_json::to_string(&share.public_info()).map_err(|e| e.to_string())?;
     let bytes = zeroize::Zeroizing::new(share.to_bytes());
     let sealed = SealedBox::seal_with_kek(
@@ -185,15 +202,10 @@ async fn store_share(state: &AppState, wallet_id: &str, share: &KeyShare) -> Res
         &state.kek,
     )
     .map_err(|e| e.to_string())?;
-    let sealed = serde_json::to_string(&sealed).map_err(|e| e.to_string())?;
-    state
-        .store
-        .complete_wallet(wallet_id, &info, &sealed, now())
-        .await
-        .map_err(|e| {
-            tracing::error!(wallet = %wallet_id, error = %e, "cannot store a server share");
-            "the server could not store its share".to_owned()
-        })
+    Ok((
+        info,
+        serde_json::to_string(&sealed).map_err(|e| e.to_string())?,
+    ))
 }
 
 /// `GET /v1/wallets`.

@@ -162,6 +162,21 @@ impl Client {
         .await
     }
 
+    /// `POST /v1/wallets/{id}/reshare`.
+    pub async fn start_reshare(
+        &self,
+        wallet_id: &str,
+        body: &crate::api::StartReshare,
+        idempotency_key: Option<&str>,
+    ) -> Result<crate::api::StartedReshare, DeviceError> {
+        self.post(
+            &format!("/v1/wallets/{wallet_id}/reshare"),
+            body,
+            idempotency_key,
+        )
+        .await
+    }
+
     /// `GET /v1/signatures/{id}`.
     pub async fn signing(&self, id: &str) -> Result<SigningView, DeviceError> {
         self.get(&format!("/v1/signatures/{id}")).await

@@ -266,3 +266,105 @@ fn check_payloads(
     }
     Ok(())
 }
+
+/// One of this device's parties in a resharing.
+pub struct ReshareParty {
+    /// Wallet index.
+    pub index: PartyIndex,
+    /// Identity keys: an old signer's own, or a new party's fresh ones.
+    pub keys: PartyKeys,
+    /// The current share, for an old signer (and for keeping Paillier keys).
+    pub share: Option<KeyShare>,
+    /// Paillier primes for new ECDSA auxiliary info (`None`: generated now when needed).
+    pub primes: Option<PaillierPrimes>,
+}
+
+/// How to reshare.
+#[derive(Clone, Debug)]
+pub struct ReshareSpec {
+    /// Exactly `threshold` current holders that re-deal the key.
+    pub old_signers: Vec<PartyIndex>,
+    /// New threshold.
+    pub new_threshold: u16,
+    /// New number of parties.
+    pub new_parties: u16,
+    /// ECDSA: keep the Paillier keys (a refresh) or generate new ones.
+    pub keep_aux: bool,
+}
+
+/// Refresh or reshare wallet `wallet_id` with the server: new shares of the same key (same
+/// addresses). `parties` are the parties that run here; a lost device is replaced by a new
+/// party at its index with fresh identity keys.
+pub async fn reshare(
+    client: &Client,
+    wallet_id: &str,
+    spec: &ReshareSpec,
+    parties: Vec<ReshareParty>,
+    mut progress: impl FnMut(&str),
+) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
+    use mpcw_engine::reshare::{AuxSource, ReshareConfig, ReshareSession};
+    let current = client.wallet(wallet_id).await?;
+    let ecdsa = current.scheme == Scheme::EcdsaSecp256k1.name();
+    let roster: Roster = parties.iter().map(|p| (p.index, p.keys.public())).collect();
+    let started = client
+        .start_reshare(
+            wallet_id,
+            &crate::api::StartReshare {
+                old_signers: spec.old_signers.clone(),
+                new_threshold: spec.new_threshold,
+                new_parties: spec.new_parties,
+                roster,
+                aux: ecdsa.then(|| if spec.keep_aux { "keep" } else { "generate" }.to_owned()),
+            },
+            Some(&crate::state::random_id("idem")),
+        )
+        .await?;
+    progress(&format!("resharing session {}", started.session.id));
+    let config = ReshareConfig {
+        key: started.key.clone(),
+        old_signers: spec.old_signers.clone(),
+        new_threshold: spec.new_threshold,
+        new_parties: spec.new_parties,
+    };
+    let mut sessions = Vec::new();
+    let mut kept = Vec::new();
+    for p in parties {
+        let ctx = SessionContext::new(
+            started.session.id.clone(),
+            p.index,
+            p.keys.clone(),
+            started.roster.clone(),
+        )?;
+        let aux = match (ecdsa, p.index < spec.new_parties, spec.keep_aux) {
+            (true, true, true) => Some(AuxSource::Keep),
+            (true, true, false) => {
+                if p.primes.is_none() {
+                    progress(&format!(
+                        "generating Paillier primes for party {} (about a minute)",
+                        p.index
+                    ));
+                }
+                Some(AuxSource::Generate(p.primes.unwrap_or_else(|| {
+                    PaillierPrimes::generate(&mut rand_core::OsRng)
+                })))
+            }
+            _ => None,
+        };
+        sessions.push(ReshareSession::new(
+            ctx,
+            config.clone(),
+            p.share.as_ref(),
+            aux,
+        )?);
+        kept.push((p.index, p.keys));
+    }
+    let outputs = run_parties(client, &started.session.id, sessions, &mut progress).await?;
+    run::wait_done(client, &started.session.id).await?;
+    let wallet = client.wallet(wallet_id).await?;
+    let shares = kept
+        .into_iter()
+        .zip(outputs)
+        .filter_map(|((index, keys), share)| share.map(|share| NewShare { index, keys, share }))
+        .collect();
+    Ok((wallet, shares))
+}

@@ -39,6 +39,21 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// A wallet's new parties after resharing.
+#[derive(Clone, Copy, Debug)]
+pub struct Reshared<'a> {
+    /// JSON roster of the new parties.
+    pub roster: &'a str,
+    /// New threshold.
+    pub threshold: i64,
+    /// New number of parties.
+    pub parties: i64,
+    /// JSON public key information (same key, new public shares).
+    pub public_info: &'a str,
+    /// The server's new share, sealed.
+    pub sealed_share: &'a str,
+}
+
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
@@ -228,6 +243,53 @@ impl Store {
             return Err(StoreError::Corrupt(format!(
                 "wallet {id} is no longer waiting for its key"
             )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resharing finished: store the server's new share as the next generation, delete the
+    /// older ones (old shares must not outlive a refresh), and record the new parties, in one
+    /// transaction.
+    pub async fn reshare_wallet(&self, id: &str, change: &Reshared<'_>, now: i64) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(
+            "SELECT COALESCE(MAX(generation), -1) AS g FROM server_shares WHERE wallet_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let next: i64 = row.try_get::<i64, _>("g")? + 1;
+        sqlx::query(
+            "INSERT INTO server_shares (wallet_id, generation, sealed, created_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(next)
+        .bind(change.sealed_share)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM server_shares WHERE wallet_id = $1 AND generation < $2")
+            .bind(id)
+            .bind(next)
+            .execute(&mut *tx)
+            .await?;
+        let done = sqlx::query(
+            "UPDATE wallets SET roster = $1, threshold = $2, parties = $3, public_info = $4, \
+             updated_at = $5 WHERE id = $6 AND status = 'ready'",
+        )
+        .bind(change.roster)
+        .bind(change.threshold)
+        .bind(change.parties)
+        .bind(change.public_info)
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Corrupt(format!("wallet {id} is not ready")));
         }
         tx.commit().await?;
         Ok(())
