@@ -15,7 +15,7 @@ use mpcw_engine::{
 
 pub use client::Client;
 pub use local::{DeviceFile, LocalShare};
-pub use run::{run_parties, wait_done};
+pub use run::{run_parties, signing_session, wait_done};
 
 use crate::api::{CreateWallet, SigningView, StartSigning, WalletView};
 use crate::plugin::wit;

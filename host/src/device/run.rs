@@ -105,7 +105,7 @@ pub async fn wait_done(client: &super::Client, session: &str) -> Result<(), Devi
 }
 
 /// This device's party of the session that signs `payload`.
-pub(super) fn signing_session(
+pub fn signing_session(
     local: &LocalShare,
     wallet: &WalletView,
     view: &SigningView,

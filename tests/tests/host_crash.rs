@@ -1,0 +1,201 @@
+//! The signing server killed between two rounds of signing (SIGKILL, no shutdown), and started
+//! again on the same database: no share is lost, the interrupted signing request and key
+//! generation are reported as failed, their sessions are gone, and the wallet signs again.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use alloy_consensus::transaction::SignerRecoverable;
+use alloy_consensus::TxEnvelope;
+use alloy_eips::eip2718::Decodable2718;
+use mpcw_engine::{PartyKeys, Protocol, Scheme};
+use mpcw_host::api::{CreateWallet, StartSigning};
+use mpcw_host::chains::Registry;
+use mpcw_host::device::{
+    self, signing_session, Client, DeviceError, LocalShare, SignSpec, WalletSpec,
+};
+use mpcw_host::store::WalletStatus;
+use mpcw_tests::{fixture_primes, runtime, temp_dir};
+use serde_json::json;
+
+/// A host process, killed when dropped (also when an assertion fails first).
+struct HostProcess(Child);
+
+impl HostProcess {
+    /// SIGKILL, and wait until it is gone.
+    fn kill(&mut self) {
+        self.0.kill().ok();
+        self.0.wait().ok();
+    }
+}
+
+impl Drop for HostProcess {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Start the test host in its own process; its URL.
+fn spawn_host(dir: &std::path::Path, primes: usize) -> (HostProcess, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mpcw-test-host"))
+        .arg(dir)
+        .arg(primes.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the test host starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let url = line
+        .strip_prefix("listening ")
+        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+        .trim()
+        .to_owned();
+    (HostProcess(child), url)
+}
+
+fn transfer(from: &str, nonce: u64) -> serde_json::Value {
+    json!({
+        "kind": "transaction", "from": from, "nonce": nonce,
+        "to": "0x3535353535353535353535353535353535353535", "value": "1000",
+        "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000",
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_between_signing_rounds_loses_nothing() {
+    let dir = temp_dir("host-crash");
+    let (mut child, url) = spawn_host(&dir, 2);
+    let token = Client::new(&url)
+        .dev_login("carol")
+        .await
+        .unwrap()
+        .access_token;
+    let carol = Client::new(&url).with_token(token.clone());
+    // The child took fixture primes 0 and 1; the device parties take 2 and 3.
+    let mut primes = fixture_primes().into_iter().skip(2);
+    let local_primes = BTreeMap::from([(0, primes.next().unwrap()), (2, primes.next().unwrap())]);
+    let (wallet, shares) = device::create_wallet(
+        &carol,
+        &WalletSpec {
+            scheme: Scheme::EcdsaSecp256k1,
+            threshold: 2,
+            parties: 3,
+            local: vec![0, 2],
+            label: None,
+        },
+        local_primes,
+        |_| {},
+    )
+    .await
+    .expect("key generation");
+    let share = shares.into_iter().next().unwrap();
+    let device = LocalShare {
+        index: 0,
+        keys: share.keys,
+        share: share.share,
+    };
+    let address = carol.addresses(&wallet.id).await.unwrap()[0].addresses[0]
+        .value
+        .clone();
+
+    // A second wallet whose key generation has started but not finished.
+    let k = PartyKeys::generate(&mut rand_core::OsRng);
+    let pending = carol
+        .create_wallet(
+            &CreateWallet {
+                scheme: "ed25519".into(),
+                threshold: 2,
+                parties: 3,
+                server_index: Some(1),
+                roster: BTreeMap::from([(0, k.public()), (2, k.public())]),
+                label: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+
+    // Signing starts; the device takes part until it has answered the server's first round.
+    let view = carol
+        .start_signing(
+            &wallet.id,
+            &StartSigning {
+                network: "ethereum".into(),
+                request: transfer(&address, 0),
+                signers: vec![0, 1],
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let payload = &view.payloads[0];
+    let mut party = signing_session(&device, &wallet, &view, payload).unwrap();
+    carol
+        .post_messages(&payload.session, &party.start().unwrap())
+        .await
+        .unwrap();
+    let parties = [0].into_iter().collect();
+    let mut answered = 0;
+    let mut after = 0;
+    while answered == 0 {
+        let batch = carol
+            .fetch_messages(&payload.session, &parties, after, 5_000)
+            .await
+            .unwrap();
+        for m in batch.messages {
+            after = m.seq;
+            let out = party.handle(&m.envelope).unwrap();
+            answered += out.len();
+            carol.post_messages(&payload.session, &out).await.unwrap();
+        }
+    }
+    assert!(party.take_output().is_none(), "signing is between rounds");
+
+    // SIGKILL: no shutdown, no cleanup.
+    child.kill();
+
+    let (mut child, url) = spawn_host(&dir, 0);
+    let carol = Client::new(&url).with_token(token);
+    // The interrupted request failed cleanly; its session is gone.
+    let failed = carol.signing(&view.id).await.unwrap();
+    assert_eq!(failed.status, "failed");
+    assert!(failed.error.unwrap().contains("restart"));
+    let gone = carol.session(&payload.session).await.unwrap_err();
+    assert!(
+        matches!(gone, DeviceError::Api { status: 404, .. }),
+        "{gone}"
+    );
+    // The half-made wallet has no key and says why; nothing half-made was kept.
+    let half = carol.wallet(&pending.wallet.id).await.unwrap();
+    assert_eq!(half.status, WalletStatus::Failed);
+    assert!(half.public_key.is_none());
+    // The ready wallet kept its share: it signs again, and alloy recovers its address.
+    let again = carol.wallet(&wallet.id).await.unwrap();
+    assert_eq!(again.status, WalletStatus::Ready);
+    let registry = Registry::builtin().unwrap();
+    let plugins = runtime();
+    let signed = device::sign(
+        &carol,
+        &again,
+        &device,
+        &SignSpec {
+            network: registry.get("ethereum").unwrap().clone(),
+            request: transfer(&address, 0),
+            signers: vec![0, 1],
+        },
+        Some(&plugins),
+        |_| {},
+    )
+    .await
+    .expect("signing after the crash");
+    let raw = hex::decode(signed.result.unwrap().encoded.trim_start_matches("0x")).unwrap();
+    let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).unwrap();
+    assert_eq!(tx.recover_signer().unwrap().to_checksum(None), address);
+
+    child.kill();
+    std::fs::remove_dir_all(dir).ok();
+}
