@@ -32,6 +32,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/health", get(system::health))
         .route("/v1/metrics", get(system::metrics))
         .route("/v1/chains", get(system::chains))
+        .route("/v1/openapi.json", get(system::openapi))
         .route("/v1/auth/dev", post(system::dev_login))
         .route("/v1/wallets", post(wallets::create).get(wallets::list))
         .route("/v1/wallets/{id}", get(wallets::show))

@@ -47,6 +47,14 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     )
 }
 
+/// The API's OpenAPI 3.1 document, checked in as `host/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// `GET /v1/openapi.json`.
+pub async fn openapi() -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "application/json")], OPENAPI)
+}
+
 /// `GET /v1/chains`: the networks and the plugin and scheme of each.
 pub async fn chains(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     let list: Vec<_> = state
