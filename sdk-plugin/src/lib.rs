@@ -15,6 +15,8 @@
 //! build a plugin and load it into the host.
 
 pub mod amount;
+#[cfg(feature = "base58")]
+pub mod base58;
 mod errors;
 pub mod hexstr;
 #[cfg(feature = "keccak")]

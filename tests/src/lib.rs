@@ -136,50 +136,35 @@ impl Wallet {
         }
     }
 
-    /// Threshold-sign an ECDSA payload by `signers` for the child key at `path`: presigning,
-    /// then signing, every party running the engine's protocol.
-    pub fn sign_ecdsa(
+    /// Threshold-sign a plugin's payload by `signers` for the child key at `path`, every party
+    /// running the same signing party as the server and the device (ECDSA: presigning, then
+    /// signing; Ed25519 and BIP-340: FROST).
+    pub fn sign(
         &self,
         signers: &[mpcw_engine::PartyIndex],
         path: &[u32],
         payload: &wit::Payload,
     ) -> wit::Signature {
-        use mpcw_engine::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
-        use mpcw_engine::{sim, EcdsaMessage};
-        let message = match payload.hash {
-            wit::MessageHash::Keccak256 => EcdsaMessage::Keccak256(payload.bytes.clone()),
-            wit::MessageHash::Sha256 => EcdsaMessage::Sha256(payload.bytes.clone()),
-            wit::MessageHash::DoubleSha256 => EcdsaMessage::DoubleSha256(payload.bytes.clone()),
-            wit::MessageHash::None => panic!("bare ECDSA digests are not signed"),
-        };
-        let mut presign: Vec<PresignSession> = signers
+        use mpcw_host::mpc::{signing_party, SignMessage, SigningParty};
+        let message = SignMessage::new(payload.scheme, payload.hash, payload.bytes.clone())
+            .expect("a payload the parties sign");
+        let mut parties: Vec<SigningParty> = signers
             .iter()
             .map(|i| {
-                PresignSession::new(
-                    self.ctx("e2e-presign", *i),
+                signing_party(
+                    self.ctx("e2e-sign", *i),
+                    |id| Ok(self.ctx(id, *i)),
                     &self.shares[*i as usize],
-                    PresignConfig {
-                        signers: signers.to_vec(),
-                        path: path.to_vec(),
-                    },
+                    signers,
+                    path,
+                    message.clone(),
                 )
                 .unwrap()
             })
             .collect();
-        let presignatures = sim::run(&mut presign).expect("presigning succeeds");
-        let mut sign: Vec<EcdsaSignSession> = signers
-            .iter()
-            .zip(presignatures)
-            .map(|(i, p)| {
-                EcdsaSignSession::new(self.ctx("e2e-sign", *i), p, message.clone()).unwrap()
-            })
-            .collect();
-        let signature = sim::run(&mut sign).expect("signing succeeds").remove(0);
-        wit::Signature {
-            scheme: wit::Scheme::EcdsaSecp256k1,
-            bytes: signature.to_bytes().to_vec(),
-            recovery_id: Some(signature.recovery_id),
-        }
+        mpcw_engine::sim::run(&mut parties)
+            .expect("signing succeeds")
+            .remove(0)
     }
 }
 

@@ -56,7 +56,7 @@ fn dkg_address_prepare_threshold_sign_finalize_recover() {
     assert_eq!(prepared.summary.sender.as_deref(), Some(address.as_str()));
 
     // The device (0) and the server (1) sign; the recovery share (2) stays offline.
-    let signature = wallet.sign_ecdsa(&[0, 1], &path, &prepared.payloads[0]);
+    let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
     let signed = runtime
         .finalize(
             "ethereum",
@@ -98,7 +98,7 @@ fn dkg_address_prepare_threshold_sign_finalize_recover() {
     let text = "Log in to example.com with nonce 42";
     let request = json!({"kind": "personal_sign", "message": text}).to_string();
     let prepared = runtime.prepare("ethereum", &request, &key, &net).unwrap();
-    let signature = wallet.sign_ecdsa(&[1, 2], &path, &prepared.payloads[0]);
+    let signature = wallet.sign(&[1, 2], &path, &prepared.payloads[0]);
     let signed = runtime
         .finalize("ethereum", &request, &key, &net, &[signature])
         .unwrap();
@@ -130,7 +130,7 @@ fn dkg_address_prepare_threshold_sign_finalize_recover() {
         "{:?}",
         prepared.summary.warnings
     );
-    let signature = wallet.sign_ecdsa(&[0, 2], &path, &prepared.payloads[0]);
+    let signature = wallet.sign(&[0, 2], &path, &prepared.payloads[0]);
     let signed = runtime
         .finalize("ethereum", &typed, &key, &net, &[signature])
         .unwrap();

@@ -1,0 +1,177 @@
+//! The Solana chain plugin: SOL transfers in legacy and v0 messages, with compute-budget
+//! instructions, signed by the wallet's threshold Ed25519 key.
+//!
+//! Request (JSON, see `README.md`): `{"kind": "transfer", "to", "lamports", "recentBlockhash",
+//! "computeUnitLimit"?, "computeUnitPrice"?, "version"?: "legacy" | 0, "from"?}`. The payload
+//! is the message bytes themselves (Ed25519 signs the message, no hash); `finalize` checks the
+//! signature and returns the wire transaction in base64, as `sendTransaction` takes it, with the
+//! signature in base58 as its id.
+
+mod message;
+mod request;
+
+use base64::Engine as _;
+use mpcw_plugin_sdk::{
+    amount::format_amount, base58, Address, Detail, Finalized, MessageHash, Network, Payload,
+    Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature, Summary,
+};
+
+use request::{Checked, Request};
+
+/// Most compute units a transaction may ask for.
+pub const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+/// Lamports per signature, the base fee.
+const LAMPORTS_PER_SIGNATURE: u64 = 5_000;
+/// Compute units a transaction is given per instruction when it sets no limit.
+const DEFAULT_UNITS_PER_INSTRUCTION: u64 = 200_000;
+
+/// The plugin type exported to the host.
+pub struct Solana;
+
+fn payer(key: &PublicKey) -> Result<[u8; 32]> {
+    if key.scheme != Scheme::Ed25519 {
+        return Err(PluginError::invalid_public_key("Solana keys are Ed25519"));
+    }
+    key.bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| PluginError::invalid_public_key("an Ed25519 key is 32 bytes"))
+}
+
+fn checked(request: &str, key: &PublicKey) -> Result<Checked> {
+    let Request::Transfer(t) = Request::parse(request)?;
+    t.check(payer(key)?)
+}
+
+fn summary(c: &Checked, network: &Network) -> Summary {
+    let units = c
+        .limit
+        .map(u64::from)
+        .unwrap_or(DEFAULT_UNITS_PER_INSTRUCTION);
+    // Priority fee: price (micro-lamports per unit) times units, rounded up.
+    let priority = c
+        .price
+        .map(|p| (u128::from(p) * u128::from(units)).div_ceil(1_000_000))
+        .unwrap_or(0);
+    let fee = u128::from(LAMPORTS_PER_SIGNATURE) + priority;
+    let sol =
+        |lamports: u128| format_amount(&lamports.to_string(), network.decimals, &network.symbol);
+    let mut details = vec![
+        Detail {
+            label: "Recent blockhash".into(),
+            value: base58::encode(&c.blockhash),
+        },
+        Detail {
+            label: "Message".into(),
+            value: match c.version {
+                message::Version::Legacy => "legacy".into(),
+                message::Version::V0 => "v0".into(),
+            },
+        },
+    ];
+    if let Some(limit) = c.limit {
+        details.push(Detail {
+            label: "Compute unit limit".into(),
+            value: limit.to_string(),
+        });
+    }
+    if let Some(price) = c.price {
+        details.push(Detail {
+            label: "Priority fee".into(),
+            value: format!("{price} micro-lamports per compute unit"),
+        });
+    }
+    let mut warnings = Vec::new();
+    if c.to == c.from {
+        warnings.push("The recipient is this wallet itself.".into());
+    }
+    if c.lamports == 0 {
+        warnings.push("The amount is zero.".into());
+    }
+    if network.decimals != 9 {
+        warnings.push(format!(
+            "{} is not shown with SOL's 9 decimals.",
+            network.symbol
+        ));
+    }
+    Summary {
+        title: format!("Send {} on {}", sol(c.lamports.into()), network.name),
+        sender: Some(base58::encode(&c.from)),
+        recipient: Some(base58::encode(&c.to)),
+        amount: Some(sol(c.lamports.into())),
+        fee: Some(if c.price.is_some() && c.limit.is_none() {
+            format!("about {}", sol(fee))
+        } else {
+            sol(fee)
+        }),
+        contract_call: None,
+        details,
+        warnings,
+    }
+}
+
+impl Plugin for Solana {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "solana".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            family: "solana".into(),
+            schemes: vec![Scheme::Ed25519],
+            networks: vec!["solana".into(), "solana-devnet".into()],
+        }
+    }
+
+    fn addresses(key: PublicKey, _network: Network) -> Result<Vec<Address>> {
+        Ok(vec![Address {
+            kind: "base58".into(),
+            value: base58::encode(&payer(&key)?),
+        }])
+    }
+
+    fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
+        let c = checked(&request, &key)?;
+        Ok(Prepared {
+            payloads: vec![Payload {
+                scheme: Scheme::Ed25519,
+                hash: MessageHash::None,
+                bytes: c.message(),
+                label: "transaction message".into(),
+            }],
+            summary: summary(&c, &network),
+        })
+    }
+
+    fn finalize(
+        request: String,
+        key: PublicKey,
+        _network: Network,
+        signatures: Vec<Signature>,
+    ) -> Result<Finalized> {
+        let c = checked(&request, &key)?;
+        let [sig] = signatures.as_slice() else {
+            return Err(PluginError::invalid_signature(format!(
+                "one signature is needed, {} given",
+                signatures.len()
+            )));
+        };
+        let bytes: [u8; 64] = sig
+            .bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| PluginError::invalid_signature("an Ed25519 signature is 64 bytes"))?;
+        let message = c.message();
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&c.from)
+            .map_err(|_| PluginError::invalid_public_key("not an Ed25519 point"))?;
+        vk.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&bytes))
+            .map_err(|_| PluginError::invalid_signature("the signature does not verify"))?;
+        let raw = message::transaction(&[bytes], &message);
+        Ok(Finalized {
+            encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
+            raw,
+            encoding: "base64".into(),
+            id: base58::encode(&bytes),
+        })
+    }
+}
+
+mpcw_plugin_sdk::export_plugin!(Solana);

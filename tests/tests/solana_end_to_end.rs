@@ -1,0 +1,198 @@
+//! The Solana plugin against Solana's own SDK: the message the plugin prepares is byte for byte
+//! the one the SDK compiles from the same instructions (legacy and v0), and a transfer
+//! threshold-signed by a 2-of-3 Ed25519 wallet decodes and verifies with the SDK's transaction
+//! type, with the SDK's system-instruction decoder reading the amount and recipient back.
+
+use mpcw_engine::Scheme;
+use mpcw_host::chains::Registry;
+use mpcw_tests::{network, runtime, Wallet};
+use serde_json::json;
+use solana_address::Address;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_message::{v0, Message, VersionedMessage};
+use solana_system_interface::instruction::{transfer, SystemInstruction};
+use solana_transaction::versioned::VersionedTransaction;
+
+const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
+const TO: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
+
+fn sdk_message(
+    payer: Address,
+    limit: Option<u32>,
+    price: Option<u64>,
+    lamports: u64,
+    v0: bool,
+) -> Vec<u8> {
+    let to: Address = TO.parse().unwrap();
+    let mut ixs = Vec::new();
+    if let Some(l) = limit {
+        ixs.push(ComputeBudgetInstruction::set_compute_unit_limit(l));
+    }
+    if let Some(p) = price {
+        ixs.push(ComputeBudgetInstruction::set_compute_unit_price(p));
+    }
+    ixs.push(transfer(&payer, &to, lamports));
+    let hash: solana_hash::Hash = BLOCKHASH.parse().unwrap();
+    let message = if v0 {
+        VersionedMessage::V0(v0::Message::try_compile(&payer, &ixs, &[], hash).unwrap())
+    } else {
+        VersionedMessage::Legacy(Message::new_with_blockhash(&ixs, Some(&payer), &hash))
+    };
+    bincode::serialize(&message).unwrap()
+}
+
+#[test]
+fn messages_match_the_sdk_and_a_threshold_signed_transfer_verifies() {
+    let runtime = runtime();
+    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
+    let registry = Registry::builtin().unwrap();
+    let path = registry.get("solana").unwrap().path().unwrap();
+    let key = wallet.public_key(&path);
+    let net = network("solana");
+    let payer = Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
+
+    let address = runtime.addresses("solana", &key, &net).unwrap()[0]
+        .value
+        .clone();
+    assert_eq!(address, payer.to_string(), "base58 as the SDK writes it");
+
+    let cases = [
+        (None, None, 1_000_000u64, false),
+        (Some(300_000), Some(25_000), 2_500_000_000, false),
+        (Some(200_000), Some(1), 1, true),
+        (None, None, 42, true),
+    ];
+    for (limit, price, lamports, v0) in cases {
+        let mut request = json!({
+            "kind": "transfer", "from": address, "to": TO, "lamports": lamports.to_string(),
+            "recentBlockhash": BLOCKHASH,
+        });
+        if let Some(l) = limit {
+            request["computeUnitLimit"] = json!(l);
+        }
+        if let Some(p) = price {
+            request["computeUnitPrice"] = json!(p);
+        }
+        if v0 {
+            request["version"] = json!(0);
+        }
+        let request = request.to_string();
+        let prepared = runtime.prepare("solana", &request, &key, &net).unwrap();
+        assert_eq!(
+            prepared.payloads[0].bytes,
+            sdk_message(payer, limit, price, lamports, v0),
+            "limit {limit:?} price {price:?} v0 {v0}"
+        );
+
+        let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
+        let signed = runtime
+            .finalize(
+                "solana",
+                &request,
+                &key,
+                &net,
+                std::slice::from_ref(&signature),
+            )
+            .unwrap();
+        let tx: VersionedTransaction = bincode::deserialize(&signed.raw).unwrap();
+        tx.verify_and_hash_message()
+            .expect("the SDK sanitizes the transaction and verifies its signature");
+        assert_eq!(tx.signatures[0].to_string(), signed.id);
+        assert_eq!(tx.message.static_account_keys()[0], payer);
+        let keys = tx.message.static_account_keys();
+        let ix = tx
+            .message
+            .instructions()
+            .iter()
+            .find(|ix| keys[ix.program_id_index as usize] == solana_system_interface::program::ID)
+            .unwrap();
+        let decoded: SystemInstruction = bincode::deserialize(&ix.data).unwrap();
+        assert_eq!(decoded, SystemInstruction::Transfer { lamports });
+        assert_eq!(keys[ix.accounts[1] as usize].to_string(), TO);
+    }
+
+    // The summary a user confirms.
+    let request = json!({
+        "kind": "transfer", "to": TO, "lamports": 2_500_000_000u64, "recentBlockhash": BLOCKHASH,
+        "computeUnitLimit": 300_000, "computeUnitPrice": 25_000,
+    })
+    .to_string();
+    let s = runtime
+        .prepare("solana", &request, &key, &net)
+        .unwrap()
+        .summary;
+    assert_eq!(s.amount.as_deref(), Some("2.5 SOL"));
+    // 5000 lamports per signature + 25 000 micro-lamports x 300 000 units = 12 500 lamports.
+    assert_eq!(s.fee.as_deref(), Some("0.0000125 SOL"));
+    assert_eq!(s.recipient.as_deref(), Some(TO));
+}
+
+#[test]
+fn bad_requests_are_refused_with_a_reason() {
+    let runtime = runtime();
+    let key = Wallet::generate(Scheme::Ed25519, 2, 2).public_key(&[]);
+    let net = network("solana");
+    let ok = json!({"kind": "transfer", "to": TO, "lamports": 1, "recentBlockhash": BLOCKHASH});
+    let cases = [
+        (
+            json!({"kind": "transfer", "to": TO, "lamports": -1, "recentBlockhash": BLOCKHASH}),
+            "lamports",
+        ),
+        (
+            json!({"kind": "transfer", "to": TO, "lamports": "18446744073709551616", "recentBlockhash": BLOCKHASH}),
+            "lamports",
+        ),
+        (
+            json!({"kind": "transfer", "to": "0OIl", "lamports": 1, "recentBlockhash": BLOCKHASH}),
+            "to",
+        ),
+        (
+            json!({"kind": "transfer", "to": TO, "lamports": 1, "recentBlockhash": "111"}),
+            "recentBlockhash",
+        ),
+        (
+            json!({"kind": "transfer", "to": TO, "lamports": 1, "recentBlockhash": BLOCKHASH, "computeUnitLimit": 2_000_000}),
+            "computeUnitLimit",
+        ),
+        (
+            json!({"kind": "transfer", "to": TO, "lamports": 1, "recentBlockhash": BLOCKHASH, "version": 1}),
+            "version",
+        ),
+        (
+            json!({"kind": "transfer", "to": TO, "lamports": 1, "recentBlockhash": BLOCKHASH, "memo": "x"}),
+            "memo",
+        ),
+        (json!({"kind": "stake", "to": TO}), "stake"),
+        (
+            json!({"kind": "transfer", "from": TO, "to": TO, "lamports": 1, "recentBlockhash": BLOCKHASH}),
+            "from",
+        ),
+    ];
+    for (request, word) in cases {
+        let err = runtime
+            .prepare("solana", &request.to_string(), &key, &net)
+            .unwrap_err();
+        assert!(err.is_rejection(), "{err}");
+        assert!(err.to_string().contains(word), "{word}: {err}");
+    }
+    // An ECDSA key, a wrong signature, a missing signature.
+    let ecdsa = mpcw_host::plugin::wit::PublicKey {
+        scheme: mpcw_host::plugin::wit::Scheme::EcdsaSecp256k1,
+        bytes: vec![2; 33],
+    };
+    assert!(runtime
+        .prepare("solana", &ok.to_string(), &ecdsa, &net)
+        .is_err());
+    let bad_sig = mpcw_host::plugin::wit::Signature {
+        scheme: mpcw_host::plugin::wit::Scheme::Ed25519,
+        bytes: vec![1; 64],
+        recovery_id: None,
+    };
+    let err = runtime
+        .finalize("solana", &ok.to_string(), &key, &net, &[bad_sig])
+        .unwrap_err();
+    assert!(err.to_string().contains("does not verify"), "{err}");
+    assert!(runtime
+        .finalize("solana", &ok.to_string(), &key, &net, &[])
+        .is_err());
+}
