@@ -74,6 +74,33 @@ enum DeviceCommand {
         #[arg(long)]
         wallet: String,
     },
+    /// Recover after losing the device: the recovery share and the server reshare the key to
+    /// this device (new identity keys), keeping the key and every address; the old device's
+    /// share stops working. Writes a new device share and a new recovery share.
+    Recover {
+        /// Wallet id.
+        #[arg(long)]
+        wallet: String,
+        /// Password sealing the new device share.
+        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Password of the recovery share (also seals the new one).
+        #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
+        recovery_password: String,
+    },
+    /// Refresh the shares: device, server and recovery share get new shares of the same key
+    /// (old shares stop working).
+    Refresh {
+        /// Wallet id.
+        #[arg(long)]
+        wallet: String,
+        /// Password of the device share.
+        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
+        password: String,
+        /// Password of the recovery share.
+        #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
+        recovery_password: String,
+    },
     /// Sign a chain request (JSON file as the network's plugin documents it) with the server.
     Sign {
         /// Wallet id.
@@ -127,6 +154,62 @@ fn share_path(home: &Path, wallet: &str, what: &str) -> PathBuf {
     home.join(format!("{wallet}.{what}.json"))
 }
 
+/// Seal each share in its file: party 0 under the device password, the others (recovery
+/// shares) under the recovery password.
+fn save_shares(
+    args: &DeviceArgs,
+    client: &Client,
+    wallet: &mpcw_host::api::WalletView,
+    shares: Vec<device::NewShare>,
+    password: &str,
+    recovery_password: &str,
+) -> anyhow::Result<()> {
+    for s in shares {
+        let (what, pw) = if s.index == 0 {
+            ("device".to_owned(), password)
+        } else {
+            (format!("recovery-{}", s.index), recovery_password)
+        };
+        let local = LocalShare {
+            index: s.index,
+            keys: s.keys,
+            share: s.share,
+        };
+        let file = DeviceFile::seal(
+            client.base(),
+            wallet,
+            &local,
+            pw.as_bytes(),
+            KdfParams::default(),
+        )?;
+        let path = share_path(&args.home, &wallet.id, &what);
+        file.write(&path)?;
+        println!("• party {} share sealed in {}", s.index, path.display());
+    }
+    Ok(())
+}
+
+/// Run a resharing and seal the new shares over the old files.
+async fn reshare_and_save(
+    args: &DeviceArgs,
+    client: &Client,
+    wallet: &str,
+    spec: &device::ReshareSpec,
+    parties: Vec<device::ReshareParty>,
+    password: &str,
+    recovery_password: &str,
+) -> anyhow::Result<()> {
+    let say = |s: &str| println!("• {s}");
+    let (view, shares) = device::reshare(client, wallet, spec, parties, say).await?;
+    save_shares(args, client, &view, shares, password, recovery_password)?;
+    println!(
+        "wallet {} has new shares; its key (and every address) is unchanged: {}",
+        view.id,
+        view.public_key.map(|k| k.public_key).unwrap_or_default()
+    );
+    Ok(())
+}
+
 /// Run a device subcommand.
 pub fn run(args: DeviceArgs) -> anyhow::Result<()> {
     std::fs::create_dir_all(&args.home)
@@ -174,32 +257,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
             };
             let (wallet, shares) =
                 device::create_wallet(&client, &spec, BTreeMap::new(), say).await?;
-            for s in shares {
-                let (what, pw) = if s.index == 0 {
-                    ("device".to_owned(), password)
-                } else {
-                    (format!("recovery-{}", s.index), recovery_password)
-                };
-                let local = LocalShare {
-                    index: s.index,
-                    keys: s.keys,
-                    share: s.share,
-                };
-                let file = DeviceFile::seal(
-                    client.base(),
-                    &wallet,
-                    &local,
-                    pw.as_bytes(),
-                    KdfParams::default(),
-                )?;
-                let path = share_path(&args.home, &wallet.id, &what);
-                file.write(&path)?;
-                say(&format!(
-                    "party {} share sealed in {}",
-                    s.index,
-                    path.display()
-                ));
-            }
+            save_shares(&args, &client, &wallet, shares, password, recovery_password)?;
             println!(
                 "wallet {} ({} {}-of-{}) created in {:.1} s; group key {}",
                 wallet.id,
@@ -226,6 +284,84 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                     println!("{:<24} {:<10} {}", n.network, a.kind, a.value);
                 }
             }
+        }
+        DeviceCommand::Recover {
+            wallet,
+            password,
+            recovery_password,
+        } => {
+            let client = logged_in(&args)?;
+            let file = DeviceFile::read(&share_path(&args.home, wallet, "recovery-2"))?;
+            let recovery = file
+                .open(recovery_password.as_bytes())
+                .context("opening the recovery share")?;
+            let parties = vec![
+                device::ReshareParty {
+                    index: 0,
+                    keys: mpcw_engine::PartyKeys::generate(&mut rand_core::OsRng),
+                    share: None,
+                    primes: None,
+                },
+                device::ReshareParty {
+                    index: 2,
+                    keys: recovery.keys,
+                    share: Some(recovery.share),
+                    primes: None,
+                },
+            ];
+            let spec = device::ReshareSpec {
+                old_signers: vec![1, 2],
+                new_threshold: file.wallet.threshold,
+                new_parties: file.wallet.parties,
+                keep_aux: false,
+            };
+            reshare_and_save(
+                &args,
+                &client,
+                wallet,
+                &spec,
+                parties,
+                password,
+                recovery_password,
+            )
+            .await?;
+        }
+        DeviceCommand::Refresh {
+            wallet,
+            password,
+            recovery_password,
+        } => {
+            let client = logged_in(&args)?;
+            let mut parties = Vec::new();
+            for (what, pw) in [("device", password), ("recovery-2", recovery_password)] {
+                let file = DeviceFile::read(&share_path(&args.home, wallet, what))?;
+                let local = file
+                    .open(pw.as_bytes())
+                    .with_context(|| format!("opening the {what} share"))?;
+                parties.push(device::ReshareParty {
+                    index: local.index,
+                    keys: local.keys,
+                    share: Some(local.share),
+                    primes: None,
+                });
+            }
+            let current = client.wallet(wallet).await?;
+            let spec = device::ReshareSpec {
+                old_signers: vec![0, 1],
+                new_threshold: current.threshold,
+                new_parties: current.parties,
+                keep_aux: true,
+            };
+            reshare_and_save(
+                &args,
+                &client,
+                wallet,
+                &spec,
+                parties,
+                password,
+                recovery_password,
+            )
+            .await?;
         }
         DeviceCommand::Sign {
             wallet,
