@@ -56,7 +56,9 @@ impl Server {
             .with_context(|| format!("binding {}", config.listen))?;
         let primes = PrimePool::new(prime_pool);
         primes.start();
+        let limiter = crate::state::subject_limiter(config.rate_limit_per_minute);
         let state = Arc::new(AppState {
+            limiter,
             config,
             store,
             kek,
@@ -80,15 +82,18 @@ impl Server {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let sessions = self.state.sessions.clone();
-        let ttl = Duration::from_secs(self.state.config.session_ttl_secs);
+        let state = self.state.clone();
+        let ttl = Duration::from_secs(state.config.session_ttl_secs);
         let reaper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(30));
             loop {
                 tick.tick().await;
-                let n = sessions.reap(ttl);
+                let n = state.sessions.reap(ttl);
                 if n > 0 {
                     tracing::debug!(n, "forgot ended sessions");
+                }
+                if let Some(limiter) = &state.limiter {
+                    limiter.retain_recent();
                 }
             }
         });

@@ -34,6 +34,21 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Idempotency keys whose first request is still being answered.
     pub in_flight: Mutex<HashSet<(String, String)>>,
+    /// Requests per subject, if limited.
+    pub limiter: Option<SubjectLimiter>,
+}
+
+/// A rate limiter keyed by subject.
+pub type SubjectLimiter = governor::DefaultKeyedRateLimiter<String>;
+
+/// The limiter for `per_minute` requests per subject, in bursts of up to a tenth of it
+/// (`None` for 0: unlimited).
+pub fn subject_limiter(per_minute: u32) -> Option<SubjectLimiter> {
+    let rate = std::num::NonZeroU32::new(per_minute)?;
+    let burst = std::num::NonZeroU32::new((per_minute / 10).max(1)).expect("at least one");
+    Some(governor::RateLimiter::keyed(
+        governor::Quota::per_minute(rate).allow_burst(burst),
+    ))
 }
 
 impl std::fmt::Debug for AppState {

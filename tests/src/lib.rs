@@ -190,6 +190,14 @@ impl Host {
             database_url,
             ..Default::default()
         };
+        Host::start_with(config, primes).await
+    }
+
+    /// Start a host with `config` (its `listen` should be a loopback address with port 0).
+    pub async fn start_with(
+        config: mpcw_host::config::Config,
+        primes: Vec<mpcw_engine::PaillierPrimes>,
+    ) -> Host {
         let server = mpcw_host::server::Server::bind(config, 0)
             .await
             .expect("host starts");

@@ -514,3 +514,37 @@ async fn the_openapi_document_matches_the_routes() {
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A subject that makes too many requests gets 429 with `Retry-After`; another subject is not
+/// held back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn too_many_requests_are_refused_per_subject() {
+    let dir = temp_dir("host-limit");
+    let config = mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.clone(),
+        rate_limit_per_minute: 60,
+        ..Default::default()
+    };
+    let host = Host::start_with(config, vec![]).await;
+    let http = reqwest::Client::new();
+    let dave = token(&host.url, "dave").await;
+    let erin = token(&host.url, "erin").await;
+    let get = |t: &str| {
+        http.get(format!("{}/v1/wallets", host.url))
+            .bearer_auth(t.to_owned())
+            .send()
+    };
+    // A burst of a tenth of the per-minute rate passes; the next request is refused.
+    for _ in 0..6 {
+        assert_eq!(get(&dave).await.unwrap().status(), 200);
+    }
+    let r = get(&dave).await.unwrap();
+    assert_eq!(r.status(), 429);
+    assert!(r.headers().get("retry-after").is_some());
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "rate_limited");
+    assert_eq!(get(&erin).await.unwrap().status(), 200);
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}

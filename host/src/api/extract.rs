@@ -61,16 +61,20 @@ impl FromRequestParts<Arc<AppState>> for Subject {
             .map(str::trim)
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
-        match state
+        let subject = state
             .store
             .token_subject(&token_hash(token), crate::state::now())
             .await?
-        {
-            Some(subject) => Ok(Subject(subject)),
-            None => Err(ApiError::unauthorized(
-                "the access token is unknown or has expired",
-            )),
+            .ok_or_else(|| ApiError::unauthorized("the access token is unknown or has expired"))?;
+        if let Some(limiter) = &state.limiter {
+            if let Err(not_until) = limiter.check_key(&subject) {
+                let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                    &governor::clock::DefaultClock::default(),
+                ));
+                return Err(ApiError::rate_limited(wait.as_secs().max(1)));
+            }
         }
+        Ok(Subject(subject))
     }
 }
 

@@ -143,7 +143,7 @@ pub async fn create_wallet(
     }
     progress("running distributed key generation");
     let shares = run_parties(client, &created.session.id, sessions, &mut progress).await?;
-    run::wait_done(client, &created.session.id).await?;
+    wait_done(client, &created.session.id, local[0]).await?;
     let wallet = client.wallet(&created.wallet.id).await?;
     let group = wallet
         .public_key
@@ -210,23 +210,18 @@ pub async fn sign(
         let session = run::signing_session(local, wallet, &started, payload)?;
         let _ = run_parties(client, &payload.session, vec![session], &mut progress).await?;
     }
-    // The server finalizes once every session is done.
-    for _ in 0..600 {
-        let view = client.signing(&started.id).await?;
-        match view.status.as_str() {
-            "done" => return Ok(view),
-            "failed" => {
-                return Err(DeviceError::Protocol(format!(
-                    "signing failed: {}",
-                    view.error.unwrap_or_default()
-                )))
-            }
-            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
-        }
+    // The server finalizes once every session is done, then ends the sessions.
+    if let Some(last) = started.payloads.last() {
+        wait_done(client, &last.session, local.index).await?;
     }
-    Err(DeviceError::Protocol(
-        "the server did not finish the signature".into(),
-    ))
+    let view = client.signing(&started.id).await?;
+    match view.status.as_str() {
+        "done" => Ok(view),
+        _ => Err(DeviceError::Protocol(format!(
+            "signing failed: {}",
+            view.error.unwrap_or_default()
+        ))),
+    }
 }
 
 /// The device signs only what it would have prepared itself.
@@ -326,6 +321,10 @@ pub async fn reshare(
         new_threshold: spec.new_threshold,
         new_parties: spec.new_parties,
     };
+    let first_local = parties
+        .first()
+        .map(|p| p.index)
+        .ok_or_else(|| DeviceError::Protocol("no local party".into()))?;
     let mut sessions = Vec::new();
     let mut kept = Vec::new();
     for p in parties {
@@ -359,7 +358,7 @@ pub async fn reshare(
         kept.push((p.index, p.keys));
     }
     let outputs = run_parties(client, &started.session.id, sessions, &mut progress).await?;
-    run::wait_done(client, &started.session.id).await?;
+    wait_done(client, &started.session.id, first_local).await?;
     let wallet = client.wallet(wallet_id).await?;
     let shares = kept
         .into_iter()

@@ -84,23 +84,34 @@ pub async fn run_parties<P: Protocol>(
         .collect())
 }
 
-/// Wait until the server reports `session` done (its output stored).
-pub async fn wait_done(client: &super::Client, session: &str) -> Result<(), DeviceError> {
-    for _ in 0..1200 {
-        let s = client.session(session).await?;
-        match s.state.as_str() {
+/// Wait until the server ends `session` (for key generation and resharing: its output stored;
+/// for signing: the output finalized), long-polling the relay as party `party`; an error if it
+/// failed.
+pub async fn wait_done(
+    client: &super::Client,
+    session: &str,
+    party: PartyIndex,
+) -> Result<(), DeviceError> {
+    let parties: BTreeSet<PartyIndex> = [party].into();
+    for _ in 0..24 {
+        // Nothing comes after u64::MAX: the call returns when the session ends or after 5 s.
+        let status = client
+            .fetch_messages(session, &parties, u64::MAX, 5_000)
+            .await?
+            .status;
+        match status.state.as_str() {
             "done" => return Ok(()),
             "failed" => {
                 return Err(DeviceError::Protocol(format!(
                     "the session failed on the server: {}",
-                    s.error.unwrap_or_default()
+                    status.error.unwrap_or_default()
                 )))
             }
-            _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            _ => {}
         }
     }
     Err(DeviceError::Protocol(
-        "the server did not finish the session".into(),
+        "the server did not finish the session within two minutes".into(),
     ))
 }
 
