@@ -138,6 +138,26 @@ impl Envelope {
         self.to.is_none()
     }
 
+    /// Check that the envelope carries `sender`'s signature over everything in it (a relay can
+    /// refuse forged or altered messages without being able to read private ones).
+    pub fn verify_sender(&self, sender: &PartyPublicKeys) -> Result<()> {
+        let unauthenticated = || Error::Unauthenticated {
+            claimed_sender: self.from,
+        };
+        let sig_bytes: [u8; 64] = base64::engine::general_purpose::STANDARD
+            .decode(&self.signature)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(unauthenticated)?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&sender.verifying_key)
+            .map_err(|_| Error::malformed("sender verifying key"))?;
+        vk.verify(
+            &self.signed_bytes(),
+            &ed25519_dalek::Signature::from_bytes(&sig_bytes),
+        )
+        .map_err(|_| unauthenticated())
+    }
+
     fn signed_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128);
         let mut field = |bytes: &[u8]| {
@@ -287,25 +307,10 @@ impl SessionContext {
         let sender = self.roster.get(&env.from).ok_or_else(|| {
             Error::Misrouted(format!("sender {} is not in this session", env.from))
         })?;
+        env.verify_sender(sender)?;
         let unauthenticated = Error::Unauthenticated {
             claimed_sender: env.from,
         };
-        let sig_bytes: [u8; 64] = b64
-            .decode(&env.signature)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or(Error::Unauthenticated {
-                claimed_sender: env.from,
-            })?;
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(&sender.verifying_key)
-            .map_err(|_| Error::malformed("sender verifying key"))?;
-        vk.verify(
-            &env.signed_bytes(),
-            &ed25519_dalek::Signature::from_bytes(&sig_bytes),
-        )
-        .map_err(|_| Error::Unauthenticated {
-            claimed_sender: env.from,
-        })?;
         // From here on the sender provably wrote this message: anything wrong with it is its fault.
         match &env.payload {
             Payload::Plain { data } => {

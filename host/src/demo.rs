@@ -23,6 +23,12 @@ pub struct DemoArgs {
         default_value = "ed25519,schnorr-bip340,ecdsa-secp256k1"
     )]
     schemes: Vec<String>,
+    /// Walk the story over HTTP with a signing server as the server party, this process being
+    /// the device and the recovery holder: a URL (`http://127.0.0.1:8420` for `mpcw serve`), or
+    /// `local` for one started in this process on loopback. Without it, every party runs in this
+    /// process.
+    #[arg(long)]
+    server: Option<String>,
 }
 
 const NAMES: [&str; 3] = ["device", "server", "recovery"];
@@ -244,6 +250,9 @@ pub fn run(args: DemoArgs) -> anyhow::Result<()> {
         .collect::<Result<Vec<_>, _>>()?;
     if schemes.is_empty() {
         bail!("no scheme selected");
+    }
+    if let Some(server) = &args.server {
+        return crate::demo_http::run(server, &schemes);
     }
     for scheme in schemes {
         println!("\n== {scheme}: a 2-of-3 wallet (device, server, recovery) ==");

@@ -8,6 +8,7 @@
 //! - `mpcw device …` is the user's device as a party, talking to a server.
 
 mod demo;
+mod demo_http;
 mod device_cmd;
 mod plugins_cmd;
 mod serve_cmd;
@@ -38,14 +39,20 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    // The server logs what it does; the other commands print their own steps and log only
+    // warnings (RUST_LOG overrides either).
+    let default_filter = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter)),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
     match cli.command {
         Command::Demo(args) => demo::run(args),
         Command::Plugins(args) => plugins_cmd::run(args),

@@ -400,6 +400,15 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
         .await
         .unwrap_err();
     assert_eq!(api_code(&err), (422, "invalid_message".into()));
+    // The relay checks each sender's signature: an altered envelope is refused.
+    let mut altered = envelopes.clone();
+    altered[0].from = 0;
+    altered[0].channel = "altered".into();
+    let err = alice
+        .post_messages(&first.session.id, &altered)
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), (422, "invalid_message".into()));
     // Bob cannot use Alice's session.
     let bob = login(&host.url, "bob").await;
     envelopes[0].from = 0;

@@ -125,7 +125,7 @@ async fn start_reshare(
         owner,
         "reshare",
         server,
-        members.clone(),
+        roster.clone(),
         Duration::from_secs(state.config.session_ttl_secs),
         tx,
     ));

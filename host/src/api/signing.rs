@@ -36,6 +36,14 @@ struct Prepared {
     path: Vec<u32>,
 }
 
+/// What a finished signing request keeps: the plugin's output and the signatures it was made
+/// from (one per payload).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SignedResult {
+    finalized: wit::Finalized,
+    signatures: Vec<wit::Signature>,
+}
+
 type SignatureFuture = Pin<Box<dyn Future<Output = Result<wit::Signature, String>> + Send>>;
 
 /// `POST /v1/wallets/{id}/signatures`.
@@ -135,7 +143,7 @@ async fn start_signing(
             owner.clone(),
             "sign",
             wallet.server_index,
-            signers.iter().copied().collect(),
+            signers.iter().map(|i| (*i, roster[i])).collect(),
             ttl,
             tx,
         ));
@@ -200,6 +208,7 @@ async fn start_signing(
         signers,
         path,
         result: None,
+        signatures: Vec::new(),
         error: None,
     })
 }
@@ -329,12 +338,17 @@ async fn finish_signing(
         None => {
             let runtime = state.runtime.clone();
             let (n, r) = (network.clone(), request.clone());
+            let sigs = signatures.clone();
             match tokio::task::spawn_blocking(move || {
-                runtime.finalize(&n.plugin, &r, &key, &n.to_wit(), &signatures)
+                runtime.finalize(&n.plugin, &r, &key, &n.to_wit(), &sigs)
             })
             .await
             {
-                Ok(Ok(finalized)) => Ok(serde_json::to_string(&finalized).expect("serializes")),
+                Ok(Ok(finalized)) => Ok(serde_json::to_string(&SignedResult {
+                    finalized,
+                    signatures,
+                })
+                .expect("serializes")),
                 Ok(Err(e)) => Err(format!("finalizing: {e}")),
                 Err(e) => Err(format!("finalizing: {e}")),
             }
@@ -380,6 +394,16 @@ pub async fn show(
         .ok_or_else(|| ApiError::not_found("signing request"))?;
     let corrupt = |e: serde_json::Error| ApiError::internal("reading a signing request", e);
     let prepared: Prepared = serde_json::from_str(&row.prepared).map_err(corrupt)?;
+    let signed: Option<SignedResult> = row
+        .result
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(corrupt)?;
+    let (result, signatures) = match signed {
+        Some(s) => (Some(s.finalized), s.signatures),
+        None => (None, Vec::new()),
+    };
     Ok(Json(SigningView {
         id: row.id,
         wallet_id: row.wallet_id,
@@ -389,12 +413,8 @@ pub async fn show(
         payloads: prepared.payloads,
         signers: prepared.signers,
         path: prepared.path,
-        result: row
-            .result
-            .as_deref()
-            .map(serde_json::from_str)
-            .transpose()
-            .map_err(corrupt)?,
+        result,
+        signatures,
         error: row.error,
     }))
 }

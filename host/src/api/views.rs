@@ -157,6 +157,9 @@ pub struct SigningView {
     pub path: Vec<u32>,
     /// The signed output, once done.
     pub result: Option<wit::Finalized>,
+    /// The signatures, one per payload, once done.
+    #[serde(default)]
+    pub signatures: Vec<wit::Signature>,
     /// Why it failed.
     pub error: Option<String>,
 }

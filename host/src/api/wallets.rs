@@ -107,7 +107,7 @@ async fn start_keygen(
         owner,
         "keygen",
         server_index,
-        (0..n).collect(),
+        roster.clone(),
         Duration::from_secs(state.config.session_ttl_secs),
         tx,
     ));

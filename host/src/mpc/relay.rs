@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mpcw_engine::{Envelope, PartyIndex};
+use mpcw_engine::{Envelope, PartyIndex, Roster};
 use tokio::sync::watch;
 
 /// How a session stands.
@@ -37,6 +37,9 @@ pub enum RelayError {
     /// The recipient is not in the session.
     #[error("party {0} is not in this session")]
     WrongRecipient(PartyIndex),
+    /// The envelope is not signed by the identity key of the party it claims to come from.
+    #[error("the message is not signed by party {0}'s identity key")]
+    Unauthenticated(PartyIndex),
     /// The session has ended.
     #[error("the session has ended: {0}")]
     Ended(String),
@@ -61,6 +64,8 @@ pub struct LiveSession {
     pub server_index: PartyIndex,
     /// Every party of the session.
     pub parties: BTreeSet<PartyIndex>,
+    /// Their identity keys: the relay checks each envelope's signature.
+    pub roster: Roster,
     /// When the session gives up.
     pub deadline: Instant,
     log: Mutex<Vec<Envelope>>,
@@ -80,13 +85,14 @@ impl std::fmt::Debug for LiveSession {
 }
 
 impl LiveSession {
-    /// A new running session; `to_server` feeds the server's party.
+    /// A new running session among the parties of `roster`; `to_server` feeds the server's
+    /// party.
     pub fn new(
         id: String,
         owner: String,
         kind: &'static str,
         server_index: PartyIndex,
-        parties: BTreeSet<PartyIndex>,
+        roster: Roster,
         ttl: Duration,
         to_server: std::sync::mpsc::Sender<Envelope>,
     ) -> Self {
@@ -95,7 +101,8 @@ impl LiveSession {
             owner,
             kind,
             server_index,
-            parties,
+            parties: roster.keys().copied().collect(),
+            roster,
             deadline: Instant::now() + ttl,
             log: Mutex::new(Vec::new()),
             state: Mutex::new(SessionState::Running),
@@ -144,6 +151,9 @@ impl LiveSession {
                     return Err(RelayError::WrongRecipient(to));
                 }
             }
+            let sender = &self.roster[&env.from];
+            env.verify_sender(sender)
+                .map_err(|_| RelayError::Unauthenticated(env.from))?;
         }
         let n = envelopes.len();
         {

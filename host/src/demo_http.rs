@@ -1,0 +1,313 @@
+//! `mpcw demo --server …`: the whole story over HTTP, with this process as the user's device
+//! (and the recovery holder) and a signing server as the other party: create 2-of-3 wallets,
+//! show their addresses on every network, sign one transaction per chain family and verify each
+//! signature independently, lose the device, recover with the recovery share, sign again from
+//! the same address.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use anyhow::{bail, Context as _};
+use mpcw_engine::{PaillierPrimes, PartyIndex, PartyKeys, Scheme};
+use mpcw_host::api::{SigningView, WalletView};
+use mpcw_host::chains::{Network, Registry};
+use mpcw_host::config::Config;
+use mpcw_host::device::{
+    self, Client, LocalShare, ReshareParty, ReshareSpec, SignSpec, WalletSpec,
+};
+use mpcw_host::plugin::{wit, Limits, Runtime};
+use mpcw_host::server::Server;
+use serde_json::json;
+
+fn step(text: &str) {
+    println!("  - {text}");
+}
+
+/// Paillier primes for `parties`, each on its own thread (about a minute each).
+fn primes(parties: &[PartyIndex]) -> BTreeMap<PartyIndex, PaillierPrimes> {
+    let start = Instant::now();
+    step(&format!(
+        "generating Paillier safe primes for parties {parties:?} (minutes; a device does this ahead of time)"
+    ));
+    let handles: Vec<_> = parties
+        .iter()
+        .map(|i| {
+            let i = *i;
+            std::thread::spawn(move || (i, PaillierPrimes::generate(&mut rand_core::OsRng)))
+        })
+        .collect();
+    let out = handles
+        .into_iter()
+        .map(|h| h.join().expect("prime generation"))
+        .collect();
+    step(&format!(
+        "primes ready in {:.0} s",
+        start.elapsed().as_secs_f64()
+    ));
+    out
+}
+
+/// A sample request for `network`'s plugin from `address`.
+fn sample_request(network: &Network, address: &str) -> anyhow::Result<serde_json::Value> {
+    Ok(match network.plugin.as_str() {
+        "ethereum" => json!({
+            "kind": "transaction", "from": address, "nonce": 0,
+            "to": "0x3535353535353535353535353535353535353535", "value": "10000000000000000",
+            "gas": 21000, "maxFeePerGas": "30000000000", "maxPriorityFeePerGas": "1000000000",
+        }),
+        "solana" => json!({
+            "kind": "transfer", "from": address, "lamports": "10000000",
+            "to": "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
+            "recentBlockhash": "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+        }),
+        other => bail!("the demo has no sample request for plugin {other}"),
+    })
+}
+
+/// Check every signature of `view` over its payload under `key` with `k256` or
+/// `ed25519-dalek`, not with the engine or the plugin.
+fn verify(view: &SigningView, key: &[u8]) -> anyhow::Result<()> {
+    use sha3::Digest as _;
+    if view.signatures.len() != view.payloads.len() {
+        bail!(
+            "{} signatures for {} payloads",
+            view.signatures.len(),
+            view.payloads.len()
+        );
+    }
+    for (payload, sig) in view.payloads.iter().zip(&view.signatures) {
+        let bytes = hex::decode(&payload.bytes)?;
+        match sig.scheme {
+            wit::Scheme::EcdsaSecp256k1 => {
+                let digest: [u8; 32] = match payload.hash.as_deref() {
+                    Some("keccak256") => sha3::Keccak256::digest(&bytes).into(),
+                    other => bail!("the demo checks keccak-256 payloads, not {other:?}"),
+                };
+                let signature = k256::ecdsa::Signature::from_slice(&sig.bytes)?;
+                let recid = k256::ecdsa::RecoveryId::from_byte(sig.recovery_id.unwrap_or(9))
+                    .context("recovery id")?;
+                let recovered =
+                    k256::ecdsa::VerifyingKey::recover_from_prehash(&digest, &signature, recid)?;
+                if recovered.to_encoded_point(true).as_bytes() != key {
+                    bail!("the ECDSA signature recovers another key");
+                }
+            }
+            wit::Scheme::Ed25519 => {
+                let vk = ed25519_dalek::VerifyingKey::from_bytes(key.try_into()?)?;
+                let s = ed25519_dalek::Signature::from_slice(&sig.bytes)?;
+                vk.verify_strict(&bytes, &s)?;
+            }
+            wit::Scheme::SchnorrBip340 => bail!("no BIP-340 network in the demo yet"),
+        }
+    }
+    Ok(())
+}
+
+/// Sign one transaction on every plugin family of the wallet's scheme, verify it, and return
+/// the address used on each network.
+async fn sign_everywhere(
+    client: &Client,
+    wallet: &WalletView,
+    share: &LocalShare,
+    registry: &Registry,
+    runtime: &Runtime,
+    who: &str,
+) -> anyhow::Result<Vec<(String, String)>> {
+    let listed = client.addresses(&wallet.id).await?;
+    let mut seen_plugins = Vec::new();
+    let mut used = Vec::new();
+    for n in &listed {
+        let network = registry.get(&n.network).context("network")?.clone();
+        if seen_plugins.contains(&network.plugin) {
+            continue;
+        }
+        seen_plugins.push(network.plugin.clone());
+        let address = n.addresses[0].value.clone();
+        let spec = SignSpec {
+            request: sample_request(&network, &address)?,
+            network: network.clone(),
+            signers: vec![share.index, wallet.server_index],
+        };
+        let t = Instant::now();
+        let view = device::sign(client, wallet, share, &spec, Some(runtime), |_| {}).await?;
+        let key = hex::decode(&n.public_key)?;
+        verify(&view, &key)?;
+        let result = view.result.context("no signed output")?;
+        step(&format!(
+            "{who} signed on {}: \"{}\" in {:.2} s; signature verified independently; tx id {}",
+            network.name,
+            view.summary.title,
+            t.elapsed().as_secs_f64(),
+            result.id
+        ));
+        used.push((network.id.clone(), address));
+    }
+    Ok(used)
+}
+
+/// Run the story against the server at `server` (`local`: one started here on loopback).
+pub fn run(server: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let dir = std::env::temp_dir().join(format!("mpcw-demo-{}", std::process::id()));
+        let url = if server == "local" {
+            std::fs::create_dir_all(&dir)?;
+            let config = Config {
+                listen: "127.0.0.1:0".parse()?,
+                data_dir: dir.clone(),
+                ..Config::default()
+            };
+            let server = Server::bind(config, 1).await?;
+            let url = format!("http://{}", server.local_addr()?);
+            tokio::spawn(server.run(std::future::pending()));
+            println!(
+                "== a signing server on {url} (in this process, SQLite in {})",
+                dir.display()
+            );
+            url
+        } else {
+            println!("== the signing server at {server}");
+            server.to_owned()
+        };
+        let result = story(&url, schemes).await;
+        std::fs::remove_dir_all(&dir).ok();
+        result
+    })
+}
+
+async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
+    let subject = format!("demo-{}", &mpcw_host::state::random_id("u")[2..10]);
+    let token = Client::new(url).dev_login(&subject).await?;
+    let client = Client::new(url).with_token(token.access_token);
+    step(&format!("logged in as {}", token.subject));
+    let registry = Registry::builtin()?;
+    let runtime = Runtime::new(Limits::default(), None)?;
+    runtime.load_builtin()?;
+
+    for scheme in schemes {
+        println!("\n== {scheme}: a 2-of-3 wallet (device 0, server 1, recovery 2) ==");
+        let local_primes = if *scheme == Scheme::EcdsaSecp256k1 {
+            primes(&[0, 2])
+        } else {
+            BTreeMap::new()
+        };
+        let t = Instant::now();
+        let spec = WalletSpec {
+            scheme: *scheme,
+            threshold: 2,
+            parties: 3,
+            local: vec![0, 2],
+            label: Some("demo".into()),
+        };
+        let (wallet, shares) = device::create_wallet(&client, &spec, local_primes, step).await?;
+        step(&format!(
+            "wallet {} created by distributed key generation in {:.1} s",
+            wallet.id,
+            t.elapsed().as_secs_f64()
+        ));
+        for n in client.addresses(&wallet.id).await? {
+            for a in n.addresses {
+                step(&format!("{:<24} {}", n.name, a.value));
+            }
+        }
+        let mut shares = shares.into_iter().map(|s| LocalShare {
+            index: s.index,
+            keys: s.keys,
+            share: s.share,
+        });
+        let (device_share, recovery) = (
+            shares.next().context("share")?,
+            shares.next().context("share")?,
+        );
+        let before = sign_everywhere(
+            &client,
+            &wallet,
+            &device_share,
+            &registry,
+            &runtime,
+            "device+server",
+        )
+        .await?;
+
+        step(
+            "the device is lost; the recovery share and the server reshare the key to a new device",
+        );
+        let new_primes = if *scheme == Scheme::EcdsaSecp256k1 {
+            primes(&[0, 2])
+        } else {
+            BTreeMap::new()
+        };
+        let mut new_primes = new_primes;
+        let t = Instant::now();
+        let (reshared, new_shares) = device::reshare(
+            &client,
+            &wallet.id,
+            &ReshareSpec {
+                old_signers: vec![1, 2],
+                new_threshold: 2,
+                new_parties: 3,
+                keep_aux: false,
+            },
+            vec![
+                ReshareParty {
+                    index: 0,
+                    keys: PartyKeys::generate(&mut rand_core::OsRng),
+                    share: None,
+                    primes: new_primes.remove(&0),
+                },
+                ReshareParty {
+                    index: 2,
+                    keys: recovery.keys.clone(),
+                    share: Some(recovery.share.clone()),
+                    primes: new_primes.remove(&2),
+                },
+            ],
+            step,
+        )
+        .await?;
+        step(&format!("recovered in {:.1} s", t.elapsed().as_secs_f64()));
+        let fresh = new_shares
+            .into_iter()
+            .find(|s| s.index == 0)
+            .context("no new device share")?;
+        let new_device = LocalShare {
+            index: 0,
+            keys: fresh.keys,
+            share: fresh.share,
+        };
+        let after = sign_everywhere(
+            &client,
+            &reshared,
+            &new_device,
+            &registry,
+            &runtime,
+            "new device+server",
+        )
+        .await?;
+        if before != after {
+            bail!("the recovered wallet signs from other addresses");
+        }
+        step("the same addresses as before the loss");
+        let stale = device::sign(
+            &client,
+            &wallet,
+            &device_share,
+            &SignSpec {
+                network: registry.get(&before[0].0).context("network")?.clone(),
+                request: sample_request(
+                    registry.get(&before[0].0).context("network")?,
+                    &before[0].1,
+                )?,
+                signers: vec![0, 1],
+            },
+            None,
+            |_| {},
+        )
+        .await;
+        if stale.is_ok() {
+            bail!("the lost device's old share still signs");
+        }
+        step("the lost device's old share no longer signs with the server");
+    }
+    Ok(())
+}
