@@ -76,7 +76,8 @@ async fn ecdsa_wallet_lifecycle_on_postgres() {
 }
 
 /// Create, sign, restart, sign with the recovery share, recover a lost device by resharing,
-/// sign with the new device, and see the lost device's share refused.
+/// sign with the new device, see the lost device's share refused, refresh, sign again, and see
+/// the share from before the refresh refused.
 async fn wallet_lifecycle(database_url: Option<String>) {
     let dir = temp_dir("host-api");
     let mut primes = fixture_primes().into_iter();
@@ -234,7 +235,8 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     );
     let mut new_shares = new_shares.into_iter();
     let fresh = new_shares.next().unwrap();
-    assert_eq!(fresh.index, 0);
+    let new_recovery = new_shares.next().unwrap();
+    assert_eq!((fresh.index, new_recovery.index), (0, 2));
     let new_device = LocalShare {
         index: 0,
         keys: fresh.keys,
@@ -269,6 +271,73 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     };
     let stale = device::sign(&alice, &wallet, &lost, &spec(3), Some(&plugins), |_| {}).await;
     assert!(stale.is_err(), "an old share must not sign after resharing");
+
+    // A refresh among the same parties (each keeps its Paillier key): new shares, same key; the
+    // refreshed device share signs, the one from before the refresh does not.
+    let (refreshed, shares) = device::reshare(
+        &alice,
+        &wallet.id,
+        &ReshareSpec {
+            old_signers: vec![0, 1],
+            new_threshold: 2,
+            new_parties: 3,
+            keep_aux: true,
+        },
+        vec![
+            ReshareParty {
+                index: 0,
+                keys: new_device.keys.clone(),
+                share: Some(new_device.share.clone()),
+                primes: None,
+            },
+            ReshareParty {
+                index: 2,
+                keys: new_recovery.keys,
+                share: Some(new_recovery.share),
+                primes: None,
+            },
+        ],
+        |_| {},
+    )
+    .await
+    .expect("refresh");
+    let group = |w: &mpcw_host::api::WalletView| w.public_key.as_ref().unwrap().public_key.clone();
+    assert_eq!(group(&refreshed), group(&reshared), "same key");
+    assert_ne!(
+        refreshed.public_key.as_ref().unwrap().public_shares,
+        reshared.public_key.as_ref().unwrap().public_shares,
+        "new shares"
+    );
+    let device_now = shares.into_iter().find(|s| s.index == 0).unwrap();
+    let device_now = LocalShare {
+        index: 0,
+        keys: device_now.keys,
+        share: device_now.share,
+    };
+    let view = device::sign(
+        &alice,
+        &refreshed,
+        &device_now,
+        &spec(4),
+        Some(&plugins),
+        |_| {},
+    )
+    .await
+    .expect("the refreshed share signs");
+    assert_eq!(recovered_sender(&view.result.unwrap().encoded), expected);
+    let before_refresh = device::sign(
+        &alice,
+        &refreshed,
+        &new_device,
+        &spec(5),
+        Some(&plugins),
+        |_| {},
+    )
+    .await;
+    assert!(
+        before_refresh.is_err(),
+        "a share from before the refresh must not sign"
+    );
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
 }
