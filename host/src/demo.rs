@@ -54,7 +54,7 @@ fn step(text: &str) {
 }
 
 /// Generate each party's primes on its own thread (about a minute each).
-fn primes(n: usize) -> Vec<PaillierPrimes> {
+pub(crate) fn primes(n: usize) -> Vec<PaillierPrimes> {
     let start = Instant::now();
     println!("  - generating Paillier safe primes for {n} parties (takes minutes; a device does this ahead of time)...");
     let handles: Vec<_> = (0..n)

@@ -8,13 +8,11 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use mpcw_engine::{PaillierPrimes, PartyIndex, PartyKeys, Scheme};
+use mpcw_engine::{PaillierPrimes, PartyIndex, Scheme};
 use mpcw_host::api::{SigningView, WalletView};
 use mpcw_host::chains::{Network, Registry};
 use mpcw_host::config::Config;
-use mpcw_host::device::{
-    self, Client, LocalShare, ReshareParty, ReshareSpec, SignSpec, WalletSpec,
-};
+use mpcw_host::device::{self, Client, LocalShare, SignSpec, WalletSpec};
 use mpcw_host::plugin::{wit, Limits, Runtime};
 use mpcw_host::server::Server;
 use serde_json::json;
@@ -23,28 +21,13 @@ fn step(text: &str) {
     println!("  - {text}");
 }
 
-/// Paillier primes for `parties`, each on its own thread (about a minute each).
+/// Paillier primes for `parties` (made in parallel, about a minute each).
 fn primes(parties: &[PartyIndex]) -> BTreeMap<PartyIndex, PaillierPrimes> {
-    let start = Instant::now();
-    step(&format!(
-        "generating Paillier safe primes for parties {parties:?} (minutes; a device does this ahead of time)"
-    ));
-    let handles: Vec<_> = parties
+    parties
         .iter()
-        .map(|i| {
-            let i = *i;
-            std::thread::spawn(move || (i, PaillierPrimes::generate(&mut rand_core::OsRng)))
-        })
-        .collect();
-    let out = handles
-        .into_iter()
-        .map(|h| h.join().expect("prime generation"))
-        .collect();
-    step(&format!(
-        "primes ready in {:.0} s",
-        start.elapsed().as_secs_f64()
-    ));
-    out
+        .copied()
+        .zip(crate::demo::primes(parties.len()))
+        .collect()
 }
 
 /// A sample request for `network`'s plugin from `address`.
@@ -237,34 +220,9 @@ async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
         } else {
             BTreeMap::new()
         };
-        let mut new_primes = new_primes;
         let t = Instant::now();
-        let (reshared, new_shares) = device::reshare(
-            &client,
-            &wallet.id,
-            &ReshareSpec {
-                old_signers: vec![1, 2],
-                new_threshold: 2,
-                new_parties: 3,
-                keep_aux: false,
-            },
-            vec![
-                ReshareParty {
-                    index: 0,
-                    keys: PartyKeys::generate(&mut rand_core::OsRng),
-                    share: None,
-                    primes: new_primes.remove(&0),
-                },
-                ReshareParty {
-                    index: 2,
-                    keys: recovery.keys.clone(),
-                    share: Some(recovery.share.clone()),
-                    primes: new_primes.remove(&2),
-                },
-            ],
-            step,
-        )
-        .await?;
+        let (reshared, new_shares) =
+            device::recover(&client, &wallet, 0, &recovery, new_primes, step).await?;
         step(&format!("recovered in {:.1} s", t.elapsed().as_secs_f64()));
         let fresh = new_shares
             .into_iter()

@@ -59,12 +59,8 @@ enum DeviceCommand {
         /// A name for the wallet.
         #[arg(long)]
         label: Option<String>,
-        /// Password sealing this device's share.
-        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Password sealing the recovery shares.
-        #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
-        recovery_password: String,
+        #[command(flatten)]
+        passwords: Passwords,
     },
     /// List this login's wallets.
     Wallets,
@@ -81,12 +77,8 @@ enum DeviceCommand {
         /// Wallet id.
         #[arg(long)]
         wallet: String,
-        /// Password sealing the new device share.
-        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Password of the recovery share (also seals the new one).
-        #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
-        recovery_password: String,
+        #[command(flatten)]
+        passwords: Passwords,
     },
     /// Refresh the shares: device, server and recovery share get new shares of the same key
     /// (old shares stop working).
@@ -94,12 +86,8 @@ enum DeviceCommand {
         /// Wallet id.
         #[arg(long)]
         wallet: String,
-        /// Password of the device share.
-        #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
-        password: String,
-        /// Password of the recovery share.
-        #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
-        recovery_password: String,
+        #[command(flatten)]
+        passwords: Passwords,
     },
     /// Sign a chain request (JSON file as the network's plugin documents it) with the server.
     Sign {
@@ -116,6 +104,17 @@ enum DeviceCommand {
         #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
         password: String,
     },
+}
+
+/// The two passwords: the device share's and the recovery shares'.
+#[derive(clap::Args)]
+struct Passwords {
+    /// Password sealing this device's share.
+    #[arg(long, env = "MPCW_PASSWORD", hide_env_values = true)]
+    password: String,
+    /// Password sealing the recovery shares.
+    #[arg(long, env = "MPCW_RECOVERY_PASSWORD", hide_env_values = true)]
+    recovery_password: String,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -189,25 +188,16 @@ fn save_shares(
     Ok(())
 }
 
-/// Run a resharing and seal the new shares over the old files.
-async fn reshare_and_save(
-    args: &DeviceArgs,
-    client: &Client,
-    wallet: &str,
-    spec: &device::ReshareSpec,
-    parties: Vec<device::ReshareParty>,
-    password: &str,
-    recovery_password: &str,
-) -> anyhow::Result<()> {
-    let say = |s: &str| println!("• {s}");
-    let (view, shares) = device::reshare(client, wallet, spec, parties, say).await?;
-    save_shares(args, client, &view, shares, password, recovery_password)?;
+/// Say that a wallet has new shares of the same key.
+fn print_reshared(view: &mpcw_host::api::WalletView) {
     println!(
         "wallet {} has new shares; its key (and every address) is unchanged: {}",
         view.id,
-        view.public_key.map(|k| k.public_key).unwrap_or_default()
+        view.public_key
+            .as_ref()
+            .map(|k| k.public_key.as_str())
+            .unwrap_or_default()
     );
-    Ok(())
 }
 
 /// Run a device subcommand.
@@ -241,8 +231,11 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
             threshold,
             parties,
             label,
-            password,
-            recovery_password,
+            passwords:
+                Passwords {
+                    password,
+                    recovery_password,
+                },
         } => {
             let client = logged_in(&args)?;
             let scheme: Scheme = scheme.parse()?;
@@ -287,81 +280,43 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
         }
         DeviceCommand::Recover {
             wallet,
-            password,
-            recovery_password,
+            passwords:
+                Passwords {
+                    password,
+                    recovery_password,
+                },
         } => {
             let client = logged_in(&args)?;
-            let file = DeviceFile::read(&share_path(&args.home, wallet, "recovery-2"))?;
-            let recovery = file
+            let recovery = DeviceFile::read(&share_path(&args.home, wallet, "recovery-2"))?
                 .open(recovery_password.as_bytes())
                 .context("opening the recovery share")?;
-            let parties = vec![
-                device::ReshareParty {
-                    index: 0,
-                    keys: mpcw_engine::PartyKeys::generate(&mut rand_core::OsRng),
-                    share: None,
-                    primes: None,
-                },
-                device::ReshareParty {
-                    index: 2,
-                    keys: recovery.keys,
-                    share: Some(recovery.share),
-                    primes: None,
-                },
-            ];
-            let spec = device::ReshareSpec {
-                old_signers: vec![1, 2],
-                new_threshold: file.wallet.threshold,
-                new_parties: file.wallet.parties,
-                keep_aux: false,
-            };
-            reshare_and_save(
-                &args,
-                &client,
-                wallet,
-                &spec,
-                parties,
-                password,
-                recovery_password,
-            )
-            .await?;
+            let current = client.wallet(wallet).await?;
+            let (view, shares) =
+                device::recover(&client, &current, 0, &recovery, BTreeMap::new(), say).await?;
+            save_shares(&args, &client, &view, shares, password, recovery_password)?;
+            print_reshared(&view);
         }
         DeviceCommand::Refresh {
             wallet,
-            password,
-            recovery_password,
+            passwords:
+                Passwords {
+                    password,
+                    recovery_password,
+                },
         } => {
             let client = logged_in(&args)?;
-            let mut parties = Vec::new();
+            let mut locals = Vec::new();
             for (what, pw) in [("device", password), ("recovery-2", recovery_password)] {
-                let file = DeviceFile::read(&share_path(&args.home, wallet, what))?;
-                let local = file
+                let local = DeviceFile::read(&share_path(&args.home, wallet, what))?
                     .open(pw.as_bytes())
                     .with_context(|| format!("opening the {what} share"))?;
-                parties.push(device::ReshareParty {
-                    index: local.index,
-                    keys: local.keys,
-                    share: Some(local.share),
-                    primes: None,
-                });
+                locals.push(local);
             }
             let current = client.wallet(wallet).await?;
-            let spec = device::ReshareSpec {
-                old_signers: vec![0, 1],
-                new_threshold: current.threshold,
-                new_parties: current.parties,
-                keep_aux: true,
-            };
-            reshare_and_save(
-                &args,
-                &client,
-                wallet,
-                &spec,
-                parties,
-                password,
-                recovery_password,
-            )
-            .await?;
+            let refs: Vec<&LocalShare> = locals.iter().collect();
+            let (view, shares) = device::refresh(&client, &current, &refs, say).await?;
+            save_shares(&args, &client, &view, shares, password, recovery_password)?;
+            print_reshared(&view);
         }
         DeviceCommand::Sign {
             wallet,

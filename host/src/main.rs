@@ -34,7 +34,8 @@ enum Command {
     /// Run the signing server: the HTTP API under /v1 on 127.0.0.1:8420, an embedded SQLite
     /// database in ./mpcw-data, and the built-in plugins.
     Serve(serve_cmd::ServeArgs),
-    /// Act as the user's device: log in, create a wallet with the server, list addresses, sign.
+    /// Act as the user's device: log in, create a wallet with the server, list addresses, sign,
+    /// refresh the shares, recover from a lost device.
     Device(device_cmd::DeviceArgs),
 }
 

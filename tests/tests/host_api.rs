@@ -13,9 +13,7 @@ use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
 use mpcw_engine::{PartyKeys, Protocol, Scheme, SessionContext};
 use mpcw_host::api::{CreateWallet, StartSigning};
 use mpcw_host::chains::Registry;
-use mpcw_host::device::{
-    self, Client, DeviceError, LocalShare, ReshareParty, ReshareSpec, SignSpec, WalletSpec,
-};
+use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
 use mpcw_tests::{fixture_primes, runtime, temp_dir, Host};
 use serde_json::json;
 
@@ -170,8 +168,8 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     let alice = Client::new(&host.url).with_token(alice_token);
     let again = alice.wallet(&wallet.id).await.unwrap();
     assert_eq!(
-        again.public_key.unwrap().public_key,
-        wallet.public_key.clone().unwrap().public_key
+        again.public_key.as_ref().unwrap().public_key,
+        wallet.public_key.as_ref().unwrap().public_key
     );
     let recovery = LocalShare {
         index: 2,
@@ -196,30 +194,12 @@ async fn wallet_lifecycle(database_url: Option<String>) {
 
     // The device is lost. The recovery share and the server reshare the key to a new device
     // (new identity keys at index 0), with fresh Paillier keys for everyone.
-    let new_keys = PartyKeys::generate(&mut rand_core::OsRng);
-    let (reshared, new_shares) = device::reshare(
+    let (reshared, new_shares) = device::recover(
         &alice,
-        &wallet.id,
-        &ReshareSpec {
-            old_signers: vec![1, 2],
-            new_threshold: 2,
-            new_parties: 3,
-            keep_aux: false,
-        },
-        vec![
-            ReshareParty {
-                index: 0,
-                keys: new_keys,
-                share: None,
-                primes: Some(p3),
-            },
-            ReshareParty {
-                index: 2,
-                keys: recovery.keys.clone(),
-                share: Some(recovery.share.clone()),
-                primes: Some(p5),
-            },
-        ],
+        &again,
+        0,
+        &recovery,
+        BTreeMap::from([(0, p3), (2, p5)]),
         |_| {},
     )
     .await
@@ -274,33 +254,15 @@ async fn wallet_lifecycle(database_url: Option<String>) {
 
     // A refresh among the same parties (each keeps its Paillier key): new shares, same key; the
     // refreshed device share signs, the one from before the refresh does not.
-    let (refreshed, shares) = device::reshare(
-        &alice,
-        &wallet.id,
-        &ReshareSpec {
-            old_signers: vec![0, 1],
-            new_threshold: 2,
-            new_parties: 3,
-            keep_aux: true,
-        },
-        vec![
-            ReshareParty {
-                index: 0,
-                keys: new_device.keys.clone(),
-                share: Some(new_device.share.clone()),
-                primes: None,
-            },
-            ReshareParty {
-                index: 2,
-                keys: new_recovery.keys,
-                share: Some(new_recovery.share),
-                primes: None,
-            },
-        ],
-        |_| {},
-    )
-    .await
-    .expect("refresh");
+    let recovery_now = LocalShare {
+        index: 2,
+        keys: new_recovery.keys,
+        share: new_recovery.share,
+    };
+    let (refreshed, shares) =
+        device::refresh(&alice, &reshared, &[&new_device, &recovery_now], |_| {})
+            .await
+            .expect("refresh");
     let group = |w: &mpcw_host::api::WalletView| w.public_key.as_ref().unwrap().public_key.clone();
     assert_eq!(group(&refreshed), group(&reshared), "same key");
     assert_ne!(

@@ -367,3 +367,75 @@ pub async fn reshare(
         .collect();
     Ok((wallet, shares))
 }
+
+/// Recover from a lost device: the `recovery` party and the server reshare the key to a new
+/// party at index `lost` with fresh identity keys (same threshold and parties, so the same key
+/// and addresses); the lost party's old share stops working. `primes` holds Paillier primes for
+/// the two local parties of an ECDSA wallet (missing ones are generated now). Returns the wallet
+/// and the new shares of both local parties.
+pub async fn recover(
+    client: &Client,
+    wallet: &WalletView,
+    lost: PartyIndex,
+    recovery: &LocalShare,
+    mut primes: BTreeMap<PartyIndex, PaillierPrimes>,
+    progress: impl FnMut(&str),
+) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
+    let parties = vec![
+        ReshareParty {
+            index: lost,
+            keys: PartyKeys::generate(&mut rand_core::OsRng),
+            share: None,
+            primes: primes.remove(&lost),
+        },
+        ReshareParty {
+            index: recovery.index,
+            keys: recovery.keys.clone(),
+            share: Some(recovery.share.clone()),
+            primes: primes.remove(&recovery.index),
+        },
+    ];
+    let mut old_signers = vec![wallet.server_index, recovery.index];
+    old_signers.sort_unstable();
+    let spec = ReshareSpec {
+        old_signers,
+        new_threshold: wallet.threshold,
+        new_parties: wallet.parties,
+        keep_aux: false,
+    };
+    reshare(client, &wallet.id, &spec, parties, progress).await
+}
+
+/// Refresh: every party gets a new share of the same key and shares from before stop working.
+/// `locals` are all the parties but the server (each keeps its identity and Paillier keys).
+pub async fn refresh(
+    client: &Client,
+    wallet: &WalletView,
+    locals: &[&LocalShare],
+    progress: impl FnMut(&str),
+) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
+    let mut old_signers = vec![wallet.server_index];
+    old_signers.extend(
+        locals
+            .iter()
+            .map(|l| l.index)
+            .take(usize::from(wallet.threshold).saturating_sub(1)),
+    );
+    old_signers.sort_unstable();
+    let parties = locals
+        .iter()
+        .map(|l| ReshareParty {
+            index: l.index,
+            keys: l.keys.clone(),
+            share: Some(l.share.clone()),
+            primes: None,
+        })
+        .collect();
+    let spec = ReshareSpec {
+        old_signers,
+        new_threshold: wallet.threshold,
+        new_parties: wallet.parties,
+        keep_aux: true,
+    };
+    reshare(client, &wallet.id, &spec, parties, progress).await
+}

@@ -193,12 +193,14 @@ impl Store {
 
     /// The wallet `id` if `owner` owns it.
     pub async fn wallet(&self, id: &str, owner: &str) -> Result<Option<WalletRow>> {
-        let row = sqlx::query("SELECT * FROM wallets WHERE id = $1 AND owner = $2")
-            .bind(id)
-            .bind(owner)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| WalletRow::from_row(&r)).transpose()
+        self.owned_row(
+            "SELECT * FROM wallets WHERE id = $1 AND owner = $2",
+            id,
+            owner,
+        )
+        .await?
+        .map(|r| WalletRow::from_row(&r))
+        .transpose()
     }
 
     /// The wallets of `owner`, oldest first.
@@ -373,12 +375,23 @@ impl Store {
 
     /// The signing request `id` if `owner` owns it.
     pub async fn signing(&self, id: &str, owner: &str) -> Result<Option<SigningRow>> {
-        let row = sqlx::query("SELECT * FROM signing_requests WHERE id = $1 AND owner = $2")
+        self.owned_row(
+            "SELECT * FROM signing_requests WHERE id = $1 AND owner = $2",
+            id,
+            owner,
+        )
+        .await?
+        .map(|r| SigningRow::from_row(&r))
+        .transpose()
+    }
+
+    /// The row `sql` selects by id (`$1`) and owner (`$2`).
+    async fn owned_row(&self, sql: &'static str, id: &str, owner: &str) -> Result<Option<AnyRow>> {
+        Ok(sqlx::query(sql)
             .bind(id)
             .bind(owner)
             .fetch_optional(&self.pool)
-            .await?;
-        row.map(|r| SigningRow::from_row(&r)).transpose()
+            .await?)
     }
 
     // ---- idempotency
