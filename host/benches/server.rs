@@ -158,6 +158,7 @@ async fn run() {
         request_timeout_secs: 120,
         // The clients here are one subject making hundreds of requests a second.
         rate_limit_per_minute: 0,
+        max_live_sessions: 0,
         ..Config::default()
     };
     let server = Server::bind(config, 0).await.expect("server starts");

@@ -16,6 +16,7 @@
 //! | `token_ttl_secs` | `3600` | `MPCW_TOKEN_TTL_SECS` | lifetime of an access token |
 //! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
 //! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
+//! | `max_live_sessions` | `32` | `MPCW_MAX_LIVE_SESSIONS` | protocol sessions one subject may have running at once (0: no limit) |
 //! | `rate_limit_per_minute` | `1200` | `MPCW_RATE_LIMIT_PER_MINUTE` | requests one subject may make per minute, in bursts of up to a tenth of it (0: no limit) |
 
 use std::net::SocketAddr;
@@ -55,6 +56,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Requests per minute per subject (0: unlimited).
     pub rate_limit_per_minute: u32,
+    /// Protocol sessions one subject may have running at once (0: unlimited).
+    pub max_live_sessions: usize,
 }
 
 impl Default for Config {
@@ -73,6 +76,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_body_bytes: 8 << 20,
             rate_limit_per_minute: 1200,
+            max_live_sessions: 32,
         }
     }
 }
@@ -149,6 +153,9 @@ impl Config {
         }
         if let Some(v) = var("MPCW_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("MPCW_MAX_BODY_BYTES", v)?;
+        }
+        if let Some(v) = var("MPCW_MAX_LIVE_SESSIONS") {
+            self.max_live_sessions = parse("MPCW_MAX_LIVE_SESSIONS", v)?;
         }
         if let Some(v) = var("MPCW_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse("MPCW_RATE_LIMIT_PER_MINUTE", v)?;

@@ -588,3 +588,43 @@ async fn too_many_requests_are_refused_per_subject() {
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// A subject cannot hold more live protocol sessions than the limit: the next one gets 429
+/// `too_many_sessions`, and nothing is created for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_sessions_are_capped_per_subject() {
+    let dir = temp_dir("host-sessions");
+    let config = mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: dir.clone(),
+        max_live_sessions: 2,
+        ..Default::default()
+    };
+    let host = Host::start_with(config, vec![]).await;
+    let frank = login(&host.url, "frank").await;
+    let body = || {
+        let (a, b) = (
+            PartyKeys::generate(&mut rand_core::OsRng),
+            PartyKeys::generate(&mut rand_core::OsRng),
+        );
+        CreateWallet {
+            scheme: "ed25519".into(),
+            threshold: 2,
+            parties: 3,
+            server_index: Some(1),
+            roster: BTreeMap::from([(0, a.public()), (2, b.public())]),
+            label: None,
+        }
+    };
+    // Two key generations start and wait for parties that never come.
+    frank.create_wallet(&body(), None).await.unwrap();
+    frank.create_wallet(&body(), None).await.unwrap();
+    let err = frank.create_wallet(&body(), None).await.unwrap_err();
+    assert_eq!(api_code(&err), (429, "too_many_sessions".into()));
+    assert_eq!(frank.wallets().await.unwrap().len(), 2);
+    // Another subject is not held back.
+    let grace = login(&host.url, "grace").await;
+    grace.create_wallet(&body(), None).await.unwrap();
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -80,6 +80,20 @@ impl ApiError {
         }
     }
 
+    /// 429: the caller has too many protocol sessions running.
+    pub fn too_many_sessions(limit: usize) -> Self {
+        Self {
+            retry_after: Some(5),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_sessions",
+                format!(
+                    "at most {limit} protocol sessions may run at once; finish or wait for one"
+                ),
+            )
+        }
+    }
+
     /// 500: the server failed; the details go to the log, not to the client.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
         tracing::error!(context, error = %error, "internal error");

@@ -114,6 +114,7 @@ async fn start_reshare(
         )));
     }
 
+    super::sessions::check_room(state, &owner, 1)?;
     let share = open_share(state, &wallet_id).await?;
     let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
     let mut roster: Roster = body.roster.clone();

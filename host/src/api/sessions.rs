@@ -131,3 +131,13 @@ pub async fn fetch_messages(
         status: status_of(&session),
     }))
 }
+
+/// Refuse (429) if `owner` starting `more` sessions would exceed the configured limit. Each live
+/// session holds a thread of the server until it ends or reaches its deadline.
+pub(super) fn check_room(state: &AppState, owner: &str, more: usize) -> Result<(), ApiError> {
+    let limit = state.config.max_live_sessions;
+    if limit > 0 && state.sessions.running_for(owner) + more > limit {
+        return Err(ApiError::too_many_sessions(limit));
+    }
+    Ok(())
+}

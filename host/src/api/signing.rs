@@ -113,6 +113,7 @@ async fn start_signing(
         .await
         .map_err(|e| ApiError::internal("preparing", e))??
     };
+    super::sessions::check_room(state, &owner, prepared.payloads.len())?;
     if prepared.payloads.is_empty() {
         return Err(ApiError::unprocessable(
             "request_rejected",

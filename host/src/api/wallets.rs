@@ -70,6 +70,7 @@ async fn start_keygen(
         ));
     }
 
+    super::sessions::check_room(state, &owner, 1)?;
     let keys = PartyKeys::generate(&mut rand_core::OsRng);
     let mut roster: Roster = body.roster.clone();
     roster.insert(server_index, keys.public());

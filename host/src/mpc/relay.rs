@@ -257,6 +257,16 @@ impl Sessions {
         before - map.len()
     }
 
+    /// Number of sessions `owner` has running.
+    pub fn running_for(&self, owner: &str) -> usize {
+        self.inner
+            .lock()
+            .expect("sessions lock")
+            .values()
+            .filter(|s| s.owner == owner && s.state() == SessionState::Running)
+            .count()
+    }
+
     /// Number of sessions still running.
     pub fn running(&self) -> usize {
         self.inner
