@@ -196,3 +196,56 @@ fn bad_requests_are_refused_with_a_reason() {
         .finalize("solana", &ok.to_string(), &key, &net, &[])
         .is_err());
 }
+
+/// Off-chain messages: the bytes the plugin has signed are what `solana-offchain-message`
+/// serializes (each of its three formats), and that crate verifies the threshold signature.
+#[test]
+fn offchain_messages_match_the_sdk_and_verify() {
+    use solana_offchain_message::OffchainMessage;
+    let runtime = runtime();
+    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
+    let path = Registry::builtin()
+        .unwrap()
+        .get("solana")
+        .unwrap()
+        .path()
+        .unwrap();
+    let key = wallet.public_key(&path);
+    let net = network("solana");
+    let payer = solana_address::Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
+    let long = "签名".repeat(400); // 2400 bytes of UTF-8: too long for a Ledger screen
+    for text in [
+        "Log in to example.org at 2026-11-25",
+        "确认登录 mpcw",
+        long.as_str(),
+    ] {
+        let request = json!({"kind": "message", "message": text}).to_string();
+        let prepared = runtime.prepare("solana", &request, &key, &net).unwrap();
+        let sdk = OffchainMessage::new(0, text.as_bytes()).unwrap();
+        assert_eq!(
+            prepared.payloads[0].bytes,
+            sdk.serialize().unwrap(),
+            "{text:.20}"
+        );
+        assert_eq!(prepared.summary.title, "Sign a message");
+        let signature = wallet.sign(&[1, 2], &path, &prepared.payloads[0]);
+        let signed = runtime
+            .finalize(
+                "solana",
+                &request,
+                &key,
+                &net,
+                std::slice::from_ref(&signature),
+            )
+            .unwrap();
+        let sig = solana_signature::Signature::try_from(signed.raw.as_slice()).unwrap();
+        assert_eq!(sig.to_string(), signed.encoded);
+        assert!(sdk.verify(&payer, &sig).unwrap(), "the SDK verifies it");
+    }
+    // Empty and oversized messages are refused with the reason.
+    for (text, word) in [(String::new(), "empty"), ("a".repeat(65_516), "limit")] {
+        let request = json!({"kind": "message", "message": text}).to_string();
+        let err = runtime.prepare("solana", &request, &key, &net).unwrap_err();
+        assert!(err.to_string().contains(word), "{err}");
+    }
+}

@@ -1,13 +1,15 @@
 //! The Solana chain plugin: SOL transfers in legacy and v0 messages, with compute-budget
 //! instructions, signed by the wallet's threshold Ed25519 key.
 //!
-//! Request (JSON, see `README.md`): `{"kind": "transfer", "to", "lamports", "recentBlockhash",
-//! "computeUnitLimit"?, "computeUnitPrice"?, "version"?: "legacy" | 0, "from"?}`. The payload
+//! Requests (JSON, see `README.md`): `{"kind": "transfer", "to", "lamports", "recentBlockhash",
+//! "computeUnitLimit"?, "computeUnitPrice"?, "version"?: "legacy" | 0, "from"?}`, and
+//! `{"kind": "message", "message"}` for an off-chain message. The payload
 //! is the message bytes themselves (Ed25519 signs the message, no hash); `finalize` checks the
 //! signature and returns the wire transaction in base64, as `sendTransaction` takes it, with the
 //! signature in base58 as its id.
 
 mod message;
+mod offchain;
 mod request;
 
 use base64::Engine as _;
@@ -38,9 +40,60 @@ fn payer(key: &PublicKey) -> Result<[u8; 32]> {
         .map_err(|_| PluginError::invalid_public_key("an Ed25519 key is 32 bytes"))
 }
 
-fn checked(request: &str, key: &PublicKey) -> Result<Checked> {
-    let Request::Transfer(t) = Request::parse(request)?;
-    t.check(payer(key)?)
+/// What a request signs: a transaction message, or an off-chain message.
+enum Signable {
+    Transfer(Checked),
+    Text(String),
+}
+
+impl Signable {
+    fn parse(request: &str, key: &PublicKey) -> Result<Self> {
+        Ok(match Request::parse(request)? {
+            Request::Transfer(t) => Signable::Transfer(t.check(payer(key)?)?),
+            Request::Message(m) => {
+                payer(key)?;
+                offchain::serialize(&m.message)?;
+                Signable::Text(m.message)
+            }
+        })
+    }
+
+    fn bytes(&self) -> Result<Vec<u8>> {
+        match self {
+            Signable::Transfer(c) => Ok(c.message()),
+            Signable::Text(t) => offchain::serialize(t),
+        }
+    }
+}
+
+fn text_summary(text: &str, key: &PublicKey) -> Result<Summary> {
+    let shown: String = text.chars().take(500).collect();
+    let mut warnings = Vec::new();
+    if shown.len() < text.len() {
+        warnings.push(format!(
+            "Only the first 500 of {} characters are shown.",
+            text.chars().count()
+        ));
+    }
+    Ok(Summary {
+        title: "Sign a message".into(),
+        sender: Some(base58::encode(&payer(key)?)),
+        recipient: None,
+        amount: None,
+        fee: None,
+        contract_call: None,
+        details: vec![
+            Detail {
+                label: "Message".into(),
+                value: shown,
+            },
+            Detail {
+                label: "Format".into(),
+                value: offchain::format_name(text).into(),
+            },
+        ],
+        warnings,
+    })
 }
 
 fn summary(c: &Checked, network: &Network) -> Summary {
@@ -129,15 +182,19 @@ impl Plugin for Solana {
     }
 
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
-        let c = checked(&request, &key)?;
+        let signable = Signable::parse(&request, &key)?;
+        let (label, summary) = match &signable {
+            Signable::Transfer(c) => ("transaction message", summary(c, &network)),
+            Signable::Text(t) => ("off-chain message", text_summary(t, &key)?),
+        };
         Ok(Prepared {
             payloads: vec![Payload {
                 scheme: Scheme::Ed25519,
                 hash: MessageHash::None,
-                bytes: c.message(),
-                label: "transaction message".into(),
+                bytes: signable.bytes()?,
+                label: label.into(),
             }],
-            summary: summary(&c, &network),
+            summary,
         })
     }
 
@@ -147,7 +204,7 @@ impl Plugin for Solana {
         _network: Network,
         signatures: Vec<Signature>,
     ) -> Result<Finalized> {
-        let c = checked(&request, &key)?;
+        let signable = Signable::parse(&request, &key)?;
         let [sig] = signatures.as_slice() else {
             return Err(PluginError::invalid_signature(format!(
                 "one signature is needed, {} given",
@@ -159,17 +216,28 @@ impl Plugin for Solana {
             .as_slice()
             .try_into()
             .map_err(|_| PluginError::invalid_signature("an Ed25519 signature is 64 bytes"))?;
-        let message = c.message();
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(&c.from)
+        let message = signable.bytes()?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&payer(&key)?)
             .map_err(|_| PluginError::invalid_public_key("not an Ed25519 point"))?;
         vk.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&bytes))
             .map_err(|_| PluginError::invalid_signature("the signature does not verify"))?;
-        let raw = message::transaction(&[bytes], &message);
-        Ok(Finalized {
-            encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
-            raw,
-            encoding: "base64".into(),
-            id: base58::encode(&bytes),
+        Ok(match signable {
+            Signable::Transfer(_) => {
+                let raw = message::transaction(&[bytes], &message);
+                Finalized {
+                    encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
+                    raw,
+                    encoding: "base64".into(),
+                    id: base58::encode(&bytes),
+                }
+            }
+            // The signature itself, base58 as Solana's tools print it.
+            Signable::Text(_) => Finalized {
+                raw: bytes.to_vec(),
+                encoded: base58::encode(&bytes),
+                encoding: "base58".into(),
+                id: base58::encode(&bytes),
+            },
         })
     }
 }

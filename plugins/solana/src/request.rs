@@ -11,6 +11,16 @@ use crate::message::{self, Instruction, Pubkey, Version};
 pub enum Request {
     /// A SOL transfer from the wallet.
     Transfer(Transfer),
+    /// An off-chain message (text) to sign.
+    Message(OffchainText),
+}
+
+/// An off-chain message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffchainText {
+    /// The text.
+    pub message: String,
 }
 
 /// A SOL transfer.
