@@ -35,4 +35,9 @@ impl PluginError {
     pub fn invalid_signature(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidSignature, message)
     }
+
+    /// A bug in the plugin (an invariant it keeps did not hold).
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Internal, message)
+    }
 }

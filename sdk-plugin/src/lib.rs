@@ -11,7 +11,7 @@
 //!
 //! Besides the bindings it offers what most chains share: strict JSON request parsing
 //! ([`parse_request`]), hex ([`hexstr`]), amounts with decimals ([`amount`]), and behind
-//! features keccak-256, secp256k1 helpers, 256-bit integers and RLP. See `README.md` for how to
+//! features keccak-256, secp256k1 helpers, 256-bit integers, RLP and EIP-712/CIP-23 typed data. See `README.md` for how to
 //! build a plugin and load it into the host.
 
 pub mod amount;
@@ -21,11 +21,14 @@ mod errors;
 pub mod hexstr;
 #[cfg(feature = "keccak")]
 pub mod keccak;
+pub mod message;
 mod request;
 #[cfg(feature = "rlp")]
 pub mod rlplist;
 #[cfg(feature = "secp256k1")]
 pub mod secp256k1;
+#[cfg(feature = "typed-data")]
+pub mod typed_data;
 #[cfg(feature = "uint")]
 pub mod uint;
 

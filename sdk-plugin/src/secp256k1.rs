@@ -36,3 +36,65 @@ pub fn is_low_s(rs: &[u8]) -> bool {
         .map(|s| s.normalize_s().is_none())
         .unwrap_or(false)
 }
+
+/// An ECDSA signature checked against a wallet key: r || s with a low `s`, and the recovery id
+/// under which it recovers to the key.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedSignature {
+    /// r || s.
+    pub rs: [u8; 64],
+    /// 0 or 1.
+    pub recovery_id: u8,
+}
+
+/// Check that `signatures` is exactly one ECDSA signature over `digest` by `key`, with a low `s`
+/// (as Ethereum since EIP-2 and Conflux require). A missing recovery id is found by trying both.
+pub fn check_single(
+    digest: &[u8; 32],
+    key: &crate::PublicKey,
+    signatures: &[crate::Signature],
+) -> Result<CheckedSignature, PluginError> {
+    let [sig] = signatures else {
+        return Err(PluginError::invalid_signature(format!(
+            "expected 1 signature, got {}",
+            signatures.len()
+        )));
+    };
+    if sig.scheme != crate::Scheme::EcdsaSecp256k1 {
+        return Err(PluginError::invalid_signature(
+            "this request takes an ecdsa-secp256k1 signature",
+        ));
+    }
+    let rs: [u8; 64] = sig.bytes.as_slice().try_into().map_err(|_| {
+        PluginError::invalid_signature(format!(
+            "ECDSA signature must be 64 bytes (r || s), got {}",
+            sig.bytes.len()
+        ))
+    })?;
+    if !is_low_s(&rs) {
+        return Err(PluginError::invalid_signature(
+            "s is in the upper half of the group order (nodes reject it)",
+        ));
+    }
+    let expected = parse_key(&key.bytes)?;
+    let candidates: &[u8] = match sig.recovery_id {
+        Some(0) => &[0],
+        Some(1) => &[1],
+        Some(v) => {
+            return Err(PluginError::invalid_signature(format!(
+                "recovery id must be 0 or 1, got {v}"
+            )))
+        }
+        None => &[0, 1],
+    };
+    for &v in candidates {
+        if let Ok(found) = recover(digest, &rs, v) {
+            if found == expected {
+                return Ok(CheckedSignature { rs, recovery_id: v });
+            }
+        }
+    }
+    Err(PluginError::invalid_signature(
+        "the signature does not recover to the wallet's key for this request",
+    ))
+}

@@ -98,7 +98,14 @@ async fn killed_between_signing_rounds_loses_nothing() {
         keys: share.keys,
         share: share.share,
     };
-    let address = carol.addresses(&wallet.id).await.unwrap()[0].addresses[0]
+    let address = carol
+        .addresses(&wallet.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|n| n.network == "ethereum")
+        .unwrap()
+        .addresses[0]
         .value
         .clone();
 

@@ -249,3 +249,175 @@ fn offchain_messages_match_the_sdk_and_verify() {
         assert!(err.to_string().contains(word), "{err}");
     }
 }
+
+/// An instruction as (program, accounts, data) bytes, to compare across SDK versions.
+type Ix = ([u8; 32], Vec<[u8; 32]>, Vec<u8>);
+
+fn spl_ix(ix: &solana_instruction3::Instruction) -> Ix {
+    (
+        ix.program_id.to_bytes(),
+        ix.accounts.iter().map(|a| a.pubkey.to_bytes()).collect(),
+        ix.data.clone(),
+    )
+}
+
+#[test]
+fn spl_token_transfers_match_the_spl_programs_and_verify() {
+    use solana_pubkey3::Pubkey;
+    use spl_associated_token_account_interface::address::get_associated_token_address_with_program_id as ata;
+    use spl_associated_token_account_interface::instruction::create_associated_token_account_idempotent;
+
+    const MINT: &str = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
+    let runtime = runtime();
+    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
+    let path = Registry::builtin()
+        .unwrap()
+        .get("solana")
+        .unwrap()
+        .path()
+        .unwrap();
+    let key = wallet.public_key(&path);
+    let net = network("solana");
+    let me = Pubkey::new_from_array(key.bytes.clone().try_into().unwrap());
+    let to: Pubkey = TO.parse().unwrap();
+    let mint: Pubkey = MINT.parse().unwrap();
+    let token = spl_token_interface::id();
+    let token_2022: Pubkey = "TokenzQdBNbLqP5VEhdkAS6EPFLC1PHnBqCXEpPxuEb"
+        .parse()
+        .unwrap();
+
+    for (program, create, v0) in [
+        ("token", false, false),
+        ("token", true, true),
+        ("token-2022", true, false),
+    ] {
+        let program_id = if program == "token" {
+            token
+        } else {
+            token_2022
+        };
+        let request = json!({
+            "kind": "token_transfer", "to": TO, "mint": MINT, "amount": "2500000",
+            "decimals": 6, "symbol": "USDC", "tokenProgram": program,
+            "createRecipientAccount": create, "recentBlockhash": BLOCKHASH,
+            "computeUnitLimit": 60_000, "computeUnitPrice": 1000, "version": if v0 { json!(0) } else { json!("legacy") },
+        })
+        .to_string();
+        let prepared = runtime.prepare("solana", &request, &key, &net).unwrap();
+        let s = &prepared.summary;
+        assert_eq!(s.amount.as_deref(), Some("2.5 USDC"));
+        assert_eq!(s.recipient.as_deref(), Some(TO));
+        let destination = ata(&to, &mint, &program_id);
+        assert!(
+            s.details.iter().any(|d| d.value == destination.to_string()),
+            "the summary names the recipient's token account as the SPL program derives it"
+        );
+
+        let signature = wallet.sign(&[1, 2], &path, &prepared.payloads[0]);
+        let signed = runtime
+            .finalize("solana", &request, &key, &net, &[signature])
+            .unwrap();
+        let tx: VersionedTransaction = bincode::deserialize(&signed.raw).unwrap();
+        tx.verify_and_hash_message()
+            .expect("the SDK sanitizes the transaction and verifies its signature");
+        let keys = tx.message.static_account_keys();
+        let compiled: Vec<Ix> = tx
+            .message
+            .instructions()
+            .iter()
+            .map(|ix| {
+                (
+                    keys[ix.program_id_index as usize].to_bytes(),
+                    ix.accounts
+                        .iter()
+                        .map(|a| keys[*a as usize].to_bytes())
+                        .collect(),
+                    ix.data.clone(),
+                )
+            })
+            .collect();
+        // Two compute-budget instructions, then what the SPL crates build.
+        let mut expected = Vec::new();
+        if create {
+            expected.push(spl_ix(&create_associated_token_account_idempotent(
+                &me,
+                &to,
+                &mint,
+                &program_id,
+            )));
+        }
+        let source = ata(&me, &mint, &program_id);
+        if program == "token" {
+            expected.push(spl_ix(
+                &spl_token_interface::instruction::transfer_checked(
+                    &token,
+                    &source,
+                    &mint,
+                    &destination,
+                    &me,
+                    &[],
+                    2_500_000,
+                    6,
+                )
+                .unwrap(),
+            ));
+        } else {
+            // Token-2022 keeps Token's TransferChecked layout: tag 12, amount, decimals.
+            let mut data = vec![12];
+            data.extend(2_500_000u64.to_le_bytes());
+            data.push(6);
+            expected.push((
+                token_2022.to_bytes(),
+                vec![
+                    source.to_bytes(),
+                    mint.to_bytes(),
+                    destination.to_bytes(),
+                    me.to_bytes(),
+                ],
+                data,
+            ));
+        }
+        assert_eq!(compiled[2..], expected[..], "{program} create {create}");
+        // Only the wallet signs; the token accounts are written, the mint is not.
+        assert_eq!(tx.message.header().num_required_signatures, 1);
+        let index = |k: &Pubkey| {
+            keys.iter()
+                .position(|x| x.to_bytes() == k.to_bytes())
+                .unwrap()
+        };
+        let header = tx.message.header();
+        let writable = |i: usize| {
+            let signers = usize::from(header.num_required_signatures);
+            if i < signers {
+                i < signers - usize::from(header.num_readonly_signed_accounts)
+            } else {
+                i < keys.len() - usize::from(header.num_readonly_unsigned_accounts)
+            }
+        };
+        assert!(writable(index(&source)));
+        assert!(writable(index(&destination)));
+        assert!(!writable(index(&mint)));
+    }
+
+    // Bad token requests.
+    let base = json!({
+        "kind": "token_transfer", "to": TO, "mint": MINT, "amount": 1, "decimals": 6,
+        "recentBlockhash": BLOCKHASH,
+    });
+    for (field, value) in [
+        ("amount", json!("18446744073709551616")),
+        ("decimals", json!(256)),
+        ("mint", json!("not-base58-0OIl")),
+        ("tokenProgram", json!("token-2023")),
+        ("symbol", json!("A VERY LONG SYMBOL INDEED")),
+    ] {
+        let mut r = base.clone();
+        r[field] = value;
+        match runtime.prepare("solana", &r.to_string(), &key, &net) {
+            Err(mpcw_host::plugin::Error::Rejected { message, .. }) => {
+                assert!(message.contains(field), "{field}: {message}")
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+}

@@ -11,7 +11,6 @@
 //! and check the exact preimage it signs.
 
 mod address;
-mod eip712;
 mod message;
 mod request;
 mod summary;
@@ -22,7 +21,15 @@ use mpcw_plugin_sdk::{
     Scheme, Signature,
 };
 
+use mpcw_plugin_sdk::typed_data::{Dialect, TypedData};
 use request::Request;
+
+/// EIP-712 as Ethereum defines it; addresses are hex with an optional EIP-55 checksum.
+pub(crate) const EIP712: Dialect = Dialect {
+    domain_type: "EIP712Domain",
+    require_chain_id: false,
+    parse_address: address::parse,
+};
 
 /// The plugin type exported to the host.
 pub struct Evm;
@@ -52,7 +59,7 @@ fn preimage(request: &Request, key: &PublicKey, network: &Network) -> Result<Vec
         Request::Transaction(t) => tx::Tx::from_request(t, key, network)?.signing_preimage(),
         Request::PersonalSign(m) => message::preimage(&m.bytes()?),
         Request::TypedData(d) => {
-            eip712::TypedData::parse(&d.typed_data, chain_id(network)?)?.signing_preimage()?
+            TypedData::parse(&d.typed_data, chain_id(network)?, EIP712)?.signing_preimage()?
         }
     })
 }

@@ -7,9 +7,9 @@ use mpcw_plugin_sdk::{hexstr, Detail, Network, PublicKey, Result, Summary};
 use serde_json::Value;
 
 use crate::address::{self, Addr};
-use crate::eip712::TypedData;
 use crate::request::{MessageRequest, Request, TypedDataRequest};
 use crate::tx::{Fees, Tx, TxType};
+use mpcw_plugin_sdk::typed_data::TypedData;
 
 /// ERC-20 `transfer(address,uint256)`.
 const ERC20_TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
@@ -243,7 +243,7 @@ fn value_text(v: &Value) -> String {
 }
 
 fn typed(d: &TypedDataRequest, me: String, network: &Network) -> Result<Summary> {
-    let data = TypedData::parse(&d.typed_data, crate::chain_id(network)?)?;
+    let data = TypedData::parse(&d.typed_data, crate::chain_id(network)?, crate::EIP712)?;
     let mut details = vec![detail("Primary type", data.primary_type.clone())];
     for (k, v) in &data.domain {
         details.push(detail(&format!("Domain {k}"), value_text(v)));

@@ -1,8 +1,9 @@
-//! The Solana chain plugin: SOL transfers in legacy and v0 messages, with compute-budget
-//! instructions, signed by the wallet's threshold Ed25519 key.
+//! The Solana chain plugin: SOL and SPL token transfers in legacy and v0 messages, with
+//! compute-budget instructions, signed by the wallet's threshold Ed25519 key.
 //!
 //! Requests (JSON, see `README.md`): `{"kind": "transfer", "to", "lamports", "recentBlockhash",
-//! "computeUnitLimit"?, "computeUnitPrice"?, "version"?: "legacy" | 0, "from"?}`, and
+//! "computeUnitLimit"?, "computeUnitPrice"?, "version"?: "legacy" | 0, "from"?}`,
+//! `{"kind": "token_transfer", "to", "mint", "amount", "decimals", ...}` for SPL tokens, and
 //! `{"kind": "message", "message"}` for an off-chain message. The payload
 //! is the message bytes themselves (Ed25519 signs the message, no hash); `finalize` checks the
 //! signature and returns the wire transaction in base64, as `sendTransaction` takes it, with the
@@ -11,6 +12,7 @@
 mod message;
 mod offchain;
 mod request;
+mod token;
 
 use base64::Engine as _;
 use mpcw_plugin_sdk::{
@@ -18,7 +20,7 @@ use mpcw_plugin_sdk::{
     Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature, Summary,
 };
 
-use request::{Checked, Request};
+use request::{Asset, Checked, Request};
 
 /// Most compute units a transaction may ask for.
 pub const MAX_COMPUTE_UNITS: u32 = 1_400_000;
@@ -42,14 +44,15 @@ fn payer(key: &PublicKey) -> Result<[u8; 32]> {
 
 /// What a request signs: a transaction message, or an off-chain message.
 enum Signable {
-    Transfer(Checked),
+    Transfer(Box<Checked>),
     Text(String),
 }
 
 impl Signable {
     fn parse(request: &str, key: &PublicKey) -> Result<Self> {
         Ok(match Request::parse(request)? {
-            Request::Transfer(t) => Signable::Transfer(t.check(payer(key)?)?),
+            Request::Transfer(t) => Signable::Transfer(Box::new(t.check(payer(key)?)?)),
+            Request::TokenTransfer(t) => Signable::Transfer(Box::new(t.check(payer(key)?)?)),
             Request::Message(m) => {
                 payer(key)?;
                 offchain::serialize(&m.message)?;
@@ -138,26 +141,85 @@ fn summary(c: &Checked, network: &Network) -> Summary {
     if c.to == c.from {
         warnings.push("The recipient is this wallet itself.".into());
     }
-    if c.lamports == 0 {
-        warnings.push("The amount is zero.".into());
-    }
     if network.decimals != 9 {
         warnings.push(format!(
             "{} is not shown with SOL's 9 decimals.",
             network.symbol
         ));
     }
+    let fee = if c.price.is_some() && c.limit.is_none() {
+        format!("about {}", sol(fee))
+    } else {
+        sol(fee)
+    };
+    let (amount, contract_call) = match &c.asset {
+        Asset::Sol { lamports } => {
+            if *lamports == 0 {
+                warnings.push("The amount is zero.".into());
+            }
+            (sol((*lamports).into()), None)
+        }
+        Asset::Token {
+            mint,
+            program,
+            amount,
+            decimals,
+            symbol,
+            create_recipient_account,
+        } => {
+            let mint58 = base58::encode(mint);
+            let unit = symbol
+                .clone()
+                .unwrap_or_else(|| format!("tokens of mint {mint58}"));
+            let shown = format_amount(&amount.to_string(), *decimals, &unit);
+            details.push(Detail {
+                label: "Mint".into(),
+                value: mint58.clone(),
+            });
+            details.push(Detail {
+                label: "Token program".into(),
+                value: if *program == token::TOKEN_2022_PROGRAM {
+                    "Token-2022".into()
+                } else {
+                    "Token".into()
+                },
+            });
+            details.push(Detail {
+                label: "Recipient token account".into(),
+                value: base58::encode(&token::associated_account(&c.to, mint, program)),
+            });
+            if *create_recipient_account {
+                details.push(Detail {
+                    label: "Account creation".into(),
+                    value: format!(
+                        "up to {} of rent for the recipient's token account, if it does not exist",
+                        sol(token::TOKEN_ACCOUNT_RENT.into())
+                    ),
+                });
+            }
+            if symbol.is_some() {
+                warnings.push(format!(
+                    "The symbol comes from the request; the token is the one of mint {mint58}."
+                ));
+            }
+            if *amount == 0 {
+                warnings.push("The amount is zero.".into());
+            }
+            (
+                shown.clone(),
+                Some(format!(
+                    "TransferChecked of {shown} ({decimals} decimals, checked by the token program)"
+                )),
+            )
+        }
+    };
     Summary {
-        title: format!("Send {} on {}", sol(c.lamports.into()), network.name),
+        title: format!("Send {amount} on {}", network.name),
         sender: Some(base58::encode(&c.from)),
         recipient: Some(base58::encode(&c.to)),
-        amount: Some(sol(c.lamports.into())),
-        fee: Some(if c.price.is_some() && c.limit.is_none() {
-            format!("about {}", sol(fee))
-        } else {
-            sol(fee)
-        }),
-        contract_call: None,
+        amount: Some(amount),
+        fee: Some(fee),
+        contract_call,
         details,
         warnings,
     }

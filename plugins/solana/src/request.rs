@@ -4,6 +4,7 @@ use mpcw_plugin_sdk::{base58, parse_request, PluginError, Result};
 use serde::Deserialize;
 
 use crate::message::{self, Instruction, Pubkey, Version};
+use crate::token;
 
 /// A Solana request.
 #[derive(Debug, Deserialize)]
@@ -11,6 +12,8 @@ use crate::message::{self, Instruction, Pubkey, Version};
 pub enum Request {
     /// A SOL transfer from the wallet.
     Transfer(Transfer),
+    /// An SPL token transfer between associated token accounts.
+    TokenTransfer(TokenTransfer),
     /// An off-chain message (text) to sign.
     Message(OffchainText),
 }
@@ -47,15 +50,79 @@ pub struct Transfer {
     pub version: Option<serde_json::Value>,
 }
 
+/// An SPL token transfer: from the wallet's associated token account for `mint` to the
+/// recipient's, with `TransferChecked`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TokenTransfer {
+    /// The wallet's address, if the caller wants it checked.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// The recipient's wallet address (the owner of the destination token account), base58.
+    pub to: String,
+    /// The token's mint, base58.
+    pub mint: String,
+    /// Amount in the token's base units (number or decimal string).
+    pub amount: serde_json::Value,
+    /// The mint's decimals (0 to 255); the token program refuses the transfer if they differ.
+    pub decimals: serde_json::Value,
+    /// The token's symbol, shown in the summary.
+    #[serde(default)]
+    pub symbol: Option<String>,
+    /// `"token"` (default) or `"token-2022"`.
+    #[serde(default)]
+    pub token_program: Option<String>,
+    /// Create the recipient's token account first if it does not exist (the wallet pays its
+    /// rent). Default false.
+    #[serde(default)]
+    pub create_recipient_account: bool,
+    /// Recent blockhash, base58.
+    pub recent_blockhash: String,
+    /// Compute unit limit (`SetComputeUnitLimit`).
+    #[serde(default)]
+    pub compute_unit_limit: Option<u32>,
+    /// Priority fee in micro-lamports per compute unit (`SetComputeUnitPrice`).
+    #[serde(default)]
+    pub compute_unit_price: Option<u64>,
+    /// `"legacy"` (default) or `0`.
+    #[serde(default)]
+    pub version: Option<serde_json::Value>,
+}
+
+/// What a transaction moves.
+#[derive(Debug)]
+pub enum Asset {
+    /// Lamports, with the system program.
+    Sol {
+        /// Amount.
+        lamports: u64,
+    },
+    /// SPL tokens, between associated token accounts.
+    Token {
+        /// The mint.
+        mint: Pubkey,
+        /// Token or Token-2022.
+        program: Pubkey,
+        /// Amount in base units.
+        amount: u64,
+        /// The mint's decimals.
+        decimals: u8,
+        /// The symbol to show, if given.
+        symbol: Option<String>,
+        /// Whether the recipient's account is created first.
+        create_recipient_account: bool,
+    },
+}
+
 /// A transfer with every field checked.
 #[derive(Debug)]
 pub struct Checked {
     /// Fee payer and sender.
     pub from: Pubkey,
-    /// Recipient.
+    /// Recipient (for tokens: the owner of the destination token account).
     pub to: Pubkey,
-    /// Amount.
-    pub lamports: u64,
+    /// What is sent.
+    pub asset: Asset,
     /// Blockhash.
     pub blockhash: [u8; 32],
     /// Compute unit limit.
@@ -73,8 +140,9 @@ impl Request {
     }
 }
 
-fn lamports(v: &serde_json::Value) -> Result<u64> {
-    let bad = || PluginError::invalid_request("lamports: expected an integer from 0 to 2^64-1");
+fn amount(v: &serde_json::Value, what: &str) -> Result<u64> {
+    let bad =
+        || PluginError::invalid_request(format!("{what}: expected an integer from 0 to 2^64-1"));
     match v {
         serde_json::Value::Number(n) => n.as_u64().ok_or_else(bad),
         serde_json::Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
@@ -84,17 +152,25 @@ fn lamports(v: &serde_json::Value) -> Result<u64> {
     }
 }
 
-impl Transfer {
-    /// Check every field; `payer` is the wallet's key.
-    pub fn check(&self, payer: Pubkey) -> Result<Checked> {
-        if let Some(from) = &self.from {
+/// The fields every transaction request shares.
+struct Common<'a> {
+    from: &'a Option<String>,
+    recent_blockhash: &'a str,
+    compute_unit_limit: Option<u32>,
+    compute_unit_price: Option<u64>,
+    version: &'a Option<serde_json::Value>,
+}
+
+impl Common<'_> {
+    fn check(&self, payer: Pubkey, to: Pubkey, asset: Asset) -> Result<Checked> {
+        if let Some(from) = self.from {
             if base58::decode_fixed::<32>(from, "from")? != payer {
                 return Err(PluginError::invalid_request(
                     "from: is not this wallet's address",
                 ));
             }
         }
-        let version = match &self.version {
+        let version = match self.version {
             None => Version::Legacy,
             Some(serde_json::Value::String(s)) if s == "legacy" => Version::Legacy,
             Some(serde_json::Value::Number(n)) if n.as_u64() == Some(0) => Version::V0,
@@ -114,13 +190,79 @@ impl Transfer {
         }
         Ok(Checked {
             from: payer,
-            to: base58::decode_fixed(&self.to, "to")?,
-            lamports: lamports(&self.lamports)?,
-            blockhash: base58::decode_fixed(&self.recent_blockhash, "recentBlockhash")?,
+            to,
+            asset,
+            blockhash: base58::decode_fixed(self.recent_blockhash, "recentBlockhash")?,
             limit: self.compute_unit_limit,
             price: self.compute_unit_price,
             version,
         })
+    }
+}
+
+impl Transfer {
+    /// Check every field; `payer` is the wallet's key.
+    pub fn check(&self, payer: Pubkey) -> Result<Checked> {
+        Common {
+            from: &self.from,
+            recent_blockhash: &self.recent_blockhash,
+            compute_unit_limit: self.compute_unit_limit,
+            compute_unit_price: self.compute_unit_price,
+            version: &self.version,
+        }
+        .check(
+            payer,
+            base58::decode_fixed(&self.to, "to")?,
+            Asset::Sol {
+                lamports: amount(&self.lamports, "lamports")?,
+            },
+        )
+    }
+}
+
+impl TokenTransfer {
+    /// Check every field; `payer` is the wallet's key.
+    pub fn check(&self, payer: Pubkey) -> Result<Checked> {
+        let program = match self.token_program.as_deref() {
+            None | Some("token") => token::TOKEN_PROGRAM,
+            Some("token-2022") => token::TOKEN_2022_PROGRAM,
+            Some(other) => {
+                return Err(PluginError::invalid_request(format!(
+                    "tokenProgram: expected \"token\" or \"token-2022\", got {other:?}"
+                )))
+            }
+        };
+        if let Some(symbol) = &self.symbol {
+            if symbol.is_empty()
+                || symbol.chars().count() > 16
+                || symbol.chars().any(char::is_control)
+            {
+                return Err(PluginError::invalid_request(
+                    "symbol: 1 to 16 printable characters",
+                ));
+            }
+        }
+        Common {
+            from: &self.from,
+            recent_blockhash: &self.recent_blockhash,
+            compute_unit_limit: self.compute_unit_limit,
+            compute_unit_price: self.compute_unit_price,
+            version: &self.version,
+        }
+        .check(
+            payer,
+            base58::decode_fixed(&self.to, "to")?,
+            Asset::Token {
+                mint: base58::decode_fixed(&self.mint, "mint")?,
+                program,
+                amount: amount(&self.amount, "amount")?,
+                decimals: u8::try_from(amount(&self.decimals, "decimals")?).map_err(|_| {
+                    PluginError::invalid_request("decimals: expected an integer from 0 to 255")
+                })?,
+                symbol: self.symbol.clone(),
+                create_recipient_account: self.create_recipient_account,
+            },
+        )
     }
 }
 
@@ -134,7 +276,32 @@ impl Checked {
         if let Some(price) = self.price {
             out.push(message::set_compute_unit_price(price));
         }
-        out.push(message::transfer(self.from, self.to, self.lamports));
+        match &self.asset {
+            Asset::Sol { lamports } => out.push(message::transfer(self.from, self.to, *lamports)),
+            Asset::Token {
+                mint,
+                program,
+                amount,
+                decimals,
+                create_recipient_account,
+                ..
+            } => {
+                if *create_recipient_account {
+                    out.push(token::create_associated_account_idempotent(
+                        self.from, self.to, *mint, *program,
+                    ));
+                }
+                out.push(token::transfer_checked(
+                    *program,
+                    token::associated_account(&self.from, mint, program),
+                    *mint,
+                    token::associated_account(&self.to, mint, program),
+                    self.from,
+                    *amount,
+                    *decimals,
+                ));
+            }
+        }
         out
     }
 

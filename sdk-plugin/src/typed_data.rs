@@ -1,14 +1,25 @@
-//! EIP-712 typed structured data, as `eth_signTypedData_v4` hashes it.
+//! Typed structured data: EIP-712 as `eth_signTypedData_v4` hashes it, and its Conflux twin
+//! CIP-23, which differs only in the domain type's name and a required chain id.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mpcw_plugin_sdk::keccak::keccak256;
-use mpcw_plugin_sdk::uint::{parse_quantity, U256};
-use mpcw_plugin_sdk::{hexstr, PluginError, Result};
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::address;
+use crate::keccak::keccak256;
+use crate::uint::{parse_quantity, U256};
+use crate::{hexstr, PluginError, Result};
+
+/// What differs between the chains that use this encoding.
+#[derive(Debug, Clone, Copy)]
+pub struct Dialect {
+    /// The domain struct's type name: `EIP712Domain` (EIP-712) or `CIP23Domain` (CIP-23).
+    pub domain_type: &'static str,
+    /// Whether the domain must carry a chain id (CIP-23 requires it).
+    pub require_chain_id: bool,
+    /// Parses an `address` value (`what` names it in errors) into its 20 bytes.
+    pub parse_address: fn(&str, &str) -> Result<[u8; 20]>,
+}
 
 /// Nesting deeper than this (structs in arrays in structs ...) is refused.
 const MAX_DEPTH: usize = 32;
@@ -17,7 +28,9 @@ const MAX_DEPTH: usize = 32;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Member {
+    /// The member's name.
     pub name: String,
+    /// Its type: an atomic type, `string`, `bytes`, a struct name or an array of these.
     #[serde(rename = "type")]
     pub ty: String,
 }
@@ -25,10 +38,15 @@ pub struct Member {
 /// Typed data: types, primary type, domain and message.
 #[derive(Debug, Clone)]
 pub struct TypedData {
+    /// The struct types, the domain type included.
     pub types: BTreeMap<String, Vec<Member>>,
+    /// The type of `message`.
     pub primary_type: String,
+    /// The domain's values.
     pub domain: serde_json::Map<String, Value>,
+    /// The message's values.
     pub message: Value,
+    dialect: Dialect,
 }
 
 #[derive(Deserialize)]
@@ -44,8 +62,8 @@ fn bad(msg: impl Into<String>) -> PluginError {
     PluginError::invalid_request(format!("typedData: {}", msg.into()))
 }
 
-/// The standard domain fields in the order EIP-712 lists them, used when `types` has no
-/// `EIP712Domain` entry.
+/// The standard domain fields in the order EIP-712 lists them, used when `types` has no entry
+/// for the domain type.
 const DOMAIN_FIELDS: [(&str, &str); 5] = [
     ("name", "string"),
     ("version", "string"),
@@ -56,10 +74,10 @@ const DOMAIN_FIELDS: [(&str, &str); 5] = [
 
 impl TypedData {
     /// Parse and check typed data for the network with `chain_id`: a domain chain id must match.
-    pub fn parse(value: &Value, chain_id: u64) -> Result<Self> {
+    pub fn parse(value: &Value, chain_id: u64, dialect: Dialect) -> Result<Self> {
         let raw: Raw = serde_json::from_value(value.clone()).map_err(|e| bad(e.to_string()))?;
         let mut types = raw.types;
-        if !types.contains_key("EIP712Domain") {
+        if !types.contains_key(dialect.domain_type) {
             let members = DOMAIN_FIELDS
                 .iter()
                 .filter(|(n, _)| raw.domain.contains_key(*n))
@@ -68,18 +86,25 @@ impl TypedData {
                     ty: t.to_string(),
                 })
                 .collect();
-            types.insert("EIP712Domain".into(), members);
+            types.insert(dialect.domain_type.into(), members);
         }
         let data = TypedData {
             types,
             primary_type: raw.primary_type,
             domain: raw.domain,
             message: raw.message,
+            dialect,
         };
         if !data.types.contains_key(&data.primary_type) {
             return Err(bad(format!(
                 "primaryType {} is not among the types",
                 data.primary_type
+            )));
+        }
+        if dialect.require_chain_id && !data.domain.contains_key("chainId") {
+            return Err(bad(format!(
+                "a {} must have a chainId",
+                dialect.domain_type
             )));
         }
         if let Some(id) = data.domain.get("chainId") {
@@ -95,14 +120,18 @@ impl TypedData {
 
     /// keccak-256 of the encoded domain: the domain separator.
     pub fn domain_separator(&self) -> Result<[u8; 32]> {
-        self.hash_struct("EIP712Domain", &Value::Object(self.domain.clone()), 0)
+        self.hash_struct(
+            self.dialect.domain_type,
+            &Value::Object(self.domain.clone()),
+            0,
+        )
     }
 
     /// 0x19 0x01 || domainSeparator || hashStruct(message); keccak-256 of it is what is signed.
     pub fn signing_preimage(&self) -> Result<Vec<u8>> {
         let mut out = vec![0x19, 0x01];
         out.extend(self.domain_separator()?);
-        if self.primary_type != "EIP712Domain" {
+        if self.primary_type != self.dialect.domain_type {
             out.extend(self.hash_struct(&self.primary_type, &self.message, 0)?);
         }
         Ok(out)
@@ -189,7 +218,7 @@ impl TypedData {
         if self.types.contains_key(ty) {
             return self.hash_struct(ty, v, depth + 1);
         }
-        encode_atomic(ty, v, path)
+        encode_atomic(ty, v, path, self.dialect.parse_address)
     }
 }
 
@@ -252,7 +281,12 @@ fn int_bits(ty: &str, prefix: &str) -> Option<usize> {
     (bits % 8 == 0 && (8..=256).contains(&bits)).then_some(bits)
 }
 
-fn encode_atomic(ty: &str, v: &Value, path: &str) -> Result<[u8; 32]> {
+fn encode_atomic(
+    ty: &str,
+    v: &Value,
+    path: &str,
+    parse_address: fn(&str, &str) -> Result<[u8; 20]>,
+) -> Result<[u8; 32]> {
     match ty {
         "string" => {
             let s = v
@@ -276,7 +310,7 @@ fn encode_atomic(ty: &str, v: &Value, path: &str) -> Result<[u8; 32]> {
             let s = v
                 .as_str()
                 .ok_or_else(|| bad(format!("{path} must be an address string")))?;
-            return Ok(word(&address::parse(s, path)?));
+            return Ok(word(&parse_address(s, path)?));
         }
         _ => {}
     }
@@ -326,7 +360,8 @@ mod tests {
         assert!(parse_int(&serde_json::json!(128), 8, "x").is_err());
         assert!(parse_int(&serde_json::json!(-128), 8, "x").is_ok());
         assert!(parse_int(&serde_json::json!("-129"), 8, "x").is_err());
-        assert!(encode_atomic("uint8", &serde_json::json!(256), "x").is_err());
-        assert!(encode_atomic("bytes33", &serde_json::json!("0x00"), "x").is_err());
+        let addr = |s: &str, w: &str| hexstr::decode_fixed::<20>(s, w);
+        assert!(encode_atomic("uint8", &serde_json::json!(256), "x", addr).is_err());
+        assert!(encode_atomic("bytes33", &serde_json::json!("0x00"), "x", addr).is_err());
     }
 }

@@ -1,0 +1,109 @@
+//! The Bitcoin chain plugin: signs PSBTs (BIP-174 version 0, with BIP-371's Taproot key
+//! signature) for the wallet's inputs.
+//!
+//! - An ECDSA wallet has a P2WPKH address (bech32, BIP-84 shape) and a P2PKH address
+//!   (Base58Check); its inputs are signed over the BIP-143 preimage (P2WPKH) or the original
+//!   one (P2PKH, SIGHASH_ALL only), ECDSA over SHA-256d.
+//! - A BIP-340 wallet has a Taproot address (bech32m) whose output key is the wallet's key with
+//!   the BIP-86 tweak; its inputs are signed on the key path over the BIP-341 signature hash.
+//!
+//! Request: `{"kind": "psbt", "psbt": "<base64>"}`. Every input needs its UTXO (witness or
+//! non-witness), so the summary can show the fee. `finalize` returns the network transaction
+//! (hex, with its txid) when every input is then complete, otherwise the PSBT (base64) with the
+//! wallet's signatures added for the other signers.
+
+mod address;
+mod encode;
+mod hash;
+mod key;
+mod psbt;
+mod sighash;
+mod sign;
+mod summary;
+mod tx;
+
+use mpcw_plugin_sdk::{
+    parse_request, Address, Finalized, Network, Plugin, PluginInfo, Prepared, PublicKey, Result,
+    Scheme, Signature,
+};
+use serde::Deserialize;
+
+use key::WalletKey;
+use sign::Plan;
+
+/// The plugin type exported to the host.
+pub struct Bitcoin;
+
+/// A request.
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Request {
+    /// Sign the wallet's inputs of a PSBT.
+    Psbt {
+        /// The PSBT, base64.
+        psbt: String,
+    },
+}
+
+fn plan(request: &str, key: &PublicKey) -> Result<Plan> {
+    let wallet = WalletKey::from_public_key(key)?;
+    let Request::Psbt { psbt } = parse_request(request)?;
+    Plan::new(sign::decode(&psbt)?, wallet)
+}
+
+impl Plugin for Bitcoin {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "bitcoin".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            family: "bitcoin".into(),
+            schemes: vec![Scheme::EcdsaSecp256k1, Scheme::SchnorrBip340],
+            networks: [
+                "bitcoin",
+                "bitcoin-testnet",
+                "bitcoin-regtest",
+                "bitcoin-taproot",
+                "bitcoin-testnet-taproot",
+                "bitcoin-regtest-taproot",
+            ]
+            .map(String::from)
+            .to_vec(),
+        }
+    }
+
+    fn addresses(key: PublicKey, network: Network) -> Result<Vec<Address>> {
+        let params = address::params(&network)?;
+        Ok(WalletKey::from_public_key(&key)?
+            .addresses(params)
+            .into_iter()
+            .map(|(kind, value)| Address {
+                kind: kind.into(),
+                value,
+            })
+            .collect())
+    }
+
+    fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
+        let params = address::params(&network)?;
+        let plan = plan(&request, &key)?;
+        let summary = summary::summarize(&plan, params, &network)?;
+        Ok(Prepared {
+            payloads: plan.signing.iter().map(|s| s.payload.clone()).collect(),
+            summary,
+        })
+    }
+
+    fn finalize(
+        request: String,
+        key: PublicKey,
+        network: Network,
+        signatures: Vec<Signature>,
+    ) -> Result<Finalized> {
+        let params = address::params(&network)?;
+        let plan = plan(&request, &key)?;
+        summary::summarize(&plan, params, &network)?;
+        plan.finalize(&key, &signatures)
+    }
+}
+
+mpcw_plugin_sdk::export_plugin!(Bitcoin);

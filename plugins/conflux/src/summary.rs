@@ -1,0 +1,197 @@
+//! The human-readable summary a user confirms.
+
+use mpcw_plugin_sdk::amount::{format_amount, format_units};
+use mpcw_plugin_sdk::typed_data::TypedData;
+use mpcw_plugin_sdk::uint::U256;
+use mpcw_plugin_sdk::{hexstr, Detail, Network, Result, Summary};
+use serde_json::Value;
+
+use crate::address::{self, Addr};
+use crate::tx::{Fees, Tx, TxType};
+
+/// Longer text is cut in the summary (the payload still carries every byte).
+const MAX_SHOWN_CHARS: usize = 512;
+
+fn detail(label: &str, value: impl Into<String>) -> Detail {
+    Detail {
+        label: label.into(),
+        value: value.into(),
+    }
+}
+
+fn cfx(amount: &U256, network: &Network) -> String {
+    format_amount(&amount.to_string(), network.decimals, &network.symbol)
+}
+
+fn gdrip(amount: &U256) -> String {
+    format!("{} GDrip", format_units(&amount.to_string(), 9))
+}
+
+/// The summary of a transaction from `me`.
+pub fn transaction(tx: &Tx, me: &Addr, id: u64, network: &Network) -> Result<Summary> {
+    let base32 = |a: &Addr| address::encode(a, id, false);
+    let amount = cfx(&tx.value, network);
+    let (title, recipient) = match &tx.to {
+        None => (format!("Deploy a contract on {}", network.name), None),
+        Some(to) if tx.data.is_empty() => (
+            format!("Send {amount} on {}", network.name),
+            Some(base32(to)?),
+        ),
+        Some(to) => (
+            format!("Call a contract on {}", network.name),
+            Some(base32(to)?),
+        ),
+    };
+    let type_name = match tx.tx_type {
+        TxType::Legacy => "legacy",
+        TxType::Cip2930 => "CIP-2930",
+        TxType::Cip1559 => "CIP-1559",
+    };
+    let mut details = vec![
+        detail("Type", type_name),
+        detail("Nonce", tx.nonce.to_string()),
+        detail("Gas limit", tx.gas.to_string()),
+    ];
+    match &tx.fees {
+        Fees::GasPrice(p) => details.push(detail("Gas price", gdrip(p))),
+        Fees::Dynamic {
+            max_fee_per_gas,
+            max_priority_fee_per_gas,
+        } => {
+            details.push(detail("Max fee per gas", gdrip(max_fee_per_gas)));
+            details.push(detail("Max priority fee", gdrip(max_priority_fee_per_gas)));
+        }
+    }
+    details.push(detail(
+        "Storage limit",
+        format!(
+            "{} bytes (collateral up to {}, refunded when the storage is freed)",
+            tx.storage_limit,
+            cfx(&tx.max_collateral()?, network)
+        ),
+    ));
+    details.push(detail("Epoch height", tx.epoch_height.to_string()));
+    details.push(detail("Chain id", tx.chain_id.to_string()));
+    if !tx.access_list.is_empty() {
+        details.push(detail(
+            "Access list",
+            format!("{} addresses", tx.access_list.len()),
+        ));
+    }
+    let mut warnings = Vec::new();
+    let contract_call = if tx.data.is_empty() {
+        None
+    } else {
+        let selector = hexstr::encode_0x(&tx.data[..tx.data.len().min(4)]);
+        details.push(detail("Data", format!("{} bytes", tx.data.len())));
+        if tx.to.is_some() {
+            Some(format!(
+                "Contract call, selector {selector}, {} bytes of data",
+                tx.data.len()
+            ))
+        } else {
+            warnings.push("This transaction creates a contract from its data".into());
+            None
+        }
+    };
+    if let Some(to) = &tx.to {
+        if address::kind(to) == Some("builtin") {
+            warnings.push(format!(
+                "The recipient {} is a built-in contract of the Conflux protocol",
+                base32(to)?
+            ));
+        }
+    }
+    Ok(Summary {
+        title,
+        sender: Some(base32(me)?),
+        recipient,
+        amount: Some(amount),
+        fee: Some(format!("at most {}", cfx(&tx.max_fee()?, network))),
+        contract_call,
+        details,
+        warnings,
+    })
+}
+
+fn shown(text: &str) -> String {
+    if text.chars().count() > MAX_SHOWN_CHARS {
+        let cut: String = text.chars().take(MAX_SHOWN_CHARS).collect();
+        format!("{cut}… ({} characters in all)", text.chars().count())
+    } else {
+        text.to_string()
+    }
+}
+
+/// The summary of a CIP-23 byte-string message.
+pub fn personal(message: &[u8], me: String, network: &Network) -> Summary {
+    let mut warnings = Vec::new();
+    let text = match std::str::from_utf8(message) {
+        Ok(t) if !t.chars().any(|c| c.is_control() && !c.is_whitespace()) => shown(t),
+        _ => {
+            warnings.push("The message is not text; check its bytes with the application".into());
+            shown(&hexstr::encode_0x(message))
+        }
+    };
+    if message.len() == 32 {
+        warnings
+            .push("The message is 32 bytes: it may be a hash of something you cannot see".into());
+    }
+    Summary {
+        title: format!("Sign a message on {}", network.name),
+        sender: Some(me),
+        recipient: None,
+        amount: None,
+        fee: None,
+        contract_call: None,
+        details: vec![
+            detail("Message", text),
+            detail("Length", format!("{} bytes", message.len())),
+        ],
+        warnings,
+    }
+}
+
+fn value_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => shown(s),
+        other => shown(&other.to_string()),
+    }
+}
+
+/// The summary of CIP-23 typed data.
+pub fn typed(data: &TypedData, me: String, network: &Network) -> Summary {
+    let mut details = vec![detail("Primary type", data.primary_type.clone())];
+    for (k, v) in &data.domain {
+        details.push(detail(&format!("Domain {k}"), value_text(v)));
+    }
+    if let Value::Object(fields) = &data.message {
+        for (k, v) in fields {
+            details.push(detail(k, value_text(v)));
+        }
+    }
+    let mut warnings = Vec::new();
+    if data.primary_type.to_ascii_lowercase().contains("permit") {
+        warnings.push(format!(
+            "{}: this signature may let a contract move your tokens without a further transaction",
+            data.primary_type
+        ));
+    }
+    Summary {
+        title: format!(
+            "Sign typed data ({}) on {}",
+            data.primary_type, network.name
+        ),
+        sender: Some(me),
+        recipient: data
+            .domain
+            .get("verifyingContract")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        amount: None,
+        fee: None,
+        contract_call: None,
+        details,
+        warnings,
+    }
+}

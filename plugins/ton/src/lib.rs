@@ -1,0 +1,268 @@
+//! The TON plugin: transfers from the standard wallet contracts v5r1 (W5, the default) and v4r2,
+//! as external messages in a bag of cells, signed by the wallet's threshold Ed25519 key over the
+//! hash of the signed body cell, as the contracts check it.
+//!
+//! Request (JSON, see `README.md`): `{"kind": "transfer", "wallet"?: "v5r1" | "v4r2", "seqno",
+//! "validUntil", "messages": [{"to", "amount", "comment"?, "bounce"?, "mode"?}],
+//! "stateInit"?}`. The payload is the 32-byte cell hash; `finalize` returns the external message
+//! as a base64 BOC (what `sendBoc` takes) and the hash of the message cell.
+
+mod address;
+mod cell;
+mod summary;
+mod wallet;
+
+use base64::Engine as _;
+use mpcw_plugin_sdk::{
+    parse_request, Address as PluginAddress, Finalized, MessageHash, Network, Payload, Plugin,
+    PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature,
+};
+use serde::Deserialize;
+
+use address::Address;
+use wallet::{OutMessage, Version, Wallet};
+
+/// The plugin type exported to the host.
+pub struct Ton;
+
+/// The longest comment accepted, in bytes.
+const MAX_COMMENT_BYTES: usize = 1024;
+/// TON's total supply bounds any amount (5 * 10^9 TON in nanotons, with room).
+const MAX_NANOTONS: u128 = 10u128.pow(19);
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+enum Request {
+    /// Send TON with one or more internal messages.
+    Transfer(Transfer),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Transfer {
+    /// "v5r1" (default) or "v4r2".
+    wallet: Option<String>,
+    /// The wallet's current seqno (get method `seqno`; 0 before the first transfer).
+    seqno: u32,
+    /// Unix time after which the wallet refuses the message.
+    valid_until: u32,
+    /// The messages: 1 to 4 for v4r2, 1 to 255 for v5r1.
+    messages: Vec<MessageRequest>,
+    /// Include the wallet's state init (deploys it). Default: when seqno is 0.
+    state_init: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct MessageRequest {
+    /// Raw or user-friendly address.
+    to: String,
+    /// Nanotons, a number or a decimal string.
+    amount: serde_json::Value,
+    /// A text comment.
+    comment: Option<String>,
+    /// The bounce flag; by default the one of the address's form.
+    bounce: Option<bool>,
+    /// The send mode; default 3 (fees paid separately, errors ignored).
+    mode: Option<u8>,
+}
+
+/// A transfer with every field checked.
+struct Checked {
+    wallet: Wallet,
+    seqno: u32,
+    valid_until: u32,
+    messages: Vec<OutMessage>,
+    state_init: bool,
+}
+
+fn public_key(key: &PublicKey) -> Result<[u8; 32]> {
+    if key.scheme != Scheme::Ed25519 {
+        return Err(PluginError::invalid_public_key("TON keys are Ed25519"));
+    }
+    key.bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| PluginError::invalid_public_key("an Ed25519 key is 32 bytes"))
+}
+
+fn wallet(version: Version, key: &PublicKey, network: &Network) -> Result<Wallet> {
+    Ok(Wallet {
+        version,
+        public_key: public_key(key)?,
+        wallet_id: match (version, network.testnet) {
+            (Version::V4r2, _) => wallet::V4R2_SUBWALLET,
+            (Version::V5r1, false) => wallet::V5R1_WALLET_ID_MAINNET,
+            (Version::V5r1, true) => wallet::V5R1_WALLET_ID_TESTNET,
+        },
+    })
+}
+
+fn nanotons(v: &serde_json::Value, what: &str) -> Result<u128> {
+    let n = match v {
+        serde_json::Value::Number(n) => n.as_u64().map(u128::from),
+        serde_json::Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().ok()
+        }
+        _ => None,
+    };
+    match n {
+        Some(n) if n <= MAX_NANOTONS => Ok(n),
+        _ => Err(PluginError::invalid_request(format!(
+            "{what}: expected nanotons, an integer from 0 to 10^19"
+        ))),
+    }
+}
+
+fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
+    let Request::Transfer(t) = parse_request(request)?;
+    let version = match t.wallet.as_deref() {
+        None | Some("v5r1") => Version::V5r1,
+        Some("v4r2") => Version::V4r2,
+        Some(other) => {
+            return Err(PluginError::unsupported(format!(
+                "wallet {other:?} (supported: v5r1, v4r2)"
+            )))
+        }
+    };
+    let max = match version {
+        Version::V4r2 => 4,
+        Version::V5r1 => 255,
+    };
+    if t.messages.is_empty() || t.messages.len() > max {
+        return Err(PluginError::invalid_request(format!(
+            "messages: 1 to {max} for this wallet, got {}",
+            t.messages.len()
+        )));
+    }
+    let mut messages = Vec::with_capacity(t.messages.len());
+    for (i, m) in t.messages.iter().enumerate() {
+        let what = format!("messages[{i}].to");
+        let parsed = Address::parse(&m.to, &what)?;
+        if parsed.test_only && !network.testnet {
+            return Err(PluginError::invalid_request(format!(
+                "{what}: a test-only address on {}",
+                network.name
+            )));
+        }
+        if parsed.address.workchain != 0 && parsed.address.workchain != -1 {
+            return Err(PluginError::invalid_request(format!(
+                "{what}: workchain {} does not exist",
+                parsed.address.workchain
+            )));
+        }
+        if let Some(c) = &m.comment {
+            if c.len() > MAX_COMMENT_BYTES {
+                return Err(PluginError::invalid_request(format!(
+                    "messages[{i}].comment: {} bytes; at most {MAX_COMMENT_BYTES}",
+                    c.len()
+                )));
+            }
+        }
+        messages.push(OutMessage {
+            to: parsed.address,
+            bounce: m.bounce.unwrap_or(parsed.bounceable),
+            amount: nanotons(&m.amount, &format!("messages[{i}].amount"))?,
+            mode: m.mode.unwrap_or(3),
+            comment: m.comment.clone(),
+        });
+    }
+    Ok(Checked {
+        wallet: wallet(version, key, network)?,
+        seqno: t.seqno,
+        valid_until: t.valid_until,
+        state_init: t.state_init.unwrap_or(t.seqno == 0),
+        messages,
+    })
+}
+
+impl Plugin for Ton {
+    fn info() -> PluginInfo {
+        PluginInfo {
+            name: "ton".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            family: "ton".into(),
+            schemes: vec![Scheme::Ed25519],
+            networks: vec!["ton".into(), "ton-testnet".into()],
+        }
+    }
+
+    fn addresses(key: PublicKey, network: Network) -> Result<Vec<PluginAddress>> {
+        let mut out = Vec::new();
+        for (version, name) in [(Version::V5r1, "v5r1"), (Version::V4r2, "v4r2")] {
+            let a = wallet(version, &key, &network)?.address()?;
+            out.push(PluginAddress {
+                kind: name.into(),
+                value: a.friendly(false, network.testnet),
+            });
+            out.push(PluginAddress {
+                kind: format!("{name}-bounceable"),
+                value: a.friendly(true, network.testnet),
+            });
+            out.push(PluginAddress {
+                kind: format!("{name}-raw"),
+                value: a.raw(),
+            });
+        }
+        Ok(out)
+    }
+
+    fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
+        let c = check(&request, &key, &network)?;
+        let body = c.wallet.signing_body(c.seqno, c.valid_until, &c.messages)?;
+        Ok(Prepared {
+            payloads: vec![Payload {
+                scheme: Scheme::Ed25519,
+                hash: MessageHash::None,
+                bytes: body.hash().to_vec(),
+                label: "wallet message (hash of the signed body cell)".into(),
+            }],
+            summary: summary::summarize(
+                &c.wallet,
+                c.seqno,
+                c.valid_until,
+                &c.messages,
+                c.state_init,
+                &network,
+            )?,
+        })
+    }
+
+    fn finalize(
+        request: String,
+        key: PublicKey,
+        network: Network,
+        signatures: Vec<Signature>,
+    ) -> Result<Finalized> {
+        let c = check(&request, &key, &network)?;
+        let body = c.wallet.signing_body(c.seqno, c.valid_until, &c.messages)?;
+        let [sig] = signatures.as_slice() else {
+            return Err(PluginError::invalid_signature(format!(
+                "one signature is needed, {} given",
+                signatures.len()
+            )));
+        };
+        if sig.scheme != Scheme::Ed25519 {
+            return Err(PluginError::invalid_signature("TON signatures are Ed25519"));
+        }
+        let bytes: [u8; 64] = sig
+            .bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| PluginError::invalid_signature("an Ed25519 signature is 64 bytes"))?;
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&public_key(&key)?)
+            .map_err(|_| PluginError::invalid_public_key("not an Ed25519 point"))?;
+        vk.verify_strict(&body.hash(), &ed25519_dalek::Signature::from_bytes(&bytes))
+            .map_err(|_| PluginError::invalid_signature("the signature does not verify"))?;
+        let message = c.wallet.external_message(&body, &bytes, c.state_init)?;
+        let raw = cell::serialize_boc(&message);
+        Ok(Finalized {
+            encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
+            raw,
+            encoding: "base64".into(),
+            id: hex::encode(message.hash()),
+        })
+    }
+}
+
+mpcw_plugin_sdk::export_plugin!(Ton);

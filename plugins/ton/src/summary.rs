@@ -1,0 +1,109 @@
+//! The summary a user confirms: who receives how much, with which comment and mode.
+
+use mpcw_plugin_sdk::amount::format_amount;
+use mpcw_plugin_sdk::{Detail, Network, Result, Summary};
+
+use crate::wallet::{OutMessage, Version, Wallet};
+
+fn detail(label: impl Into<String>, value: impl Into<String>) -> Detail {
+    Detail {
+        label: label.into(),
+        value: value.into(),
+    }
+}
+
+/// Send-mode flags worth a warning.
+const CARRY_ALL_BALANCE: u8 = 128;
+const DESTROY_IF_ZERO: u8 = 32;
+const CARRY_INBOUND_VALUE: u8 = 64;
+
+/// The summary of a transfer.
+pub fn summarize(
+    wallet: &Wallet,
+    seqno: u32,
+    valid_until: u32,
+    messages: &[OutMessage],
+    state_init: bool,
+    network: &Network,
+) -> Result<Summary> {
+    let ton = |n: u128| format_amount(&n.to_string(), network.decimals, &network.symbol);
+    let me = wallet.address()?;
+    let mut details = vec![
+        detail(
+            "Wallet",
+            match wallet.version {
+                Version::V4r2 => "v4r2",
+                Version::V5r1 => "v5r1 (W5)",
+            },
+        ),
+        detail("Seqno", seqno.to_string()),
+        detail("Valid until", format!("{valid_until} (unix time)")),
+    ];
+    let mut warnings = Vec::new();
+    let mut total = 0u128;
+    let mut all_balance = false;
+    for (i, m) in messages.iter().enumerate() {
+        let to = m.to.friendly(m.bounce, network.testnet);
+        let amount = if m.mode & CARRY_ALL_BALANCE != 0 {
+            all_balance = true;
+            "the wallet's whole balance".to_string()
+        } else {
+            total += m.amount;
+            ton(m.amount)
+        };
+        let mut line = format!("{amount} to {to} (mode {}", m.mode);
+        line.push_str(if m.bounce { ", bounceable)" } else { ")" });
+        if let Some(c) = &m.comment {
+            let shown: String = c.chars().take(200).collect();
+            line.push_str(&format!(", comment \"{shown}\""));
+        }
+        details.push(detail(format!("Message {}", i + 1), line));
+        if m.mode & CARRY_ALL_BALANCE != 0 {
+            warnings.push(format!(
+                "Message {}: mode 128 sends the wallet's entire balance",
+                i + 1
+            ));
+        }
+        if m.mode & DESTROY_IF_ZERO != 0 {
+            warnings.push(format!(
+                "Message {}: mode 32 destroys the wallet if its balance reaches zero",
+                i + 1
+            ));
+        }
+        if m.mode & CARRY_INBOUND_VALUE != 0 {
+            warnings.push(format!(
+                "Message {}: mode 64 is meant for contracts answering a message, not wallets",
+                i + 1
+            ));
+        }
+        if m.to == me {
+            warnings.push(format!("Message {} goes to this wallet itself", i + 1));
+        }
+    }
+    if state_init {
+        details.push(detail(
+            "Deployment",
+            "the wallet contract is deployed by this message (state init included)",
+        ));
+    }
+    let amount = if all_balance {
+        "the whole balance".to_string()
+    } else {
+        ton(total)
+    };
+    let recipient = match messages {
+        [m] => Some(m.to.friendly(m.bounce, network.testnet)),
+        _ => Some(format!("{} recipients", messages.len())),
+    };
+    Ok(Summary {
+        title: format!("Send {amount} on {}", network.name),
+        sender: Some(me.friendly(false, network.testnet)),
+        recipient,
+        amount: Some(amount),
+        // Fees are computed by the network when the message runs; the wallet pays them.
+        fee: None,
+        contract_call: None,
+        details,
+        warnings,
+    })
+}
