@@ -513,3 +513,169 @@ fn bad_psbts_are_refused_with_a_reason() {
         other => panic!("{other:?}"),
     }
 }
+
+/// BIP-322's test vectors: the key's address, the `to_spend` transaction the payload commits to,
+/// and the simple signatures of "" and "Hello World".
+#[test]
+fn bip322_simple_signature_vectors() {
+    let runtime = runtime();
+    let net = network("bitcoin");
+    let secret =
+        bitcoin::PrivateKey::from_wif("L3VFeEujGtevx9w18HD1fhRbCH67Az2dpCymeRE1SoPK6XQtaN2k")
+            .unwrap();
+    let signing = SigningKey::from_slice(&secret.inner.secret_bytes()).unwrap();
+    let wallet = wit::PublicKey {
+        scheme: wit::Scheme::EcdsaSecp256k1,
+        bytes: signing
+            .verifying_key()
+            .to_encoded_point(true)
+            .as_bytes()
+            .to_vec(),
+    };
+    assert_eq!(
+        addresses("bitcoin", &wallet)[0].1,
+        "bc1q9vza2e8x573nczrlzms0wvx3gsqjx7vavgkx0l"
+    );
+    for (message, to_spend, signatures) in [
+        (
+            "",
+            "c5680aa69bb8d860bf82d4e9cd3504b55dde018de765a91bb566283c545a99a7",
+            [
+                "AkcwRAIgM2gBAQqvZX15ZiysmKmQpDrG83avLIT492QBzLnQIxYCIBaTpOaD20qRlEylyxFSeEA2ba9YOixpX8z46TSDtS40ASECx/EgAxlkQpQ9hYjgGu6EBCPMVPwVIVJqO4XCsMvViHI=",
+                "AkgwRQIhAPkJ1Q4oYS0htvyuSFHLxRQpFAY56b70UvE7Dxazen0ZAiAtZfFz1S6T6I23MWI2lK/pcNTWncuyL8UL+oMdydVgzAEhAsfxIAMZZEKUPYWI4BruhAQjzFT8FSFSajuFwrDL1Yhy",
+            ],
+        ),
+        (
+            "Hello World",
+            "b79d196740ad5217771c1098fc4a4b51e0535c32236c71f1ea4d61a2d603352b",
+            [
+                "AkcwRAIgZRfIY3p7/DoVTty6YZbWS71bc5Vct9p9Fia83eRmw2QCICK/ENGfwLtptFluMGs2KsqoNSk89pO7F29zJLUx9a/sASECx/EgAxlkQpQ9hYjgGu6EBCPMVPwVIVJqO4XCsMvViHI=",
+                "AkgwRQIhAOzyynlqt93lOKJr+wmmxIens//zPzl9tqIOua93wO6MAiBi5n5EyAcPScOjf1lAqIUIQtr3zKNeavYabHyR8eGhowEhAsfxIAMZZEKUPYWI4BruhAQjzFT8FSFSajuFwrDL1Yhy",
+            ],
+        ),
+    ] {
+        let request =
+            serde_json::json!({"kind": "message", "message": message, "encoding": "utf8"})
+                .to_string();
+        let prepared = runtime.prepare("bitcoin", &request, &wallet, &net).unwrap();
+        let payload = &prepared.payloads[0];
+        // BIP-143 preimage: the outpoint after version and two hashes is to_spend's txid, 0.
+        let mut txid = unhex(to_spend);
+        txid.reverse();
+        assert_eq!(payload.bytes[68..100], txid[..], "{message:?}");
+        let digest = Sha256::digest(Sha256::digest(&payload.bytes));
+        let (sig, recid) = signing.sign_prehash_recoverable(&digest).unwrap();
+        let signature = wit::Signature {
+            scheme: wit::Scheme::EcdsaSecp256k1,
+            bytes: sig.to_bytes().to_vec(),
+            recovery_id: Some(recid.to_byte()),
+        };
+        let signed = runtime
+            .finalize("bitcoin", &request, &wallet, &net, &[signature])
+            .unwrap();
+        assert!(
+            signatures.contains(&signed.encoded.as_str()),
+            "{message:?}: {}",
+            signed.encoded
+        );
+    }
+}
+
+/// `to_spend` and `to_sign` of BIP-322 for `challenge`, with `witness` as to_sign's witness.
+fn bip322_transactions(
+    challenge: &ScriptBuf,
+    message: &str,
+    witness: Witness,
+) -> (Transaction, Transaction) {
+    let tag = Sha256::digest(b"BIP0322-signed-message");
+    let hash: [u8; 32] = Sha256::new()
+        .chain_update(tag)
+        .chain_update(tag)
+        .chain_update(message.as_bytes())
+        .finalize()
+        .into();
+    let mut script_sig = vec![0x00, 0x20];
+    script_sig.extend(hash);
+    let to_spend = Transaction {
+        version: Version(0),
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(Txid::from_str(&"00".repeat(32)).unwrap(), 0xffff_ffff),
+            script_sig: ScriptBuf::from_bytes(script_sig),
+            sequence: Sequence(0),
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::ZERO,
+            script_pubkey: challenge.clone(),
+        }],
+    };
+    let to_sign = Transaction {
+        version: Version(0),
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(to_spend.compute_txid(), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence(0),
+            witness,
+        }],
+        output: vec![TxOut {
+            value: Amount::ZERO,
+            script_pubkey: ScriptBuf::from_bytes(vec![0x6a]),
+        }],
+    };
+    (to_spend, to_sign)
+}
+
+#[test]
+fn threshold_signed_bip322_messages_pass_bitcoin_core_script_verification() {
+    let runtime = runtime();
+    let registry = Registry::builtin().unwrap();
+    let message = "mpcw: I control this address. 我控制这个地址。";
+    for (scheme, network_id) in [
+        (Scheme::EcdsaSecp256k1, "bitcoin"),
+        (Scheme::SchnorrBip340, "bitcoin-taproot"),
+    ] {
+        let wallet = Wallet::generate(scheme, 2, 3);
+        let path = registry.get(network_id).unwrap().path().unwrap();
+        let key = wallet.public_key(&path);
+        let net = network(network_id);
+        let address = runtime.addresses("bitcoin", &key, &net).unwrap()[0]
+            .value
+            .clone();
+        let challenge = bitcoin::Address::from_str(&address)
+            .unwrap()
+            .require_network(bitcoin::Network::Bitcoin)
+            .unwrap()
+            .script_pubkey();
+        let request = serde_json::json!({"kind": "message", "message": message}).to_string();
+        let prepared = runtime.prepare("bitcoin", &request, &key, &net).unwrap();
+        assert_eq!(prepared.summary.sender.as_deref(), Some(address.as_str()));
+        let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
+        let signed = runtime
+            .finalize("bitcoin", &request, &key, &net, &[signature])
+            .unwrap();
+        let witness: Witness = deserialize(&signed.raw).unwrap();
+        let (to_spend, to_sign) = bip322_transactions(&challenge, message, witness);
+        consensus_verify(&serialize(&to_sign), &to_spend.output);
+        // The same signature does not prove another message.
+        let (other_spend, other_sign) = bip322_transactions(
+            &challenge,
+            "another message",
+            to_sign.input[0].witness.clone(),
+        );
+        let utxo = bitcoinconsensus::Utxo {
+            script_pubkey: other_spend.output[0].script_pubkey.as_bytes().as_ptr(),
+            script_pubkey_len: other_spend.output[0].script_pubkey.len() as u32,
+            value: 0,
+        };
+        assert!(bitcoinconsensus::verify(
+            other_spend.output[0].script_pubkey.as_bytes(),
+            0,
+            &serialize(&other_sign),
+            Some(&[utxo]),
+            0,
+        )
+        .is_err());
+    }
+}

@@ -7,12 +7,14 @@
 //! - A BIP-340 wallet has a Taproot address (bech32m) whose output key is the wallet's key with
 //!   the BIP-86 tweak; its inputs are signed on the key path over the BIP-341 signature hash.
 //!
-//! Request: `{"kind": "psbt", "psbt": "<base64>"}`. Every input needs its UTXO (witness or
-//! non-witness), so the summary can show the fee. `finalize` returns the network transaction
+//! Requests: `{"kind": "psbt", "psbt": "<base64>"}`, where every input needs its UTXO (witness
+//! or non-witness) so the summary can show the fee; `finalize` returns the network transaction
 //! (hex, with its txid) when every input is then complete, otherwise the PSBT (base64) with the
-//! wallet's signatures added for the other signers.
+//! wallet's signatures added for the other signers. `{"kind": "message", "message": "..."}`
+//! signs a message with the wallet's SegWit address per BIP-322 "simple".
 
 mod address;
+mod bip322;
 mod encode;
 mod hash;
 mod key;
@@ -28,7 +30,9 @@ use mpcw_plugin_sdk::{
 };
 use serde::Deserialize;
 
+use bip322::MessagePlan;
 use key::WalletKey;
+use mpcw_plugin_sdk::message::MessageRequest;
 use sign::Plan;
 
 /// The plugin type exported to the host.
@@ -43,12 +47,22 @@ enum Request {
         /// The PSBT, base64.
         psbt: String,
     },
+    /// Sign a message with the wallet's SegWit address (BIP-322 simple).
+    Message(MessageRequest),
 }
 
-fn plan(request: &str, key: &PublicKey) -> Result<Plan> {
+/// What a request asks the wallet to sign.
+enum Work {
+    Psbt(Box<Plan>),
+    Message(MessagePlan),
+}
+
+fn work(request: &str, key: &PublicKey) -> Result<Work> {
     let wallet = WalletKey::from_public_key(key)?;
-    let Request::Psbt { psbt } = parse_request(request)?;
-    Plan::new(sign::decode(&psbt)?, wallet)
+    Ok(match parse_request(request)? {
+        Request::Psbt { psbt } => Work::Psbt(Box::new(Plan::new(sign::decode(&psbt)?, wallet)?)),
+        Request::Message(m) => Work::Message(MessagePlan::new(wallet, m.bytes()?)?),
+    })
 }
 
 impl Plugin for Bitcoin {
@@ -85,11 +99,15 @@ impl Plugin for Bitcoin {
 
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
         let params = address::params(&network)?;
-        let plan = plan(&request, &key)?;
-        let summary = summary::summarize(&plan, params, &network)?;
-        Ok(Prepared {
-            payloads: plan.signing.iter().map(|s| s.payload.clone()).collect(),
-            summary,
+        Ok(match work(&request, &key)? {
+            Work::Psbt(plan) => Prepared {
+                summary: summary::summarize(&plan, params, &network)?,
+                payloads: plan.signing.iter().map(|s| s.payload.clone()).collect(),
+            },
+            Work::Message(m) => Prepared {
+                summary: m.summary(params, &network.name),
+                payloads: vec![m.payload.clone()],
+            },
         })
     }
 
@@ -100,9 +118,13 @@ impl Plugin for Bitcoin {
         signatures: Vec<Signature>,
     ) -> Result<Finalized> {
         let params = address::params(&network)?;
-        let plan = plan(&request, &key)?;
-        summary::summarize(&plan, params, &network)?;
-        plan.finalize(&key, &signatures)
+        match work(&request, &key)? {
+            Work::Psbt(plan) => {
+                summary::summarize(&plan, params, &network)?;
+                plan.finalize(&key, &signatures)
+            }
+            Work::Message(m) => m.finalize(&key, &signatures),
+        }
     }
 }
 

@@ -244,7 +244,7 @@ fn ecdsa_payload(preimage: Vec<u8>, index: usize, kind: &str) -> Payload {
 }
 
 /// Check a BIP-340 signature over `message` under the x-only `output_key`.
-fn schnorr(
+pub(crate) fn schnorr(
     output_key: &[u8; 32],
     message: &[u8],
     sig: &Signature,
@@ -269,7 +269,7 @@ fn schnorr(
 }
 
 /// The strict DER encoding of an ECDSA signature (BIP-66).
-fn der(rs: &[u8; 64]) -> Vec<u8> {
+pub(crate) fn der(rs: &[u8; 64]) -> Vec<u8> {
     fn int(b: &[u8]) -> Vec<u8> {
         let start = b.iter().position(|x| *x != 0).unwrap_or(b.len() - 1);
         let mut v = b[start..].to_vec();
