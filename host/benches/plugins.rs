@@ -3,7 +3,8 @@
 //! Prints, for each built-in plugin, the cold load time (compiling the component), the warm load
 //! time (compiled code from the cache), and the median and 99th percentile of calls: `addresses`
 //! (the sandbox's per-call overhead: a fresh store, instantiation and a trivial call) and
-//! `prepare` for an EIP-1559 transfer and for EIP-712 typed data.
+//! `prepare` for an EIP-1559 transfer and for EIP-712 typed data; then `prepare` of one typical
+//! request of every other plugin.
 
 use std::time::{Duration, Instant};
 
@@ -134,6 +135,82 @@ fn main() {
     ];
     for (label, f) in rows {
         let (median, p99) = time_calls(f);
+        println!("| {label} | {} | {} |", us(median), us(p99));
+    }
+
+    other_plugins(&runtime);
+}
+
+/// `prepare` of a typical request of each other plugin.
+fn other_plugins(runtime: &Runtime) {
+    let registry = Registry::builtin().unwrap();
+    let key = |scheme, hex_key: &str| wit::PublicKey {
+        scheme,
+        bytes: hex::decode(hex_key).unwrap(),
+    };
+    // RFC 8032's first test key, and BIP-143's P2WPKH example key.
+    let ed25519 = key(
+        wit::Scheme::Ed25519,
+        "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a",
+    );
+    let secp = key(
+        wit::Scheme::EcdsaSecp256k1,
+        "025476c2e83188368da1ff3e292e7acafcdb3566bb0ad253f62fc70f07aeee6357",
+    );
+    // BIP-143's native P2WPKH example as a PSBT with both inputs' witness UTXOs.
+    let psbt = "cHNidP8BAKABAAAAAv/394gagJmvppQNQtHn9jYr7DgXHqPt9DNUHbTkrZafAAAAAADu////71HhuATMidGC0nllXDqonoFbGzCf4ofZsrVdV7kOxooBAAAAAP////8CICyyBgAAAAAZdqkUgoCzffN425n2b4XJWng6dqx6bVmIrJCTUQ0AAAAAGXapFDveQtvufk2+aiGy1Qzi8BZ/qoFZiKwRAAAAAAEBLEC+QCUAAAAAIyEDyfSDa5pPd/wNgfe8sBt/GzWRaGS5R2wkHOn8GYvSVDKsAAEBHwBGwyMAAAAAFgAUHQ8XKg7LSK7hvh8mh9KWOuM/caEAAAA=";
+    let blockhash = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
+    let cases = [
+        (
+            "conflux: CIP-1559 transfer",
+            "conflux",
+            &secp,
+            serde_json::json!({"kind": "transaction", "nonce": 5, "gas": 21000,
+                "to": "cfx:aarc9abycue0hhzgyrr53m6cxedgccrmmyybjgh4xg", "value": "1",
+                "maxFeePerGas": "2000000000", "maxPriorityFeePerGas": "1000000000",
+                "storageLimit": 0, "epochHeight": 1}),
+        ),
+        (
+            "bitcoin: PSBT, 2 inputs (BIP-143 example)",
+            "bitcoin",
+            &secp,
+            serde_json::json!({"kind": "psbt", "psbt": psbt}),
+        ),
+        (
+            "bitcoin: BIP-322 message",
+            "bitcoin",
+            &secp,
+            serde_json::json!({"kind": "message", "message": "Hello World"}),
+        ),
+        (
+            "solana: SPL token transfer with account creation",
+            "solana",
+            &ed25519,
+            serde_json::json!({"kind": "token_transfer", "to": "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
+                "mint": "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v", "amount": 1, "decimals": 6,
+                "createRecipientAccount": true, "recentBlockhash": blockhash}),
+        ),
+        (
+            "ton: v5r1 transfer with a comment",
+            "ton",
+            &ed25519,
+            serde_json::json!({"kind": "transfer", "seqno": 3, "validUntil": 1900000000u32,
+                "messages": [{"to": "EQCDM_QGggZ3qMa_f3lRPk4_qLDnLTqdi6OkMAV2NB9r5TG3",
+                    "amount": "1000000000", "comment": "thanks"}]}),
+        ),
+    ];
+    println!();
+    println!("| prepare ({CALLS} calls) | median | p99 |");
+    println!("|---|---|---|");
+    for (label, network, key, request) in cases {
+        let entry = registry.get(network).unwrap();
+        let net = entry.to_wit();
+        let request = request.to_string();
+        let (median, p99) = time_calls(|| {
+            runtime
+                .prepare(&entry.plugin, &request, key, &net)
+                .unwrap_or_else(|e| panic!("{label}: {e}"));
+        });
         println!("| {label} | {} | {} |", us(median), us(p99));
     }
 }
