@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Besides the bindings it offers what most chains share: strict JSON request parsing
-//! ([`parse_request`]), hex ([`hexstr`]), amounts with decimals ([`amount`]), and behind
+//! ([`request_kind`], [`parse_request`]) with errors that name the field, hex ([`hexstr`]),
+//! amounts with decimals ([`amount`]), and behind
 //! features keccak-256, secp256k1 helpers, 256-bit integers, RLP and EIP-712/CIP-23 typed data. See `README.md` for how to
 //! build a plugin and load it into the host.
 
@@ -49,7 +50,7 @@ pub use bindings::exports::mpcw::chain::chain::{
     Address, Detail, ErrorCode, Finalized, Guest as Plugin, MessageHash, Network, Payload,
     PluginError, PluginInfo, Prepared, PublicKey, Scheme, Signature, Summary,
 };
-pub use request::{parse_request, MAX_REQUEST_BYTES};
+pub use request::{parse_request, request_kind, RequestFields, MAX_REQUEST_BYTES};
 
 /// Wire a type implementing [`Plugin`] up as the component's exports: `export_plugin!(MyChain);`.
 ///

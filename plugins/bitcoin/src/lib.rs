@@ -25,8 +25,8 @@ mod summary;
 mod tx;
 
 use mpcw_plugin_sdk::{
-    parse_request, Address, Finalized, Network, Plugin, PluginInfo, Prepared, PublicKey, Result,
-    Scheme, Signature,
+    request_kind, Address, Finalized, Network, Plugin, PluginError, PluginInfo, Prepared,
+    PublicKey, Result, Scheme, Signature,
 };
 use serde::Deserialize;
 
@@ -38,17 +38,12 @@ use sign::Plan;
 /// The plugin type exported to the host.
 pub struct Bitcoin;
 
-/// A request.
+/// `{"kind": "psbt"}`: sign the wallet's inputs of a PSBT.
 #[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum Request {
-    /// Sign the wallet's inputs of a PSBT.
-    Psbt {
-        /// The PSBT, base64.
-        psbt: String,
-    },
-    /// Sign a message with the wallet's SegWit address (BIP-322 simple).
-    Message(MessageRequest),
+#[serde(deny_unknown_fields)]
+struct PsbtRequest {
+    /// The PSBT, base64.
+    psbt: String,
 }
 
 /// What a request asks the wallet to sign.
@@ -59,9 +54,21 @@ enum Work {
 
 fn work(request: &str, key: &PublicKey) -> Result<Work> {
     let wallet = WalletKey::from_public_key(key)?;
-    Ok(match parse_request(request)? {
-        Request::Psbt { psbt } => Work::Psbt(Box::new(Plan::new(sign::decode(&psbt)?, wallet)?)),
-        Request::Message(m) => Work::Message(MessagePlan::new(wallet, m.bytes()?)?),
+    let (kind, fields) = request_kind(request)?;
+    Ok(match kind.as_str() {
+        "psbt" => {
+            let r: PsbtRequest = fields.parse()?;
+            Work::Psbt(Box::new(Plan::new(sign::decode(&r.psbt)?, wallet)?))
+        }
+        "message" => {
+            let m: MessageRequest = fields.parse()?;
+            Work::Message(MessagePlan::new(wallet, m.bytes()?)?)
+        }
+        other => {
+            return Err(PluginError::unsupported(format!(
+                "kind {other:?} (supported: psbt, message)"
+            )))
+        }
     })
 }
 

@@ -1,12 +1,12 @@
 //! The request JSON the plugin accepts.
 
 use mpcw_plugin_sdk::message::MessageRequest;
-use mpcw_plugin_sdk::{parse_request, Result};
+use mpcw_plugin_sdk::{request_kind, PluginError, Result};
 use serde::Deserialize;
 
-/// A request: a Core Space transaction, a CIP-23 byte-string message or CIP-23 typed data.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// A request: a Core Space transaction, a CIP-23 byte-string message or CIP-23 typed data, by
+/// its `kind`.
+#[derive(Debug)]
 pub enum Request {
     /// A native (Core Space) transaction.
     Transaction(Box<TxRequest>),
@@ -19,7 +19,17 @@ pub enum Request {
 impl Request {
     /// Parse request JSON.
     pub fn parse(json: &str) -> Result<Self> {
-        parse_request(json)
+        let (kind, fields) = request_kind(json)?;
+        Ok(match kind.as_str() {
+            "transaction" => Request::Transaction(Box::new(fields.parse()?)),
+            "personal_sign" => Request::PersonalSign(fields.parse()?),
+            "typed_data" => Request::TypedData(fields.parse()?),
+            other => {
+                return Err(PluginError::unsupported(format!(
+                    "kind {other:?} (supported: transaction, personal_sign, typed_data)"
+                )))
+            }
+        })
     }
 }
 

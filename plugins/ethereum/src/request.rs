@@ -4,13 +4,13 @@ use mpcw_plugin_sdk::keccak::keccak256;
 pub use mpcw_plugin_sdk::message::MessageRequest;
 pub use mpcw_plugin_sdk::secp256k1::CheckedSignature;
 use mpcw_plugin_sdk::{
-    parse_request, secp256k1, MessageHash, Payload, PublicKey, Result, Scheme, Signature,
+    request_kind, secp256k1, MessageHash, Payload, PluginError, PublicKey, Result, Scheme,
+    Signature,
 };
 use serde::Deserialize;
 
-/// A request: a transaction, a personal message or typed data.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+/// A request: a transaction, a personal message or typed data, by its `kind`.
+#[derive(Debug)]
 pub enum Request {
     /// An EVM transaction (legacy, EIP-2930 or EIP-1559).
     Transaction(Box<TxRequest>),
@@ -23,7 +23,17 @@ pub enum Request {
 impl Request {
     /// Parse request JSON.
     pub fn parse(json: &str) -> Result<Self> {
-        parse_request(json)
+        let (kind, fields) = request_kind(json)?;
+        Ok(match kind.as_str() {
+            "transaction" => Request::Transaction(Box::new(fields.parse()?)),
+            "personal_sign" => Request::PersonalSign(fields.parse()?),
+            "typed_data" => Request::TypedData(fields.parse()?),
+            other => {
+                return Err(PluginError::unsupported(format!(
+                    "kind {other:?} (supported: transaction, personal_sign, typed_data)"
+                )))
+            }
+        })
     }
 }
 

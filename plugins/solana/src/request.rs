@@ -1,14 +1,13 @@
 //! The request JSON (see `README.md`).
 
-use mpcw_plugin_sdk::{base58, parse_request, PluginError, Result};
+use mpcw_plugin_sdk::{base58, request_kind, PluginError, Result};
 use serde::Deserialize;
 
 use crate::message::{self, Instruction, Pubkey, Version};
 use crate::token;
 
-/// A Solana request.
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+/// A Solana request, by its `kind`.
+#[derive(Debug)]
 pub enum Request {
     /// A SOL transfer from the wallet.
     Transfer(Transfer),
@@ -64,8 +63,8 @@ pub struct TokenTransfer {
     pub mint: String,
     /// Amount in the token's base units (number or decimal string).
     pub amount: serde_json::Value,
-    /// The mint's decimals (0 to 255); the token program refuses the transfer if they differ.
-    pub decimals: serde_json::Value,
+    /// The mint's decimals; the token program refuses the transfer if they differ.
+    pub decimals: u8,
     /// The token's symbol, shown in the summary.
     #[serde(default)]
     pub symbol: Option<String>,
@@ -136,7 +135,17 @@ pub struct Checked {
 impl Request {
     /// Parse request JSON.
     pub fn parse(json: &str) -> Result<Self> {
-        parse_request(json)
+        let (kind, fields) = request_kind(json)?;
+        Ok(match kind.as_str() {
+            "transfer" => Request::Transfer(fields.parse()?),
+            "token_transfer" => Request::TokenTransfer(fields.parse()?),
+            "message" => Request::Message(fields.parse()?),
+            other => {
+                return Err(PluginError::unsupported(format!(
+                    "kind {other:?} (supported: transfer, token_transfer, message)"
+                )))
+            }
+        })
     }
 }
 
@@ -256,9 +265,7 @@ impl TokenTransfer {
                 mint: base58::decode_fixed(&self.mint, "mint")?,
                 program,
                 amount: amount(&self.amount, "amount")?,
-                decimals: u8::try_from(amount(&self.decimals, "decimals")?).map_err(|_| {
-                    PluginError::invalid_request("decimals: expected an integer from 0 to 255")
-                })?,
+                decimals: self.decimals,
                 symbol: self.symbol.clone(),
                 create_recipient_account: self.create_recipient_account,
             },

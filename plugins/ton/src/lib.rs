@@ -14,7 +14,7 @@ mod wallet;
 
 use base64::Engine as _;
 use mpcw_plugin_sdk::{
-    parse_request, Address as PluginAddress, Finalized, MessageHash, Network, Payload, Plugin,
+    request_kind, Address as PluginAddress, Finalized, MessageHash, Network, Payload, Plugin,
     PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature,
 };
 use serde::Deserialize;
@@ -30,13 +30,7 @@ const MAX_COMMENT_BYTES: usize = 1024;
 /// TON's total supply bounds any amount (5 * 10^9 TON in nanotons, with room).
 const MAX_NANOTONS: u128 = 10u128.pow(19);
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-enum Request {
-    /// Send TON with one or more internal messages.
-    Transfer(Transfer),
-}
-
+/// `{"kind": "transfer"}`: send TON with one or more internal messages.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Transfer {
@@ -115,7 +109,13 @@ fn nanotons(v: &serde_json::Value, what: &str) -> Result<u128> {
 }
 
 fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
-    let Request::Transfer(t) = parse_request(request)?;
+    let (kind, fields) = request_kind(request)?;
+    if kind != "transfer" {
+        return Err(PluginError::unsupported(format!(
+            "kind {kind:?} (supported: transfer)"
+        )));
+    }
+    let t: Transfer = fields.parse()?;
     let version = match t.wallet.as_deref() {
         None | Some("v5r1") => Version::V5r1,
         Some("v4r2") => Version::V4r2,
