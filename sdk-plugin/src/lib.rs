@@ -19,6 +19,8 @@ pub mod amount;
 #[cfg(feature = "base58")]
 pub mod base58;
 mod errors;
+#[cfg(feature = "rlp")]
+pub mod evmtx;
 pub mod hexstr;
 #[cfg(feature = "keccak")]
 pub mod keccak;

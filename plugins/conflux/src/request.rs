@@ -61,15 +61,7 @@ pub struct TxRequest {
     pub storage_limit: serde_json::Value,
     /// The epoch the transaction is built against; nodes accept it within 100 000 epochs of it.
     pub epoch_height: serde_json::Value,
-    pub access_list: Option<Vec<AccessListItem>>,
-}
-
-/// One entry of an access list (CIP-2930, as in EIP-2930).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AccessListItem {
-    pub address: String,
-    pub storage_keys: Vec<String>,
+    pub access_list: Option<Vec<mpcw_plugin_sdk::evmtx::AccessListItem>>,
 }
 
 /// Typed data as `cfx_signTypedData_v4` takes it.

@@ -2,6 +2,8 @@
 //! typed CIP-2930 and CIP-1559 formats, which carry the `"cfx"` prefix and a type byte. The
 //! encodings follow conflux-rust's `primitives::transaction`.
 
+pub use mpcw_plugin_sdk::evmtx::Fees;
+use mpcw_plugin_sdk::evmtx::{access_list_rlp, parse_access_list, AccessList, FeeFields};
 use mpcw_plugin_sdk::keccak::keccak256;
 use mpcw_plugin_sdk::rlplist::RlpList;
 use mpcw_plugin_sdk::secp256k1::CheckedSignature;
@@ -30,18 +32,6 @@ pub enum TxType {
     Cip1559,
 }
 
-/// Fees by transaction type.
-#[derive(Debug, Clone)]
-pub enum Fees {
-    /// Legacy and CIP-2930.
-    GasPrice(U256),
-    /// CIP-1559.
-    Dynamic {
-        max_fee_per_gas: U256,
-        max_priority_fee_per_gas: U256,
-    },
-}
-
 /// A parsed, validated transaction.
 #[derive(Debug, Clone)]
 pub struct Tx {
@@ -55,7 +45,15 @@ pub struct Tx {
     pub storage_limit: u64,
     pub epoch_height: u64,
     pub data: Vec<u8>,
-    pub access_list: Vec<(Addr, Vec<[u8; 32]>)>,
+    pub access_list: AccessList,
+}
+
+fn type_name(t: TxType) -> &'static str {
+    match t {
+        TxType::Legacy => "legacy",
+        TxType::Cip2930 => "CIP-2930",
+        TxType::Cip1559 => "CIP-1559",
+    }
 }
 
 fn tx_type(req: &TxRequest) -> Result<TxType> {
@@ -72,47 +70,6 @@ fn tx_type(req: &TxRequest) -> Result<TxType> {
         None if req.access_list.is_some() => Ok(TxType::Cip2930),
         None => Ok(TxType::Legacy),
     }
-}
-
-fn required<'a>(v: &'a Option<serde_json::Value>, what: &str) -> Result<&'a serde_json::Value> {
-    v.as_ref()
-        .ok_or_else(|| PluginError::invalid_request(format!("{what} is required")))
-}
-
-fn fees(req: &TxRequest, tx_type: TxType) -> Result<Fees> {
-    if tx_type == TxType::Cip1559 {
-        if req.gas_price.is_some() {
-            return Err(PluginError::invalid_request(
-                "a CIP-1559 transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice",
-            ));
-        }
-        let max_fee_per_gas = parse_quantity(
-            required(&req.max_fee_per_gas, "maxFeePerGas")?,
-            "maxFeePerGas",
-        )?;
-        let max_priority_fee_per_gas = parse_quantity(
-            required(&req.max_priority_fee_per_gas, "maxPriorityFeePerGas")?,
-            "maxPriorityFeePerGas",
-        )?;
-        if max_priority_fee_per_gas > max_fee_per_gas {
-            return Err(PluginError::invalid_request(
-                "maxPriorityFeePerGas exceeds maxFeePerGas",
-            ));
-        }
-        return Ok(Fees::Dynamic {
-            max_fee_per_gas,
-            max_priority_fee_per_gas,
-        });
-    }
-    if req.max_fee_per_gas.is_some() || req.max_priority_fee_per_gas.is_some() {
-        return Err(PluginError::invalid_request(
-            "this transaction type takes gasPrice, not maxFeePerGas",
-        ));
-    }
-    Ok(Fees::GasPrice(parse_quantity(
-        required(&req.gas_price, "gasPrice")?,
-        "gasPrice",
-    )?))
 }
 
 impl Tx {
@@ -163,20 +120,10 @@ impl Tx {
                 "a transaction without `to` creates a contract and needs `data` (the init code)",
             ));
         }
-        let mut access_list = Vec::new();
-        for (i, item) in req.access_list.iter().flatten().enumerate() {
-            let what = format!("accessList[{i}].address");
-            let addr = address::parse(&item.address, &what, network_id)?;
-            let keys = item
-                .storage_keys
-                .iter()
-                .enumerate()
-                .map(|(j, k)| {
-                    hexstr::decode_fixed::<32>(k, &format!("accessList[{i}].storageKeys[{j}]"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            access_list.push((addr, keys));
-        }
+        let access_list =
+            parse_access_list(req.access_list.as_deref().unwrap_or(&[]), |a, what| {
+                address::parse(a, what, network_id)
+            })?;
         let gas = parse_quantity(&req.gas, "gas")?;
         if gas < U256::from(21_000u64) {
             return Err(PluginError::invalid_request(format!(
@@ -188,7 +135,12 @@ impl Tx {
             chain_id,
             nonce: parse_quantity(&req.nonce, "nonce")?,
             gas,
-            fees: fees(req, tx_type)?,
+            fees: FeeFields {
+                gas_price: req.gas_price.as_ref(),
+                max_fee_per_gas: req.max_fee_per_gas.as_ref(),
+                max_priority_fee_per_gas: req.max_priority_fee_per_gas.as_ref(),
+            }
+            .parse(tx_type == TxType::Cip1559, type_name(tx_type))?,
             to,
             value: match &req.value {
                 Some(v) => parse_quantity(v, "value")?,
@@ -206,15 +158,7 @@ impl Tx {
 
     /// gas × (gasPrice or maxFeePerGas): the most this transaction can cost in fees.
     pub fn max_fee(&self) -> Result<U256> {
-        let price = match &self.fees {
-            Fees::GasPrice(p) => *p,
-            Fees::Dynamic {
-                max_fee_per_gas, ..
-            } => *max_fee_per_gas,
-        };
-        price
-            .checked_mul(self.gas)
-            .ok_or_else(|| PluginError::invalid_request("gas × fee per gas overflows 256 bits"))
+        self.fees.max_fee(self.gas)
     }
 
     /// The most storage collateral the transaction can lock (refunded when storage is freed).
@@ -228,17 +172,7 @@ impl Tx {
     fn unsigned_rlp(&self) -> Vec<u8> {
         let mut l = RlpList::new();
         l.push(&self.nonce);
-        match &self.fees {
-            Fees::GasPrice(p) => {
-                l.push(p);
-            }
-            Fees::Dynamic {
-                max_fee_per_gas,
-                max_priority_fee_per_gas,
-            } => {
-                l.push(max_priority_fee_per_gas).push(max_fee_per_gas);
-            }
-        }
+        self.fees.push_rlp(&mut l);
         l.push(&self.gas);
         match &self.to {
             Some(a) => l.push(a),
@@ -250,17 +184,7 @@ impl Tx {
             .push(&self.chain_id)
             .push(self.data.as_slice());
         if self.tx_type != TxType::Legacy {
-            let mut list = RlpList::new();
-            for (addr, keys) in &self.access_list {
-                let mut storage = RlpList::new();
-                for k in keys {
-                    storage.push(k);
-                }
-                let mut item = RlpList::new();
-                item.push(addr).push_encoded(&storage.finish());
-                list.push_encoded(&item.finish());
-            }
-            l.push_encoded(&list.finish());
+            l.push_encoded(&access_list_rlp(&self.access_list));
         }
         l.finish()
     }

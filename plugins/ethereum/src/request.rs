@@ -63,15 +63,7 @@ pub struct TxRequest {
     pub gas_price: Option<serde_json::Value>,
     pub max_fee_per_gas: Option<serde_json::Value>,
     pub max_priority_fee_per_gas: Option<serde_json::Value>,
-    pub access_list: Option<Vec<AccessListItem>>,
-}
-
-/// One entry of an EIP-2930 access list.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct AccessListItem {
-    pub address: String,
-    pub storage_keys: Vec<String>,
+    pub access_list: Option<Vec<mpcw_plugin_sdk::evmtx::AccessListItem>>,
 }
 
 /// Typed data as `eth_signTypedData_v4` takes it.

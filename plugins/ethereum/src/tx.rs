@@ -1,5 +1,7 @@
 //! EVM transactions: legacy with EIP-155, EIP-2930 and EIP-1559, unsigned and signed encodings.
 
+pub use mpcw_plugin_sdk::evmtx::Fees;
+use mpcw_plugin_sdk::evmtx::{access_list_rlp, parse_access_list, AccessList, FeeFields};
 use mpcw_plugin_sdk::keccak::keccak256;
 use mpcw_plugin_sdk::rlplist::RlpList;
 use mpcw_plugin_sdk::uint::{parse_quantity, parse_u64, U256};
@@ -22,18 +24,6 @@ pub enum TxType {
     Eip1559,
 }
 
-/// Fees by transaction type.
-#[derive(Debug, Clone)]
-pub enum Fees {
-    /// Legacy and EIP-2930.
-    GasPrice(U256),
-    /// EIP-1559.
-    Dynamic {
-        max_fee_per_gas: U256,
-        max_priority_fee_per_gas: U256,
-    },
-}
-
 /// A parsed, validated transaction.
 #[derive(Debug, Clone)]
 pub struct Tx {
@@ -45,7 +35,7 @@ pub struct Tx {
     pub to: Option<Addr>,
     pub value: U256,
     pub data: Vec<u8>,
-    pub access_list: Vec<(Addr, Vec<[u8; 32]>)>,
+    pub access_list: AccessList,
 }
 
 fn tx_type(req: &TxRequest) -> Result<TxType> {
@@ -62,16 +52,6 @@ fn tx_type(req: &TxRequest) -> Result<TxType> {
         None if req.access_list.is_some() => Ok(TxType::Eip2930),
         None => Ok(TxType::Legacy),
     }
-}
-
-fn required<'a>(
-    v: &'a Option<serde_json::Value>,
-    what: &str,
-    ty: &str,
-) -> Result<&'a serde_json::Value> {
-    v.as_ref().ok_or_else(|| {
-        PluginError::invalid_request(format!("{what} is required for a {ty} transaction"))
-    })
 }
 
 impl Tx {
@@ -102,47 +82,12 @@ impl Tx {
             TxType::Eip2930 => "EIP-2930",
             TxType::Eip1559 => "EIP-1559",
         };
-        let fees = match tx_type {
-            TxType::Legacy | TxType::Eip2930 => {
-                if req.max_fee_per_gas.is_some() || req.max_priority_fee_per_gas.is_some() {
-                    return Err(PluginError::invalid_request(format!(
-                        "a {type_name} transaction takes gasPrice, not maxFeePerGas"
-                    )));
-                }
-                Fees::GasPrice(parse_quantity(
-                    required(&req.gas_price, "gasPrice", type_name)?,
-                    "gasPrice",
-                )?)
-            }
-            TxType::Eip1559 => {
-                if req.gas_price.is_some() {
-                    return Err(PluginError::invalid_request(
-                        "an EIP-1559 transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice",
-                    ));
-                }
-                let max_fee_per_gas = parse_quantity(
-                    required(&req.max_fee_per_gas, "maxFeePerGas", type_name)?,
-                    "maxFeePerGas",
-                )?;
-                let max_priority_fee_per_gas = parse_quantity(
-                    required(
-                        &req.max_priority_fee_per_gas,
-                        "maxPriorityFeePerGas",
-                        type_name,
-                    )?,
-                    "maxPriorityFeePerGas",
-                )?;
-                if max_priority_fee_per_gas > max_fee_per_gas {
-                    return Err(PluginError::invalid_request(
-                        "maxPriorityFeePerGas exceeds maxFeePerGas",
-                    ));
-                }
-                Fees::Dynamic {
-                    max_fee_per_gas,
-                    max_priority_fee_per_gas,
-                }
-            }
-        };
+        let fees = FeeFields {
+            gas_price: req.gas_price.as_ref(),
+            max_fee_per_gas: req.max_fee_per_gas.as_ref(),
+            max_priority_fee_per_gas: req.max_priority_fee_per_gas.as_ref(),
+        }
+        .parse(tx_type == TxType::Eip1559, type_name)?;
         if tx_type == TxType::Legacy && req.access_list.is_some() {
             return Err(PluginError::invalid_request(
                 "a legacy transaction has no access list",
@@ -167,19 +112,8 @@ impl Tx {
                 "a transaction without `to` creates a contract and needs `data` (the init code)",
             ));
         }
-        let mut access_list = Vec::new();
-        for (i, item) in req.access_list.iter().flatten().enumerate() {
-            let addr = address::parse(&item.address, &format!("accessList[{i}].address"))?;
-            let keys = item
-                .storage_keys
-                .iter()
-                .enumerate()
-                .map(|(j, k)| {
-                    hexstr::decode_fixed::<32>(k, &format!("accessList[{i}].storageKeys[{j}]"))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            access_list.push((addr, keys));
-        }
+        let access_list =
+            parse_access_list(req.access_list.as_deref().unwrap_or(&[]), address::parse)?;
         let gas = parse_u64(&req.gas, "gas")?;
         if gas < 21_000 {
             return Err(PluginError::invalid_request(format!(
@@ -206,29 +140,7 @@ impl Tx {
 
     /// gas × (gasPrice or maxFeePerGas): the most this transaction can cost in fees.
     pub fn max_fee(&self) -> Result<U256> {
-        let price = match &self.fees {
-            Fees::GasPrice(p) => *p,
-            Fees::Dynamic {
-                max_fee_per_gas, ..
-            } => *max_fee_per_gas,
-        };
-        price
-            .checked_mul(U256::from(self.gas))
-            .ok_or_else(|| PluginError::invalid_request("gas × fee per gas overflows 256 bits"))
-    }
-
-    fn access_list_rlp(&self) -> Vec<u8> {
-        let mut list = RlpList::new();
-        for (addr, keys) in &self.access_list {
-            let mut storage = RlpList::new();
-            for k in keys {
-                storage.push(k);
-            }
-            let mut item = RlpList::new();
-            item.push(addr).push_encoded(&storage.finish());
-            list.push_encoded(&item.finish());
-        }
-        list.finish()
+        self.fees.max_fee(U256::from(self.gas))
     }
 
     /// The fields every type shares after the fees, in order: to, value, data.
@@ -244,29 +156,17 @@ impl Tx {
     fn typed_fields(&self) -> RlpList {
         let mut l = RlpList::new();
         l.push(&self.chain_id).push(&self.nonce);
-        match &self.fees {
-            Fees::GasPrice(p) => {
-                l.push(p);
-            }
-            Fees::Dynamic {
-                max_fee_per_gas,
-                max_priority_fee_per_gas,
-            } => {
-                l.push(max_priority_fee_per_gas).push(max_fee_per_gas);
-            }
-        }
+        self.fees.push_rlp(&mut l);
         l.push(&self.gas);
         self.push_common(&mut l);
-        l.push_encoded(&self.access_list_rlp());
+        l.push_encoded(&access_list_rlp(&self.access_list));
         l
     }
 
     fn legacy_fields(&self) -> RlpList {
         let mut l = RlpList::new();
         l.push(&self.nonce);
-        if let Fees::GasPrice(p) = &self.fees {
-            l.push(p);
-        }
+        self.fees.push_rlp(&mut l);
         l.push(&self.gas);
         self.push_common(&mut l);
         l

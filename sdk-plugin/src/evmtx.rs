@@ -1,0 +1,171 @@
+//! What the Ethereum and Conflux transaction formats share: fees (a gas price, or EIP-1559's
+//! fee cap and priority fee) and access lists (EIP-2930, CIP-2930).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::rlplist::RlpList;
+use crate::uint::{parse_quantity, U256};
+use crate::{hexstr, PluginError, Result};
+
+/// Fees of a transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fees {
+    /// One price per gas (legacy and access-list transactions).
+    GasPrice(U256),
+    /// EIP-1559 / CIP-1559.
+    Dynamic {
+        /// The most paid per gas, base fee included.
+        max_fee_per_gas: U256,
+        /// The most paid per gas to the block producer.
+        max_priority_fee_per_gas: U256,
+    },
+}
+
+/// The fee fields of a request, as JSON quantities.
+#[derive(Debug, Clone, Copy)]
+pub struct FeeFields<'a> {
+    pub gas_price: Option<&'a Value>,
+    pub max_fee_per_gas: Option<&'a Value>,
+    pub max_priority_fee_per_gas: Option<&'a Value>,
+}
+
+impl FeeFields<'_> {
+    /// Whether the request gives EIP-1559 fee fields.
+    pub fn is_dynamic(&self) -> bool {
+        self.max_fee_per_gas.is_some() || self.max_priority_fee_per_gas.is_some()
+    }
+
+    /// The fees of a `type_name` transaction: dynamic fees when `dynamic`, else a gas price.
+    /// Fields of the other kind, a missing field, or a priority fee above the fee cap are
+    /// refused.
+    pub fn parse(&self, dynamic: bool, type_name: &str) -> Result<Fees> {
+        fn required<'v>(v: Option<&'v Value>, what: &str, type_name: &str) -> Result<&'v Value> {
+            v.ok_or_else(|| {
+                PluginError::invalid_request(format!(
+                    "{what} is required for a {type_name} transaction"
+                ))
+            })
+        }
+        if !dynamic {
+            if self.is_dynamic() {
+                return Err(PluginError::invalid_request(format!(
+                    "a {type_name} transaction takes gasPrice, not maxFeePerGas"
+                )));
+            }
+            let price = required(self.gas_price, "gasPrice", type_name)?;
+            return Ok(Fees::GasPrice(parse_quantity(price, "gasPrice")?));
+        }
+        if self.gas_price.is_some() {
+            return Err(PluginError::invalid_request(format!(
+                "a {type_name} transaction takes maxFeePerGas and maxPriorityFeePerGas, not gasPrice"
+            )));
+        }
+        let max_fee_per_gas = parse_quantity(
+            required(self.max_fee_per_gas, "maxFeePerGas", type_name)?,
+            "maxFeePerGas",
+        )?;
+        let max_priority_fee_per_gas = parse_quantity(
+            required(
+                self.max_priority_fee_per_gas,
+                "maxPriorityFeePerGas",
+                type_name,
+            )?,
+            "maxPriorityFeePerGas",
+        )?;
+        if max_priority_fee_per_gas > max_fee_per_gas {
+            return Err(PluginError::invalid_request(
+                "maxPriorityFeePerGas exceeds maxFeePerGas",
+            ));
+        }
+        Ok(Fees::Dynamic {
+            max_fee_per_gas,
+            max_priority_fee_per_gas,
+        })
+    }
+}
+
+impl Fees {
+    /// The most paid per gas: the gas price or the fee cap.
+    pub fn max_per_gas(&self) -> U256 {
+        match self {
+            Fees::GasPrice(p) => *p,
+            Fees::Dynamic {
+                max_fee_per_gas, ..
+            } => *max_fee_per_gas,
+        }
+    }
+
+    /// gas × the most paid per gas: the most the transaction can cost in fees.
+    pub fn max_fee(&self, gas: U256) -> Result<U256> {
+        self.max_per_gas()
+            .checked_mul(gas)
+            .ok_or_else(|| PluginError::invalid_request("gas × fee per gas overflows 256 bits"))
+    }
+
+    /// Append the fee fields in transaction order: the price, or the priority fee then the cap.
+    pub fn push_rlp(&self, l: &mut RlpList) {
+        match self {
+            Fees::GasPrice(p) => {
+                l.push(p);
+            }
+            Fees::Dynamic {
+                max_fee_per_gas,
+                max_priority_fee_per_gas,
+            } => {
+                l.push(max_priority_fee_per_gas).push(max_fee_per_gas);
+            }
+        }
+    }
+}
+
+/// One entry of an access list, as requests write it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AccessListItem {
+    /// The account.
+    pub address: String,
+    /// 32-byte storage keys, hex.
+    pub storage_keys: Vec<String>,
+}
+
+/// A parsed access list: accounts and their storage keys.
+pub type AccessList = Vec<([u8; 20], Vec<[u8; 32]>)>;
+
+/// Parse an access list; `parse_address` reads an address in the chain's forms.
+pub fn parse_access_list(
+    items: &[AccessListItem],
+    parse_address: impl Fn(&str, &str) -> Result<[u8; 20]>,
+) -> Result<AccessList> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let addr = parse_address(&item.address, &format!("accessList[{i}].address"))?;
+            let keys = item
+                .storage_keys
+                .iter()
+                .enumerate()
+                .map(|(j, k)| {
+                    hexstr::decode_fixed::<32>(k, &format!("accessList[{i}].storageKeys[{j}]"))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok((addr, keys))
+        })
+        .collect()
+}
+
+/// The RLP list [[address, [key, ...]], ...].
+pub fn access_list_rlp(list: &AccessList) -> Vec<u8> {
+    let mut out = RlpList::new();
+    for (addr, keys) in list {
+        let mut storage = RlpList::new();
+        for k in keys {
+            storage.push(k);
+        }
+        let mut item = RlpList::new();
+        item.push(addr).push_encoded(&storage.finish());
+        out.push_encoded(&item.finish());
+    }
+    out.finish()
+}
