@@ -342,6 +342,35 @@ fn bad_requests_are_refused_with_a_reason() {
             other => panic!("{request}: {other:?}"),
         }
     }
+    // Jetton transfers: an amount over 2^120 - 1, a missing decimals, a bad jetton wallet.
+    let jetton = json!({"kind": "jetton_transfer", "seqno": 1, "validUntil": 1,
+        "jettonWallet": to, "to": to, "amount": "1", "decimals": 6});
+    assert!(runtime
+        .prepare("ton", &jetton.to_string(), &key, &net)
+        .is_ok());
+    for (field, value, expect) in [
+        (
+            "amount",
+            json!("1329227995784915872903807060280344576"),
+            "amount",
+        ),
+        ("decimals", serde_json::Value::Null, "decimals"),
+        ("jettonWallet", json!("EQ"), "jettonWallet"),
+        ("tonAmount", json!("x"), "tonAmount"),
+    ] {
+        let mut r = jetton.clone();
+        if value.is_null() {
+            r.as_object_mut().unwrap().remove(field);
+        } else {
+            r[field] = value;
+        }
+        match runtime.prepare("ton", &r.to_string(), &key, &net) {
+            Err(Error::Rejected { message, .. }) => {
+                assert!(message.contains(expect), "{field}: {message:?}")
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+    }
     // A test-only address on mainnet.
     let test_only = TonAddress::from_str(to)
         .unwrap()
@@ -362,4 +391,85 @@ fn bad_requests_are_refused_with_a_reason() {
         Err(Error::Rejected { code, .. }) => assert_eq!(code, wit::ErrorCode::InvalidSignature),
         other => panic!("{other:?}"),
     }
+}
+
+/// A jetton (TEP-74) transfer: tonlib-core reads the transfer body back from the internal
+/// message to the jetton wallet.
+#[test]
+fn jetton_transfers_read_back_with_tonlib() {
+    use tonlib_core::message::{JettonTransferMessage, TonMessage};
+
+    let runtime = runtime();
+    let secret = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+    let key = ed25519(secret.verifying_key().as_bytes());
+    let net = network("ton");
+    let me = TonWallet::new_with_params(
+        WalletVersion::V5R1,
+        KeyPair {
+            public_key: key.bytes.clone(),
+            secret_key: vec![0; 64],
+        },
+        0,
+        0x7FFFFF11,
+    )
+    .unwrap()
+    .address;
+    let jetton_wallet = "EQBiMfDMivebQb052Z6yR3jHrmwNhw1kQ5bcAUOBYsK_VPuK";
+    let to = TonAddress::from_str("EQCDM_QGggZ3qMa_f3lRPk4_qLDnLTqdi6OkMAV2NB9r5TG3").unwrap();
+    let request = json!({
+        "kind": "jetton_transfer", "seqno": 4, "validUntil": 1_900_000_000u32,
+        "jettonWallet": jetton_wallet, "to": to.to_base64_url_flags(true, false),
+        "amount": "2500000", "decimals": 6, "symbol": "USDT", "comment": "invoice 42",
+        "queryId": 7,
+    })
+    .to_string();
+    let prepared = runtime.prepare("ton", &request, &key, &net).unwrap();
+    let s = &prepared.summary;
+    assert_eq!(s.amount.as_deref(), Some("2.5 USDT"));
+    assert_eq!(
+        s.recipient.as_deref(),
+        Some(to.to_base64_url_flags(true, false).as_str())
+    );
+    assert!(s.details.iter().any(|d| d.value.starts_with("0.05 TON")));
+
+    let sig = ed25519_dalek::Signer::sign(&secret, &prepared.payloads[0].bytes);
+    let signature = wit::Signature {
+        scheme: wit::Scheme::Ed25519,
+        bytes: sig.to_bytes().to_vec(),
+        recovery_id: None,
+    };
+    let signed = runtime
+        .finalize("ton", &request, &key, &net, &[signature])
+        .unwrap();
+    let root = BagOfCells::parse(&signed.raw)
+        .unwrap()
+        .single_root()
+        .unwrap();
+    let body = Message::from_cell(&root).unwrap().body.value;
+    let bits = body.bit_len();
+    let mut p = body.parser();
+    let rest = p.load_bits(bits - 512).unwrap();
+    let mut b = CellBuilder::new();
+    b.store_bits(bits - 512, &rest).unwrap();
+    b.store_references(body.references()).unwrap();
+    let request_body = WalletExtMsgBodyV5::from_cell(&b.build().unwrap()).unwrap();
+    let [internal] = request_body.msgs.as_slice() else {
+        panic!("one message, to the jetton wallet")
+    };
+    let m = Message::from_cell(internal).unwrap();
+    let CommonMsgInfo::Int(info) = &m.info else {
+        panic!("an internal message")
+    };
+    let jw = TonAddress::from_str(jetton_wallet).unwrap();
+    assert_eq!(msg_std(&info.dest), (0, jw.hash_part.to_vec()));
+    assert!(info.bounce);
+    assert_eq!(info.value.grams.amount.to_string(), "50000000");
+    let transfer = JettonTransferMessage::parse(&m.body.value).unwrap();
+    assert_eq!(transfer.query_id, 7);
+    assert_eq!(transfer.amount.to_string(), "2500000");
+    assert_eq!(transfer.destination, to);
+    assert_eq!(transfer.response_destination, me);
+    assert_eq!(transfer.forward_ton_amount.to_string(), "1");
+    assert!(transfer.custom_payload.is_none());
+    assert_eq!(comment(&transfer.forward_payload), "invoice 42");
 }

@@ -4,11 +4,12 @@
 //!
 //! Request (JSON, see `README.md`): `{"kind": "transfer", "wallet"?: "v5r1" | "v4r2", "seqno",
 //! "validUntil", "messages": [{"to", "amount", "comment"?, "bounce"?, "mode"?}],
-//! "stateInit"?}`. The payload is the 32-byte cell hash; `finalize` returns the external message
+//! "stateInit"?}`, and `{"kind": "jetton_transfer", ...}` for jettons (TEP-74). The payload is the 32-byte cell hash; `finalize` returns the external message
 //! as a base64 BOC (what `sendBoc` takes) and the hash of the message cell.
 
 mod address;
 mod cell;
+mod jetton;
 mod summary;
 mod wallet;
 
@@ -20,7 +21,8 @@ use mpcw_plugin_sdk::{
 use serde::Deserialize;
 
 use address::Address;
-use wallet::{OutMessage, Version, Wallet};
+use jetton::JettonTransfer;
+use wallet::{Body, OutMessage, Version, Wallet};
 
 /// The plugin type exported to the host.
 pub struct Ton;
@@ -29,6 +31,11 @@ pub struct Ton;
 const MAX_COMMENT_BYTES: usize = 1024;
 /// TON's total supply bounds any amount (5 * 10^9 TON in nanotons, with room).
 const MAX_NANOTONS: u128 = 10u128.pow(19);
+/// The largest `VarUInteger 16`, the bound of a jetton amount.
+const MAX_COINS: u128 = (1 << 120) - 1;
+/// TON attached to a jetton transfer for the jetton wallets' fees by default (0.05 TON); what
+/// is not spent comes back to the wallet.
+const DEFAULT_JETTON_TON: u128 = 50_000_000;
 
 /// `{"kind": "transfer"}`: send TON with one or more internal messages.
 #[derive(Debug, Deserialize)]
@@ -61,6 +68,40 @@ struct MessageRequest {
     mode: Option<u8>,
 }
 
+/// `{"kind": "jetton_transfer"}`: send jettons through the wallet's jetton wallet (TEP-74).
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct JettonRequest {
+    wallet: Option<String>,
+    seqno: u32,
+    valid_until: u32,
+    state_init: Option<bool>,
+    /// This wallet's jetton wallet for the token (the jetton master's `get_wallet_address`).
+    jetton_wallet: String,
+    /// The recipient's address (its owner address; its jetton wallet is found by the token).
+    to: String,
+    /// Jetton base units.
+    amount: serde_json::Value,
+    /// The token's decimals, for the summary.
+    decimals: u8,
+    /// The token's symbol, for the summary.
+    symbol: Option<String>,
+    /// Nanotons attached for fees (default 0.05 TON; the rest comes back).
+    ton_amount: Option<serde_json::Value>,
+    /// Nanotons forwarded to the recipient with the notification (default 1).
+    forward_ton_amount: Option<serde_json::Value>,
+    /// A text comment for the recipient.
+    comment: Option<String>,
+    /// The query id (default 0).
+    query_id: Option<u64>,
+}
+
+/// What the summary says about a jetton transfer.
+pub struct JettonInfo {
+    pub decimals: u8,
+    pub symbol: Option<String>,
+}
+
 /// A transfer with every field checked.
 struct Checked {
     wallet: Wallet,
@@ -68,6 +109,7 @@ struct Checked {
     valid_until: u32,
     messages: Vec<OutMessage>,
     state_init: bool,
+    jetton: Option<JettonInfo>,
 }
 
 fn public_key(key: &PublicKey) -> Result<[u8; 32]> {
@@ -93,6 +135,15 @@ fn wallet(version: Version, key: &PublicKey, network: &Network) -> Result<Wallet
 }
 
 fn nanotons(v: &serde_json::Value, what: &str) -> Result<u128> {
+    units(
+        v,
+        what,
+        MAX_NANOTONS,
+        "nanotons, an integer from 0 to 10^19",
+    )
+}
+
+fn units(v: &serde_json::Value, what: &str, max: u128, expected: &str) -> Result<u128> {
     let n = match v {
         serde_json::Value::Number(n) => n.as_u64().map(u128::from),
         serde_json::Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
@@ -101,30 +152,55 @@ fn nanotons(v: &serde_json::Value, what: &str) -> Result<u128> {
         _ => None,
     };
     match n {
-        Some(n) if n <= MAX_NANOTONS => Ok(n),
+        Some(n) if n <= max => Ok(n),
         _ => Err(PluginError::invalid_request(format!(
-            "{what}: expected nanotons, an integer from 0 to 10^19"
+            "{what}: expected {expected}"
         ))),
     }
 }
 
-fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
-    let (kind, fields) = request_kind(request)?;
-    if kind != "transfer" {
-        return Err(PluginError::unsupported(format!(
-            "kind {kind:?} (supported: transfer)"
+fn version(name: Option<&str>) -> Result<Version> {
+    match name {
+        None | Some("v5r1") => Ok(Version::V5r1),
+        Some("v4r2") => Ok(Version::V4r2),
+        Some(other) => Err(PluginError::unsupported(format!(
+            "wallet {other:?} (supported: v5r1, v4r2)"
+        ))),
+    }
+}
+
+/// A destination address: checksum, network and workchain checked.
+fn destination(s: &str, what: &str, network: &Network) -> Result<address::Parsed> {
+    let parsed = Address::parse(s, what)?;
+    if parsed.test_only && !network.testnet {
+        return Err(PluginError::invalid_request(format!(
+            "{what}: a test-only address on {}",
+            network.name
         )));
     }
-    let t: Transfer = fields.parse()?;
-    let version = match t.wallet.as_deref() {
-        None | Some("v5r1") => Version::V5r1,
-        Some("v4r2") => Version::V4r2,
-        Some(other) => {
-            return Err(PluginError::unsupported(format!(
-                "wallet {other:?} (supported: v5r1, v4r2)"
-            )))
+    if parsed.address.workchain != 0 && parsed.address.workchain != -1 {
+        return Err(PluginError::invalid_request(format!(
+            "{what}: workchain {} does not exist",
+            parsed.address.workchain
+        )));
+    }
+    Ok(parsed)
+}
+
+fn comment(c: &Option<String>, what: &str) -> Result<Option<String>> {
+    if let Some(c) = c {
+        if c.len() > MAX_COMMENT_BYTES {
+            return Err(PluginError::invalid_request(format!(
+                "{what}: {} bytes; at most {MAX_COMMENT_BYTES}",
+                c.len()
+            )));
         }
-    };
+    }
+    Ok(c.clone())
+}
+
+fn check_transfer(t: Transfer, key: &PublicKey, network: &Network) -> Result<Checked> {
+    let version = version(t.wallet.as_deref())?;
     let max = match version {
         Version::V4r2 => 4,
         Version::V5r1 => 255,
@@ -137,34 +213,16 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
     }
     let mut messages = Vec::with_capacity(t.messages.len());
     for (i, m) in t.messages.iter().enumerate() {
-        let what = format!("messages[{i}].to");
-        let parsed = Address::parse(&m.to, &what)?;
-        if parsed.test_only && !network.testnet {
-            return Err(PluginError::invalid_request(format!(
-                "{what}: a test-only address on {}",
-                network.name
-            )));
-        }
-        if parsed.address.workchain != 0 && parsed.address.workchain != -1 {
-            return Err(PluginError::invalid_request(format!(
-                "{what}: workchain {} does not exist",
-                parsed.address.workchain
-            )));
-        }
-        if let Some(c) = &m.comment {
-            if c.len() > MAX_COMMENT_BYTES {
-                return Err(PluginError::invalid_request(format!(
-                    "messages[{i}].comment: {} bytes; at most {MAX_COMMENT_BYTES}",
-                    c.len()
-                )));
-            }
-        }
+        let parsed = destination(&m.to, &format!("messages[{i}].to"), network)?;
         messages.push(OutMessage {
             to: parsed.address,
             bounce: m.bounce.unwrap_or(parsed.bounceable),
             amount: nanotons(&m.amount, &format!("messages[{i}].amount"))?,
             mode: m.mode.unwrap_or(3),
-            comment: m.comment.clone(),
+            body: match comment(&m.comment, &format!("messages[{i}].comment"))? {
+                Some(c) => Body::Comment(c),
+                None => Body::Empty,
+            },
         });
     }
     Ok(Checked {
@@ -173,7 +231,70 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
         valid_until: t.valid_until,
         state_init: t.state_init.unwrap_or(t.seqno == 0),
         messages,
+        jetton: None,
     })
+}
+
+fn check_jetton(j: JettonRequest, key: &PublicKey, network: &Network) -> Result<Checked> {
+    let wallet = wallet(version(j.wallet.as_deref())?, key, network)?;
+    let jetton_wallet = destination(&j.jetton_wallet, "jettonWallet", network)?;
+    let to = destination(&j.to, "to", network)?;
+    if let Some(symbol) = &j.symbol {
+        if symbol.is_empty() || symbol.chars().count() > 16 || symbol.chars().any(char::is_control)
+        {
+            return Err(PluginError::invalid_request(
+                "symbol: 1 to 16 printable characters",
+            ));
+        }
+    }
+    let transfer = JettonTransfer {
+        query_id: j.query_id.unwrap_or(0),
+        amount: units(
+            &j.amount,
+            "amount",
+            MAX_COINS,
+            "jetton base units, below 2^120",
+        )?,
+        destination: to.address,
+        response_destination: wallet.address()?,
+        forward_ton_amount: match &j.forward_ton_amount {
+            Some(v) => nanotons(v, "forwardTonAmount")?,
+            None => 1,
+        },
+        comment: comment(&j.comment, "comment")?,
+    };
+    Ok(Checked {
+        seqno: j.seqno,
+        valid_until: j.valid_until,
+        state_init: j.state_init.unwrap_or(j.seqno == 0),
+        messages: vec![OutMessage {
+            to: jetton_wallet.address,
+            // A jetton wallet is a contract: bounce if it does not exist.
+            bounce: true,
+            amount: match &j.ton_amount {
+                Some(v) => nanotons(v, "tonAmount")?,
+                None => DEFAULT_JETTON_TON,
+            },
+            mode: 3,
+            body: Body::Jetton(transfer),
+        }],
+        jetton: Some(JettonInfo {
+            decimals: j.decimals,
+            symbol: j.symbol,
+        }),
+        wallet,
+    })
+}
+
+fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
+    let (kind, fields) = request_kind(request)?;
+    match kind.as_str() {
+        "transfer" => check_transfer(fields.parse()?, key, network),
+        "jetton_transfer" => check_jetton(fields.parse()?, key, network),
+        other => Err(PluginError::unsupported(format!(
+            "kind {other:?} (supported: transfer, jetton_transfer)"
+        ))),
+    }
 }
 
 impl Plugin for Ton {
@@ -223,6 +344,7 @@ impl Plugin for Ton {
                 c.valid_until,
                 &c.messages,
                 c.state_init,
+                c.jetton.as_ref(),
                 &network,
             )?,
         })

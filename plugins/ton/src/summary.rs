@@ -3,7 +3,8 @@
 use mpcw_plugin_sdk::amount::format_amount;
 use mpcw_plugin_sdk::{Detail, Network, Result, Summary};
 
-use crate::wallet::{OutMessage, Version, Wallet};
+use crate::wallet::{Body, OutMessage, Version, Wallet};
+use crate::JettonInfo;
 
 fn detail(label: impl Into<String>, value: impl Into<String>) -> Detail {
     Detail {
@@ -24,6 +25,7 @@ pub fn summarize(
     valid_until: u32,
     messages: &[OutMessage],
     state_init: bool,
+    jetton: Option<&JettonInfo>,
     network: &Network,
 ) -> Result<Summary> {
     let ton = |n: u128| format_amount(&n.to_string(), network.decimals, &network.symbol);
@@ -53,7 +55,7 @@ pub fn summarize(
         };
         let mut line = format!("{amount} to {to} (mode {}", m.mode);
         line.push_str(if m.bounce { ", bounceable)" } else { ")" });
-        if let Some(c) = &m.comment {
+        if let Body::Comment(c) = &m.body {
             let shown: String = c.chars().take(200).collect();
             line.push_str(&format!(", comment \"{shown}\""));
         }
@@ -86,6 +88,19 @@ pub fn summarize(
             "the wallet contract is deployed by this message (state init included)",
         ));
     }
+    if let (Some(info), [m]) = (jetton, messages) {
+        if let Body::Jetton(j) = &m.body {
+            return Ok(jetton_summary(
+                me.friendly(false, network.testnet),
+                m,
+                j,
+                info,
+                details,
+                warnings,
+                network,
+            ));
+        }
+    }
     let amount = if all_balance {
         "the whole balance".to_string()
     } else {
@@ -106,4 +121,55 @@ pub fn summarize(
         details,
         warnings,
     })
+}
+
+/// The summary of a jetton transfer: the jettons and their recipient first, the TON attached
+/// for fees as a detail.
+fn jetton_summary(
+    sender: String,
+    message: &OutMessage,
+    j: &crate::jetton::JettonTransfer,
+    info: &JettonInfo,
+    mut details: Vec<Detail>,
+    mut warnings: Vec<String>,
+    network: &Network,
+) -> Summary {
+    let ton = |n: u128| format_amount(&n.to_string(), network.decimals, &network.symbol);
+    let unit = info.symbol.clone().unwrap_or_else(|| "jettons".into());
+    let amount = format_amount(&j.amount.to_string(), info.decimals, &unit);
+    let recipient = j.destination.friendly(false, network.testnet);
+    // The message line lists the jetton wallet; say what it is.
+    details.retain(|d| !d.label.starts_with("Message"));
+    details.push(detail(
+        "Jetton wallet (this wallet's, for the token)",
+        message.to.friendly(true, network.testnet),
+    ));
+    details.push(detail(
+        "TON attached for fees",
+        format!("{} (what is not spent comes back)", ton(message.amount)),
+    ));
+    details.push(detail(
+        "Forwarded to the recipient",
+        ton(j.forward_ton_amount),
+    ));
+    if let Some(c) = &j.comment {
+        details.push(detail("Comment", c.chars().take(200).collect::<String>()));
+    }
+    warnings.push(
+        "The jetton wallet comes from the request: it must be this wallet's jetton wallet for the token, or nothing moves"
+            .into(),
+    );
+    if info.symbol.is_some() {
+        warnings.push("The symbol and decimals come from the request".into());
+    }
+    Summary {
+        title: format!("Send {amount} on {}", network.name),
+        sender: Some(sender),
+        recipient: Some(recipient),
+        amount: Some(amount),
+        fee: None,
+        contract_call: Some(format!("TEP-74 jetton transfer of {} base units", j.amount)),
+        details,
+        warnings,
+    }
 }

@@ -9,6 +9,7 @@ use mpcw_plugin_sdk::{PluginError, Result};
 
 use crate::address::Address;
 use crate::cell::{parse_boc, Builder, Cell};
+use crate::jetton::JettonTransfer;
 
 /// The code of wallet v4r2 as a bag of cells, from the official contract
 /// (github.com/ton-blockchain/wallet-contract, `wallet-v4-code.fc`, revision 2); its hash is
@@ -39,6 +40,17 @@ pub enum Version {
     V5r1,
 }
 
+/// What an internal message carries.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// Nothing.
+    Empty,
+    /// A text comment.
+    Comment(String),
+    /// A jetton transfer (to the wallet's jetton wallet).
+    Jetton(JettonTransfer),
+}
+
 /// One outgoing internal message.
 #[derive(Debug, Clone)]
 pub struct OutMessage {
@@ -48,8 +60,8 @@ pub struct OutMessage {
     pub amount: u128,
     /// The send mode.
     pub mode: u8,
-    /// A text comment.
-    pub comment: Option<String>,
+    /// The body.
+    pub body: Body,
 }
 
 /// A wallet contract for a public key on a network.
@@ -72,7 +84,7 @@ fn code(version: Version) -> Result<Rc<Cell>> {
 }
 
 /// A text comment as a snake of cells: op 0, then the UTF-8 bytes, continued in references.
-fn comment_cell(text: &str) -> Result<Rc<Cell>> {
+pub fn comment_cell(text: &str) -> Result<Rc<Cell>> {
     let bytes = text.as_bytes();
     // Fill from the end: each cell holds what fits and refers to the rest.
     let first = (crate::cell::MAX_BITS - 32) / 8;
@@ -101,7 +113,7 @@ fn comment_cell(text: &str) -> Result<Rc<Cell>> {
 
 impl OutMessage {
     /// The internal message (`MessageRelaxed`): int_msg_info with no source, the value, zero
-    /// fees and times (the network fills them), no state init, the comment in a reference.
+    /// fees and times (the network fills them), no state init, the body in a reference.
     pub fn cell(&self) -> Result<Rc<Cell>> {
         let mut b = Builder::new();
         // int_msg_info$0 ihr_disabled:1 bounce bounced:0 src:addr_none$00
@@ -116,12 +128,15 @@ impl OutMessage {
         b.coins(0)?.coins(0)?.uint(64, 0)?.uint(32, 0)?;
         // init: nothing.
         b.bit(false)?;
-        match &self.comment {
-            None => {
+        match &self.body {
+            Body::Empty => {
                 b.bit(false)?;
             }
-            Some(text) => {
+            Body::Comment(text) => {
                 b.bit(true)?.reference(comment_cell(text)?)?;
+            }
+            Body::Jetton(j) => {
+                b.bit(true)?.reference(j.cell()?)?;
             }
         }
         b.build()
