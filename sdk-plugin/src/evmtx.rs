@@ -119,6 +119,53 @@ impl Fees {
     }
 }
 
+/// ERC-20 `transfer(address,uint256)`.
+pub const ERC20_TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
+/// ERC-20 `approve(address,uint256)`.
+pub const ERC20_APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
+
+/// A token call a summary can put in words (ERC-20, and Conflux's CRC-20, which is the same ABI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenCall {
+    /// `transfer(to, amount)`.
+    Transfer {
+        /// The recipient.
+        to: [u8; 20],
+        /// Base units.
+        amount: U256,
+    },
+    /// `approve(spender, amount)`.
+    Approve {
+        /// Who may spend.
+        spender: [u8; 20],
+        /// Base units; `U256::MAX` is unlimited.
+        amount: U256,
+    },
+}
+
+/// Decode a token transfer or approval: the selector, then two 32-byte words, the first an
+/// address (its 12 high bytes zero).
+pub fn token_call(data: &[u8]) -> Option<TokenCall> {
+    if data.len() != 4 + 64 {
+        return None;
+    }
+    let (selector, args) = data.split_at(4);
+    if args[..12].iter().any(|b| *b != 0) {
+        return None;
+    }
+    let mut who = [0u8; 20];
+    who.copy_from_slice(&args[12..32]);
+    let amount = U256::from_be_slice(&args[32..64]);
+    match selector {
+        s if s == ERC20_TRANSFER => Some(TokenCall::Transfer { to: who, amount }),
+        s if s == ERC20_APPROVE => Some(TokenCall::Approve {
+            spender: who,
+            amount,
+        }),
+        _ => None,
+    }
+}
+
 /// One entry of an access list, as requests write it.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -10,6 +10,14 @@ use mpcw_host::plugin::{wit, Error};
 use mpcw_tests::{ecdsa_key, keccak256, network, runtime, sign_keccak, unhex, Wallet};
 use serde_json::json;
 
+/// 1000 as a 32-byte ABI word.
+const U256_WORD_1000: [u8; 32] = {
+    let mut w = [0u8; 32];
+    w[30] = 0x03;
+    w[31] = 0xe8;
+    w
+};
+
 /// The key of js-conflux-sdk's tests (test/transaction.test.js, test/personalMessage.test.js).
 const SDK_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -370,6 +378,41 @@ fn bad_requests_are_refused_with_a_reason() {
             "{request}: {message:?} should mention {expect}"
         );
     }
+
+    // A CRC-20 transfer and an unlimited approval are put in words, with base32 addresses.
+    let mut data = vec![0xa9, 0x05, 0x9c, 0xbb];
+    data.extend([0u8; 12]);
+    data.extend(unhex("1a2f80341409639ea6a35bbcab8299066109aa55"));
+    data.extend(U256_WORD_1000);
+    let token = with("to", json!("0x8a2f80341409639ea6a35bbcab8299066109aa55"));
+    let mut transfer = token.clone();
+    transfer["data"] = json!(format!("0x{}", hex::encode(&data)));
+    let s = runtime
+        .prepare("conflux", &transfer.to_string(), &key, &net)
+        .unwrap()
+        .summary;
+    assert_eq!(s.title, "Token transfer on Conflux");
+    let call = s.contract_call.unwrap();
+    assert!(
+        call.contains("CRC-20 transfer of 1000 base units"),
+        "{call}"
+    );
+    assert!(
+        call.ends_with("cfx:aarc9abycue0hhzgyrr53m6cxedgccrmmyybjgh4xg"),
+        "{call}"
+    );
+    data[..4].copy_from_slice(&[0x09, 0x5e, 0xa7, 0xb3]);
+    data[36..].copy_from_slice(&[0xff; 32]);
+    let mut approve = token;
+    approve["data"] = json!(format!("0x{}", hex::encode(&data)));
+    let s = runtime
+        .prepare("conflux", &approve.to_string(), &key, &net)
+        .unwrap()
+        .summary;
+    assert!(s
+        .warnings
+        .iter()
+        .any(|w| w.starts_with("Unlimited approval")));
 
     // Unknown networks: no chain id, a prefix that is not the chain id's, a chain id over 32 bits.
     let mut no_id = net.clone();

@@ -1,6 +1,7 @@
 //! The human-readable summary a user confirms.
 
 use mpcw_plugin_sdk::amount::{format_amount, format_units};
+use mpcw_plugin_sdk::evmtx::{token_call, TokenCall};
 use mpcw_plugin_sdk::typed_data::TypedData;
 use mpcw_plugin_sdk::uint::U256;
 use mpcw_plugin_sdk::{hexstr, Detail, Network, Result, Summary};
@@ -38,7 +39,11 @@ pub fn transaction(tx: &Tx, me: &Addr, id: u64, network: &Network) -> Result<Sum
             Some(base32(to)?),
         ),
         Some(to) => (
-            format!("Call a contract on {}", network.name),
+            match token_call(&tx.data) {
+                Some(TokenCall::Transfer { .. }) => format!("Token transfer on {}", network.name),
+                Some(TokenCall::Approve { .. }) => format!("Token approval on {}", network.name),
+                None => format!("Call a contract on {}", network.name),
+            },
             Some(base32(to)?),
         ),
     };
@@ -84,11 +89,36 @@ pub fn transaction(tx: &Tx, me: &Addr, id: u64, network: &Network) -> Result<Sum
     } else {
         let selector = hexstr::encode_0x(&tx.data[..tx.data.len().min(4)]);
         details.push(detail("Data", format!("{} bytes", tx.data.len())));
-        if tx.to.is_some() {
-            Some(format!(
-                "Contract call, selector {selector}, {} bytes of data",
-                tx.data.len()
-            ))
+        if let Some(token) = &tx.to {
+            let token32 = base32(token)?;
+            Some(match token_call(&tx.data) {
+                Some(TokenCall::Transfer { to, amount }) => format!(
+                    "CRC-20 transfer of {amount} base units of token {token32} to {}",
+                    base32(&to)?
+                ),
+                Some(TokenCall::Approve { spender, amount }) => {
+                    let unlimited = amount == U256::MAX;
+                    if unlimited {
+                        warnings.push(format!(
+                            "Unlimited approval: {} may spend all of this token, now and later",
+                            base32(&spender)?
+                        ));
+                    }
+                    format!(
+                        "CRC-20 approve: {} may spend {} base units of token {token32}",
+                        base32(&spender)?,
+                        if unlimited {
+                            "unlimited".to_string()
+                        } else {
+                            amount.to_string()
+                        }
+                    )
+                }
+                None => format!(
+                    "Contract call, selector {selector}, {} bytes of data",
+                    tx.data.len()
+                ),
+            })
         } else {
             warnings.push("This transaction creates a contract from its data".into());
             None

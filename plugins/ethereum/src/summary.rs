@@ -2,6 +2,7 @@
 //! and what deserves a second look.
 
 use mpcw_plugin_sdk::amount::{format_amount, format_units};
+use mpcw_plugin_sdk::evmtx::{token_call, TokenCall};
 use mpcw_plugin_sdk::uint::U256;
 use mpcw_plugin_sdk::{hexstr, Detail, Network, PublicKey, Result, Summary};
 use serde_json::Value;
@@ -11,10 +12,6 @@ use crate::request::{MessageRequest, Request, TypedDataRequest};
 use crate::tx::{Fees, Tx, TxType};
 use mpcw_plugin_sdk::typed_data::TypedData;
 
-/// ERC-20 `transfer(address,uint256)`.
-const ERC20_TRANSFER: [u8; 4] = [0xa9, 0x05, 0x9c, 0xbb];
-/// ERC-20 `approve(address,uint256)`.
-const ERC20_APPROVE: [u8; 4] = [0x09, 0x5e, 0xa7, 0xb3];
 /// A message of exactly this many bytes may be a transaction hash in disguise.
 const HASH_LEN: usize = 32;
 /// Longer text is cut in the summary (the payload still carries every byte).
@@ -45,34 +42,6 @@ pub fn summarize(request: &Request, key: &PublicKey, network: &Network) -> Resul
         }
         Request::PersonalSign(m) => personal(m, me, network),
         Request::TypedData(d) => typed(d, me, network),
-    }
-}
-
-/// A call the summary can put in words.
-enum KnownCall {
-    Transfer { to: Addr, amount: U256 },
-    Approve { spender: Addr, amount: U256 },
-}
-
-/// Decode an ERC-20 transfer or approve: selector, then two 32-byte words, the first an address.
-fn known_call(data: &[u8]) -> Option<KnownCall> {
-    if data.len() != 4 + 64 {
-        return None;
-    }
-    let (selector, args) = data.split_at(4);
-    if args[..12].iter().any(|b| *b != 0) {
-        return None;
-    }
-    let mut who: Addr = [0; 20];
-    who.copy_from_slice(&args[12..32]);
-    let amount = U256::from_be_slice(&args[32..64]);
-    match selector {
-        s if s == ERC20_TRANSFER => Some(KnownCall::Transfer { to: who, amount }),
-        s if s == ERC20_APPROVE => Some(KnownCall::Approve {
-            spender: who,
-            amount,
-        }),
-        _ => None,
     }
 }
 
@@ -142,15 +111,15 @@ fn transaction(tx: &Tx, me: &Addr, network: &Network) -> Result<Summary> {
         (Some(to), false) => {
             let contract = address::checksum(to);
             details.push(detail("Data", format!("{} bytes", tx.data.len())));
-            match known_call(&tx.data) {
-                Some(KnownCall::Transfer { to: dest, amount }) => {
+            match token_call(&tx.data) {
+                Some(TokenCall::Transfer { to: dest, amount }) => {
                     contract_call = Some(format!(
                         "ERC-20 transfer of {amount} base units of token {contract} to {}",
                         address::checksum(&dest)
                     ));
                     format!("Token transfer on {}", network.name)
                 }
-                Some(KnownCall::Approve { spender, amount }) => {
+                Some(TokenCall::Approve { spender, amount }) => {
                     if amount == U256::MAX {
                         warnings.push(format!(
                             "Unlimited approval: {} may spend all of this token, now and later",
