@@ -438,6 +438,7 @@ fn bad_psbts_are_refused_with_a_reason() {
     };
     let good = spend(&prev, ours.clone(), 500, ours.clone(), 400);
     let overspend = spend(&prev, ours.clone(), 900, ours.clone(), 400);
+    let impossible = spend(&prev, ours.clone(), 2_100_000_000_000_001, ours.clone(), 0);
     let truncated = {
         let s = psbt_of(good.clone(), true);
         let mut b = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, &s).unwrap();
@@ -452,6 +453,10 @@ fn bad_psbts_are_refused_with_a_reason() {
         (
             serde_json::json!({"kind": "psbt", "psbt": psbt_of(overspend, true)}),
             "exceed",
+        ),
+        (
+            serde_json::json!({"kind": "psbt", "psbt": psbt_of(impossible, true)}),
+            "ever exist",
         ),
         (
             serde_json::json!({"kind": "psbt", "psbt": truncated}),

@@ -9,6 +9,8 @@ use crate::encode::{self, Reader};
 use crate::tx::{Tx, TxOut};
 
 const MAGIC: &[u8; 5] = b"psbt\xff";
+/// 21 million BTC in satoshis: no amount can be larger (Bitcoin Core's `MAX_MONEY`).
+pub const MAX_MONEY: u64 = 2_100_000_000_000_000;
 
 const GLOBAL_UNSIGNED_TX: u8 = 0x00;
 const GLOBAL_VERSION: u8 = 0xfb;
@@ -210,6 +212,17 @@ impl Psbt {
             }
         }
         let tx = tx.ok_or_else(|| bad("no unsigned transaction"))?;
+        if let Some((i, o)) = tx
+            .outputs
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.value > MAX_MONEY)
+        {
+            return Err(bad(format!(
+                "output {i} pays {} sat, more than will ever exist",
+                o.value
+            )));
+        }
         if tx.has_witness() || tx.inputs.iter().any(|i| !i.script_sig.is_empty()) {
             return Err(bad("the unsigned transaction has scriptSigs or witnesses"));
         }
@@ -254,6 +267,17 @@ impl Psbt {
     /// The output input `index` spends, from its witness UTXO or its non-witness UTXO (whose
     /// txid must be the one the input names).
     pub fn spent_output(&self, index: usize) -> Result<TxOut> {
+        let out = self.spent_output_unchecked(index)?;
+        if out.value > MAX_MONEY {
+            return Err(bad(format!(
+                "input {index}: its UTXO claims {} sat, more than will ever exist",
+                out.value
+            )));
+        }
+        Ok(out)
+    }
+
+    fn spent_output_unchecked(&self, index: usize) -> Result<TxOut> {
         let input = &self.inputs[index];
         let prevout = self.tx.inputs[index].prevout;
         let from_full = match &input.non_witness_utxo {

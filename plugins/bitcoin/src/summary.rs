@@ -97,13 +97,10 @@ pub fn summarize(plan: &Plan, params: Params, network: &Network) -> Result<Summa
     let mut warnings = Vec::new();
     if ours == inputs {
         let vsize = estimated_vsize(plan);
+        let tenths = u128::from(fee) * 10 / u128::from(vsize);
         details.push(detail(
             "Fee rate",
-            format!(
-                "about {}.{} sat/vB ({vsize} vB)",
-                fee * 10 / vsize / 10,
-                fee * 10 / vsize % 10
-            ),
+            format!("about {}.{} sat/vB ({vsize} vB)", tenths / 10, tenths % 10),
         ));
     } else {
         warnings.push(format!(

@@ -138,6 +138,11 @@ impl Builder {
     /// Append `Grams` / `Coins` (VarUInteger 16): a 4-bit byte length, then the bytes.
     pub fn coins(&mut self, v: u128) -> Result<&mut Self> {
         let len = (128 - v.leading_zeros() as usize).div_ceil(8);
+        if len > 15 {
+            return Err(PluginError::invalid_request(format!(
+                "{v} does not fit in VarUInteger 16 (at most 2^120 - 1)"
+            )));
+        }
         self.uint(4, len as u128)?;
         self.uint(len * 8, v)
     }
