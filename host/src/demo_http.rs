@@ -30,10 +30,71 @@ fn primes(parties: &[PartyIndex]) -> BTreeMap<PartyIndex, PaillierPrimes> {
         .collect()
 }
 
-/// A sample request for `network`'s plugin from `address`, for the plugins whose requests need
-/// nothing from the chain but a recent blockhash or a nonce (a Bitcoin PSBT needs real UTXOs).
+/// A sample PSBT spending a made-up 0.01 BTC output of the wallet's SegWit `address`: 0.001
+/// BTC to BIP-143's example P2WPKH script, 0.0088 BTC back as change, 0.0002 BTC of fee.
+fn sample_psbt(address: &str) -> Option<String> {
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let (_, version, program) = bech32::segwit::decode(address).ok()?;
+    let v = version.to_u8();
+    let mut ours = vec![if v == 0 { 0x00 } else { 0x50 + v }, program.len() as u8];
+    ours.extend(program);
+    let output = |out: &mut Vec<u8>, sats: u64, script: &[u8]| {
+        out.extend(sats.to_le_bytes());
+        out.push(script.len() as u8);
+        out.extend_from_slice(script);
+    };
+    let mut tx = 2u32.to_le_bytes().to_vec();
+    tx.push(1);
+    tx.extend(sha2::Sha256::digest(b"mpcw demo funding"));
+    tx.extend(0u32.to_le_bytes());
+    tx.push(0);
+    tx.extend(0xffff_fffdu32.to_le_bytes());
+    tx.push(2);
+    let recipient = hex::decode("00141d0f172a0ecb48aee1be1f2687d2963ae33f71a1").ok()?;
+    output(&mut tx, 100_000, &recipient);
+    output(&mut tx, 880_000, &ours);
+    tx.extend(0u32.to_le_bytes());
+    let mut psbt = b"psbt\xff".to_vec();
+    psbt.extend([0x01, 0x00, tx.len() as u8]);
+    psbt.extend(tx);
+    psbt.push(0x00);
+    let mut utxo = Vec::new();
+    output(&mut utxo, 1_000_000, &ours);
+    psbt.extend([0x01, 0x01, utxo.len() as u8]);
+    psbt.extend(utxo);
+    psbt.extend([0x00, 0x00, 0x00]);
+    Some(base64::engine::general_purpose::STANDARD.encode(psbt))
+}
+
+/// The BIP-86 Taproot output key x(Q) of an internal key (33-byte compressed; only x counts),
+/// computed here with k256 rather than by the plugin.
+fn taproot_output_key(internal: &[u8]) -> anyhow::Result<[u8; 32]> {
+    use k256::elliptic_curve::ops::Reduce;
+    use k256::elliptic_curve::sec1::ToEncodedPoint;
+    use sha2::Digest as _;
+    let x = internal.get(1..33).context("a 33-byte key")?;
+    let mut even = vec![0x02];
+    even.extend_from_slice(x);
+    let p = k256::PublicKey::from_sec1_bytes(&even)?;
+    let tag = sha2::Sha256::digest(b"TapTweak");
+    let t: [u8; 32] = sha2::Sha256::new()
+        .chain_update(tag)
+        .chain_update(tag)
+        .chain_update(x)
+        .finalize()
+        .into();
+    let t = <k256::Scalar as Reduce<k256::U256>>::reduce_bytes(&t.into());
+    let q = (p.to_projective() + k256::ProjectivePoint::GENERATOR * t).to_affine();
+    let mut out = [0u8; 32];
+    out.copy_from_slice(&q.to_encoded_point(true).as_bytes()[1..]);
+    Ok(out)
+}
+
+/// A sample request for `network`'s plugin from `address`.
 fn sample_request(network: &Network, address: &str) -> Option<serde_json::Value> {
     Some(match network.plugin.as_str() {
+        "bitcoin" => json!({"kind": "psbt", "psbt": sample_psbt(address)?}),
         "ethereum" => json!({
             "kind": "transaction", "from": address, "nonce": 0,
             "to": "0x3535353535353535353535353535353535353535", "value": "10000000000000000",
@@ -74,7 +135,12 @@ fn verify(view: &SigningView, key: &[u8]) -> anyhow::Result<()> {
             wit::Scheme::EcdsaSecp256k1 => {
                 let digest: [u8; 32] = match payload.hash.as_deref() {
                     Some("keccak256") => sha3::Keccak256::digest(&bytes).into(),
-                    other => bail!("the demo checks keccak-256 payloads, not {other:?}"),
+                    Some("double-sha256") => {
+                        sha2::Sha256::digest(sha2::Sha256::digest(&bytes)).into()
+                    }
+                    other => {
+                        bail!("the demo checks keccak-256 and SHA-256d payloads, not {other:?}")
+                    }
                 };
                 let signature = k256::ecdsa::Signature::from_slice(&sig.bytes)?;
                 let recid = k256::ecdsa::RecoveryId::from_byte(sig.recovery_id.unwrap_or(9))
@@ -90,7 +156,11 @@ fn verify(view: &SigningView, key: &[u8]) -> anyhow::Result<()> {
                 let s = ed25519_dalek::Signature::from_slice(&sig.bytes)?;
                 vk.verify_strict(&bytes, &s)?;
             }
-            wit::Scheme::SchnorrBip340 => bail!("no BIP-340 network in the demo yet"),
+            wit::Scheme::SchnorrBip340 => {
+                let vk = k256::schnorr::VerifyingKey::from_bytes(&taproot_output_key(key)?)?;
+                let s = k256::schnorr::Signature::try_from(sig.bytes.as_slice())?;
+                vk.verify_raw(&bytes, &s)?;
+            }
         }
     }
     Ok(())
@@ -263,17 +333,18 @@ async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
             bail!("the recovered wallet signs from other addresses");
         }
         step("the same addresses as before the loss");
+        let first = before
+            .first()
+            .context("the wallet signed on no network")?
+            .clone();
         let stale = device::sign(
             &client,
             &wallet,
             &device_share,
             &SignSpec {
-                network: registry.get(&before[0].0).context("network")?.clone(),
-                request: sample_request(
-                    registry.get(&before[0].0).context("network")?,
-                    &before[0].1,
-                )
-                .context("a sample request")?,
+                network: registry.get(&first.0).context("network")?.clone(),
+                request: sample_request(registry.get(&first.0).context("network")?, &first.1)
+                    .context("a sample request")?,
                 signers: vec![0, 1],
             },
             None,
