@@ -1,6 +1,16 @@
-//! Constructors for [`PluginError`] values.
+//! Constructors for [`PluginError`] values and summary lines.
 
-use crate::{ErrorCode, PluginError};
+use crate::{Detail, ErrorCode, PluginError};
+
+impl Detail {
+    /// A labelled line of a summary.
+    pub fn new(label: impl Into<String>, value: impl Into<String>) -> Self {
+        Detail {
+            label: label.into(),
+            value: value.into(),
+        }
+    }
+}
 
 impl PluginError {
     /// An error with `code` and `message`.

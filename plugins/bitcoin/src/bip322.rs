@@ -144,14 +144,8 @@ impl MessagePlan {
             fee: None,
             contract_call: None,
             details: vec![
-                Detail {
-                    label: "Message".into(),
-                    value: text,
-                },
-                Detail {
-                    label: "Format".into(),
-                    value: "BIP-322 simple signature".into(),
-                },
+                Detail::new("Message", text),
+                Detail::new("Format", "BIP-322 simple signature"),
             ],
             warnings,
         }

@@ -11,13 +11,6 @@ use crate::sign::{Plan, Spend};
 /// A fee above this share of what is sent (and above 10 000 sat) is flagged.
 const FEE_WARNING_PERCENT: u64 = 10;
 
-fn detail(label: impl Into<String>, value: impl Into<String>) -> Detail {
-    Detail {
-        label: label.into(),
-        value: value.into(),
-    }
-}
-
 /// The virtual size the transaction will have once every input is the wallet's and signed, for
 /// the fee rate: the unsigned size plus each input's scriptSig or witness.
 fn estimated_vsize(plan: &Plan) -> u64 {
@@ -72,13 +65,13 @@ pub fn summarize(plan: &Plan, params: Params, network: &Network) -> Result<Summa
     for (i, o) in plan.psbt.tx.outputs.iter().enumerate() {
         let shown = address::describe(params, &o.script_pubkey);
         if mine.contains(&o.script_pubkey) {
-            details.push(detail(
+            details.push(Detail::new(
                 format!("Output {i} (change)"),
                 format!("{shown}: {}", btc(o.value)),
             ));
         } else {
             sent += o.value;
-            details.push(detail(
+            details.push(Detail::new(
                 format!("Output {i}"),
                 format!("{shown}: {}", btc(o.value)),
             ));
@@ -87,7 +80,7 @@ pub fn summarize(plan: &Plan, params: Params, network: &Network) -> Result<Summa
     }
     let ours = plan.signing.len();
     let inputs = plan.psbt.tx.inputs.len();
-    details.push(detail(
+    details.push(Detail::new(
         "Inputs",
         format!(
             "{inputs} ({ours} signed by this wallet), {} in all",
@@ -98,7 +91,7 @@ pub fn summarize(plan: &Plan, params: Params, network: &Network) -> Result<Summa
     if ours == inputs {
         let vsize = estimated_vsize(plan);
         let tenths = u128::from(fee) * 10 / u128::from(vsize);
-        details.push(detail(
+        details.push(Detail::new(
             "Fee rate",
             format!("about {}.{} sat/vB ({vsize} vB)", tenths / 10, tenths % 10),
         ));
@@ -109,10 +102,10 @@ pub fn summarize(plan: &Plan, params: Params, network: &Network) -> Result<Summa
         ));
     }
     if plan.psbt.tx.lock_time != 0 {
-        details.push(detail("Lock time", plan.psbt.tx.lock_time.to_string()));
+        details.push(Detail::new("Lock time", plan.psbt.tx.lock_time.to_string()));
     }
     if plan.psbt.tx.inputs.iter().any(|i| i.sequence < 0xffff_fffe) {
-        details.push(detail("Replaceable", "yes (BIP-125 signalled)"));
+        details.push(Detail::new("Replaceable", "yes (BIP-125 signalled)"));
     }
     for s in &plan.signing {
         if let Some(what) = sighash::describe(s.hash_type) {

@@ -13,13 +13,6 @@ use crate::tx::{Fees, Tx, TxType};
 /// Longer text is cut in the summary (the payload still carries every byte).
 const MAX_SHOWN_CHARS: usize = 512;
 
-fn detail(label: &str, value: impl Into<String>) -> Detail {
-    Detail {
-        label: label.into(),
-        value: value.into(),
-    }
-}
-
 fn cfx(amount: &U256, network: &Network) -> String {
     format_amount(&amount.to_string(), network.decimals, &network.symbol)
 }
@@ -53,21 +46,24 @@ pub fn transaction(tx: &Tx, me: &Addr, id: u64, network: &Network) -> Result<Sum
         TxType::Cip1559 => "CIP-1559",
     };
     let mut details = vec![
-        detail("Type", type_name),
-        detail("Nonce", tx.nonce.to_string()),
-        detail("Gas limit", tx.gas.to_string()),
+        Detail::new("Type", type_name),
+        Detail::new("Nonce", tx.nonce.to_string()),
+        Detail::new("Gas limit", tx.gas.to_string()),
     ];
     match &tx.fees {
-        Fees::GasPrice(p) => details.push(detail("Gas price", gdrip(p))),
+        Fees::GasPrice(p) => details.push(Detail::new("Gas price", gdrip(p))),
         Fees::Dynamic {
             max_fee_per_gas,
             max_priority_fee_per_gas,
         } => {
-            details.push(detail("Max fee per gas", gdrip(max_fee_per_gas)));
-            details.push(detail("Max priority fee", gdrip(max_priority_fee_per_gas)));
+            details.push(Detail::new("Max fee per gas", gdrip(max_fee_per_gas)));
+            details.push(Detail::new(
+                "Max priority fee",
+                gdrip(max_priority_fee_per_gas),
+            ));
         }
     }
-    details.push(detail(
+    details.push(Detail::new(
         "Storage limit",
         format!(
             "{} bytes (collateral up to {}, refunded when the storage is freed)",
@@ -75,10 +71,10 @@ pub fn transaction(tx: &Tx, me: &Addr, id: u64, network: &Network) -> Result<Sum
             cfx(&tx.max_collateral()?, network)
         ),
     ));
-    details.push(detail("Epoch height", tx.epoch_height.to_string()));
-    details.push(detail("Chain id", tx.chain_id.to_string()));
+    details.push(Detail::new("Epoch height", tx.epoch_height.to_string()));
+    details.push(Detail::new("Chain id", tx.chain_id.to_string()));
     if !tx.access_list.is_empty() {
-        details.push(detail(
+        details.push(Detail::new(
             "Access list",
             format!("{} addresses", tx.access_list.len()),
         ));
@@ -88,7 +84,7 @@ pub fn transaction(tx: &Tx, me: &Addr, id: u64, network: &Network) -> Result<Sum
         None
     } else {
         let selector = hexstr::encode_0x(&tx.data[..tx.data.len().min(4)]);
-        details.push(detail("Data", format!("{} bytes", tx.data.len())));
+        details.push(Detail::new("Data", format!("{} bytes", tx.data.len())));
         if let Some(token) = &tx.to {
             let token32 = base32(token)?;
             Some(match token_call(&tx.data) {
@@ -175,8 +171,8 @@ pub fn personal(message: &[u8], me: String, network: &Network) -> Summary {
         fee: None,
         contract_call: None,
         details: vec![
-            detail("Message", text),
-            detail("Length", format!("{} bytes", message.len())),
+            Detail::new("Message", text),
+            Detail::new("Length", format!("{} bytes", message.len())),
         ],
         warnings,
     }
@@ -191,13 +187,13 @@ fn value_text(v: &Value) -> String {
 
 /// The summary of CIP-23 typed data.
 pub fn typed(data: &TypedData, me: String, network: &Network) -> Summary {
-    let mut details = vec![detail("Primary type", data.primary_type.clone())];
+    let mut details = vec![Detail::new("Primary type", data.primary_type.clone())];
     for (k, v) in &data.domain {
-        details.push(detail(&format!("Domain {k}"), value_text(v)));
+        details.push(Detail::new(format!("Domain {k}"), value_text(v)));
     }
     if let Value::Object(fields) = &data.message {
         for (k, v) in fields {
-            details.push(detail(k, value_text(v)));
+            details.push(Detail::new(k, value_text(v)));
         }
     }
     let mut warnings = Vec::new();

@@ -17,13 +17,6 @@ const HASH_LEN: usize = 32;
 /// Longer text is cut in the summary (the payload still carries every byte).
 const MAX_SHOWN_CHARS: usize = 512;
 
-fn detail(label: &str, value: impl Into<String>) -> Detail {
-    Detail {
-        label: label.into(),
-        value: value.into(),
-    }
-}
-
 fn native(amount: &U256, network: &Network) -> String {
     format_amount(&amount.to_string(), network.decimals, &network.symbol)
 }
@@ -47,11 +40,11 @@ pub fn summarize(request: &Request, key: &PublicKey, network: &Network) -> Resul
 
 fn transaction(tx: &Tx, me: &Addr, network: &Network) -> Result<Summary> {
     let mut details = vec![
-        detail(
+        Detail::new(
             "Network",
             format!("{} (chain id {})", network.name, tx.chain_id),
         ),
-        detail(
+        Detail::new(
             "Type",
             match tx.tx_type {
                 TxType::Legacy => "legacy (EIP-155)",
@@ -59,21 +52,21 @@ fn transaction(tx: &Tx, me: &Addr, network: &Network) -> Result<Summary> {
                 TxType::Eip1559 => "EIP-1559",
             },
         ),
-        detail("Nonce", tx.nonce.to_string()),
-        detail("Gas limit", tx.gas.to_string()),
+        Detail::new("Nonce", tx.nonce.to_string()),
+        Detail::new("Gas limit", tx.gas.to_string()),
     ];
     let max_fee = tx.max_fee()?;
     let fee = match &tx.fees {
         Fees::GasPrice(p) => {
-            details.push(detail("Gas price", gwei(p)));
+            details.push(Detail::new("Gas price", gwei(p)));
             native(&max_fee, network)
         }
         Fees::Dynamic {
             max_fee_per_gas,
             max_priority_fee_per_gas,
         } => {
-            details.push(detail("Max fee per gas", gwei(max_fee_per_gas)));
-            details.push(detail(
+            details.push(Detail::new("Max fee per gas", gwei(max_fee_per_gas)));
+            details.push(Detail::new(
                 "Priority fee per gas",
                 gwei(max_priority_fee_per_gas),
             ));
@@ -81,7 +74,7 @@ fn transaction(tx: &Tx, me: &Addr, network: &Network) -> Result<Summary> {
         }
     };
     if !tx.access_list.is_empty() {
-        details.push(detail(
+        details.push(Detail::new(
             "Access list",
             format!("{} address(es)", tx.access_list.len()),
         ));
@@ -110,7 +103,7 @@ fn transaction(tx: &Tx, me: &Addr, network: &Network) -> Result<Summary> {
         }
         (Some(to), false) => {
             let contract = address::checksum(to);
-            details.push(detail("Data", format!("{} bytes", tx.data.len())));
+            details.push(Detail::new("Data", format!("{} bytes", tx.data.len())));
             match token_call(&tx.data) {
                 Some(TokenCall::Transfer { to: dest, amount }) => {
                     contract_call = Some(format!(
@@ -195,9 +188,9 @@ fn personal(m: &MessageRequest, me: String, network: &Network) -> Result<Summary
         fee: None,
         contract_call: None,
         details: vec![
-            detail("Message", text),
-            detail("Length", format!("{} bytes", bytes.len())),
-            detail("Standard", "EIP-191 personal_sign"),
+            Detail::new("Message", text),
+            Detail::new("Length", format!("{} bytes", bytes.len())),
+            Detail::new("Standard", "EIP-191 personal_sign"),
         ],
         warnings,
     })
@@ -213,13 +206,13 @@ fn value_text(v: &Value) -> String {
 
 fn typed(d: &TypedDataRequest, me: String, network: &Network) -> Result<Summary> {
     let data = TypedData::parse(&d.typed_data, crate::chain_id(network)?, crate::EIP712)?;
-    let mut details = vec![detail("Primary type", data.primary_type.clone())];
+    let mut details = vec![Detail::new("Primary type", data.primary_type.clone())];
     for (k, v) in &data.domain {
-        details.push(detail(&format!("Domain {k}"), value_text(v)));
+        details.push(Detail::new(format!("Domain {k}"), value_text(v)));
     }
     if let Value::Object(fields) = &data.message {
         for (k, v) in fields {
-            details.push(detail(k, value_text(v)));
+            details.push(Detail::new(k, value_text(v)));
         }
     }
     let mut warnings = Vec::new();

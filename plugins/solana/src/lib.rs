@@ -86,14 +86,8 @@ fn text_summary(text: &str, key: &PublicKey) -> Result<Summary> {
         fee: None,
         contract_call: None,
         details: vec![
-            Detail {
-                label: "Message".into(),
-                value: shown,
-            },
-            Detail {
-                label: "Format".into(),
-                value: offchain::format_name(text).into(),
-            },
+            Detail::new("Message", shown),
+            Detail::new("Format", offchain::format_name(text)),
         ],
         warnings,
     })
@@ -113,10 +107,7 @@ fn summary(c: &Checked, network: &Network) -> Summary {
     let sol =
         |lamports: u128| format_amount(&lamports.to_string(), network.decimals, &network.symbol);
     let mut details = vec![
-        Detail {
-            label: "Recent blockhash".into(),
-            value: base58::encode(&c.blockhash),
-        },
+        Detail::new("Recent blockhash", base58::encode(&c.blockhash)),
         Detail {
             label: "Message".into(),
             value: match c.version {
@@ -126,16 +117,13 @@ fn summary(c: &Checked, network: &Network) -> Summary {
         },
     ];
     if let Some(limit) = c.limit {
-        details.push(Detail {
-            label: "Compute unit limit".into(),
-            value: limit.to_string(),
-        });
+        details.push(Detail::new("Compute unit limit", limit.to_string()));
     }
     if let Some(price) = c.price {
-        details.push(Detail {
-            label: "Priority fee".into(),
-            value: format!("{price} micro-lamports per compute unit"),
-        });
+        details.push(Detail::new(
+            "Priority fee",
+            format!("{price} micro-lamports per compute unit"),
+        ));
     }
     let mut warnings = Vec::new();
     if c.to == c.from {
@@ -172,10 +160,7 @@ fn summary(c: &Checked, network: &Network) -> Summary {
                 .clone()
                 .unwrap_or_else(|| format!("tokens of mint {mint58}"));
             let shown = format_amount(&amount.to_string(), *decimals, &unit);
-            details.push(Detail {
-                label: "Mint".into(),
-                value: mint58.clone(),
-            });
+            details.push(Detail::new("Mint", mint58.clone()));
             details.push(Detail {
                 label: "Token program".into(),
                 value: if *program == token::TOKEN_2022_PROGRAM {
@@ -184,10 +169,10 @@ fn summary(c: &Checked, network: &Network) -> Summary {
                     "Token".into()
                 },
             });
-            details.push(Detail {
-                label: "Recipient token account".into(),
-                value: base58::encode(&token::associated_account(&c.to, mint, program)),
-            });
+            details.push(Detail::new(
+                "Recipient token account",
+                base58::encode(&token::associated_account(&c.to, mint, program)),
+            ));
             if *create_recipient_account {
                 details.push(Detail {
                     label: "Account creation".into(),

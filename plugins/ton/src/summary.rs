@@ -6,13 +6,6 @@ use mpcw_plugin_sdk::{Detail, Network, Result, Summary};
 use crate::wallet::{Body, OutMessage, Version, Wallet};
 use crate::JettonInfo;
 
-fn detail(label: impl Into<String>, value: impl Into<String>) -> Detail {
-    Detail {
-        label: label.into(),
-        value: value.into(),
-    }
-}
-
 /// Send-mode flags worth a warning.
 const CARRY_ALL_BALANCE: u8 = 128;
 const DESTROY_IF_ZERO: u8 = 32;
@@ -31,15 +24,15 @@ pub fn summarize(
     let ton = |n: u128| format_amount(&n.to_string(), network.decimals, &network.symbol);
     let me = wallet.address()?;
     let mut details = vec![
-        detail(
+        Detail::new(
             "Wallet",
             match wallet.version {
                 Version::V4r2 => "v4r2",
                 Version::V5r1 => "v5r1 (W5)",
             },
         ),
-        detail("Seqno", seqno.to_string()),
-        detail("Valid until", format!("{valid_until} (unix time)")),
+        Detail::new("Seqno", seqno.to_string()),
+        Detail::new("Valid until", format!("{valid_until} (unix time)")),
     ];
     let mut warnings = Vec::new();
     let mut total = 0u128;
@@ -59,7 +52,7 @@ pub fn summarize(
             let shown: String = c.chars().take(200).collect();
             line.push_str(&format!(", comment \"{shown}\""));
         }
-        details.push(detail(format!("Message {}", i + 1), line));
+        details.push(Detail::new(format!("Message {}", i + 1), line));
         if m.mode & CARRY_ALL_BALANCE != 0 {
             warnings.push(format!(
                 "Message {}: mode 128 sends the wallet's entire balance",
@@ -83,7 +76,7 @@ pub fn summarize(
         }
     }
     if state_init {
-        details.push(detail(
+        details.push(Detail::new(
             "Deployment",
             "the wallet contract is deployed by this message (state init included)",
         ));
@@ -140,20 +133,23 @@ fn jetton_summary(
     let recipient = j.destination.friendly(false, network.testnet);
     // The message line lists the jetton wallet; say what it is.
     details.retain(|d| !d.label.starts_with("Message"));
-    details.push(detail(
+    details.push(Detail::new(
         "Jetton wallet (this wallet's, for the token)",
         message.to.friendly(true, network.testnet),
     ));
-    details.push(detail(
+    details.push(Detail::new(
         "TON attached for fees",
         format!("{} (what is not spent comes back)", ton(message.amount)),
     ));
-    details.push(detail(
+    details.push(Detail::new(
         "Forwarded to the recipient",
         ton(j.forward_ton_amount),
     ));
     if let Some(c) = &j.comment {
-        details.push(detail("Comment", c.chars().take(200).collect::<String>()));
+        details.push(Detail::new(
+            "Comment",
+            c.chars().take(200).collect::<String>(),
+        ));
     }
     warnings.push(
         "The jetton wallet comes from the request: it must be this wallet's jetton wallet for the token, or nothing moves"
