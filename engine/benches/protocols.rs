@@ -139,6 +139,7 @@ fn main() {
                             path: vec![],
                             message: [9u8; 32].to_vec(),
                             taproot_merkle_root: None,
+                            variant: Default::default(),
                         };
                         let mut sessions: Vec<SchnorrSignSession> = signers
                             .iter()

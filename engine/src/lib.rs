@@ -8,7 +8,8 @@
 //! - [`keygen`]: distributed key generation, `t`-of-`n`, for ECDSA (CGGMP24), Ed25519 and BIP-340
 //!   (FROST).
 //! - [`ecdsa`]: presignatures (consumed at most once) and one-round threshold ECDSA signing.
-//! - [`schnorr`]: threshold Ed25519 and BIP-340/Taproot signing.
+//! - [`schnorr`]: threshold Ed25519 and BIP-340/Taproot signing; [`monero`]: the same Ed25519
+//!   keys making Monero's Schnorr signatures.
 //! - [`reshare`]: key refresh and resharing to a new set of parties, same public key.
 //! - [`hd`]: non-hardened BIP-32 derivation on the group key (and its ed25519 counterpart).
 //! - [`backup`]: Shamir backup of a share; [`import`]: BIP-39 mnemonic into shares; the explicit
@@ -27,6 +28,7 @@ pub mod error;
 pub mod hd;
 pub mod import;
 pub mod keygen;
+pub mod monero;
 pub mod reshare;
 pub mod scheme;
 pub mod schnorr;

@@ -18,6 +18,7 @@ use crate::session::Status;
 use crate::share::{CoreShare, KeyShare};
 use crate::transport::{Envelope, SessionContext};
 
+use crate::monero::{monero_signature, Monero};
 use givre::ciphersuite::{Bitcoin, Ciphersuite, Ed25519, NormalizedPoint};
 
 const SIGN: &str = "frost-sign";
@@ -35,12 +36,26 @@ pub struct SchnorrSignConfig {
     /// BIP-341 script tree root, for BIP-340 keys; `None` is the BIP-86 key-path-only tweak.
     #[serde(default)]
     pub taproot_merkle_root: Option<[u8; 32]>,
+    /// Which Schnorr signature an Ed25519 key makes (BIP-340 keys make only BIP-340 ones).
+    #[serde(default)]
+    pub variant: SchnorrVariant,
+}
+
+/// The Schnorr signature an Ed25519 key makes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SchnorrVariant {
+    /// RFC 8032 Ed25519 (or BIP-340 for BIP-340 keys): `R || s`.
+    #[default]
+    Standard,
+    /// Monero's `generate_signature` over a 32-byte hash: `c || r` (see [`crate::monero`]).
+    Monero,
 }
 
 /// A Schnorr signature and the key under which it verifies.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchnorrSignature {
-    /// 64 bytes: `R || s` (Ed25519) or `x(R) || s` (BIP-340).
+    /// 64 bytes: `R || s` (Ed25519), `x(R) || s` (BIP-340) or `c || r` (Monero).
     #[serde(with = "crate::ecdsa::hex_bytes")]
     pub signature: Vec<u8>,
     /// The verifying key: the 32-byte Ed25519 key, or the 32-byte x-only (tweaked) BIP-340 key.
@@ -50,6 +65,10 @@ pub struct SchnorrSignature {
 
 enum Machine {
     Ed25519(Driver<givre::signing::aggregate::Signature<Ed25519>>),
+    Monero(
+        Driver<givre::signing::aggregate::Signature<Monero>>,
+        Vec<u8>,
+    ),
     Bip340(Driver<givre::signing::aggregate::Signature<Bitcoin>>),
 }
 
@@ -146,11 +165,33 @@ impl SchnorrSignSession {
                         "a taproot tweak applies to BIP-340 keys only".into(),
                     ));
                 }
-                let pk = verifying_key::<Ed25519>(s, &config.path, None)?;
-                (
-                    Machine::Ed25519(driver::<Ed25519>((**s).clone(), i, config)),
-                    pk,
-                )
+                match config.variant {
+                    SchnorrVariant::Standard => {
+                        let pk = verifying_key::<Ed25519>(s, &config.path, None)?;
+                        (
+                            Machine::Ed25519(driver::<Ed25519>((**s).clone(), i, config)),
+                            pk,
+                        )
+                    }
+                    SchnorrVariant::Monero => {
+                        if config.message.len() != 32 {
+                            return Err(Error::InvalidParameters(
+                                "a Monero signature is over a 32-byte hash".into(),
+                            ));
+                        }
+                        let pk = verifying_key::<Monero>(s, &config.path, None)?;
+                        let hash = config.message.clone();
+                        (
+                            Machine::Monero(driver::<Monero>((**s).clone(), i, config), hash),
+                            pk,
+                        )
+                    }
+                }
+            }
+            KeyShare::SchnorrBip340(_) if config.variant != SchnorrVariant::Standard => {
+                return Err(Error::InvalidParameters(
+                    "a Monero signature needs an ed25519 key".into(),
+                ))
             }
             KeyShare::SchnorrBip340(s) => {
                 let pk = verifying_key::<Bitcoin>(s, &config.path, config.taproot_merkle_root)?;
@@ -182,6 +223,7 @@ impl SchnorrSignSession {
         let body = self.ctx.open(message)?;
         match &mut self.machine {
             Machine::Ed25519(d) => deliver_on(d, message, body),
+            Machine::Monero(d, _) => deliver_on(d, message, body),
             Machine::Bip340(d) => deliver_on(d, message, body),
         }
     }
@@ -191,6 +233,11 @@ impl SchnorrSignSession {
             Machine::Ed25519(d) => {
                 d.pump(&self.ctx, out)?;
                 d.take_output().map(|s| encode(&s))
+            }
+            Machine::Monero(d, hash) => {
+                d.pump(&self.ctx, out)?;
+                d.take_output()
+                    .map(|s| monero_signature(&s, &self.public_key, hash).to_vec())
             }
             Machine::Bip340(d) => {
                 d.pump(&self.ctx, out)?;

@@ -35,6 +35,7 @@ fn ed25519_every_subset_signs_and_verify_strict_accepts() {
                 path: vec![],
                 message: message.clone(),
                 taproot_merkle_root: None,
+                variant: Default::default(),
             };
             let sig = schnorr_sign(w, &format!("ed-{t}-{n}-{signers:?}"), &config);
             assert_eq!(sig.public_key, group_key);
@@ -59,6 +60,7 @@ fn ed25519_signs_for_a_derived_child_key() {
         path,
         message: b"ton transfer".to_vec(),
         taproot_merkle_root: None,
+        variant: Default::default(),
     };
     let sig = schnorr_sign(w, "ed-hd", &config);
     assert_eq!(sig.public_key, child.public_key);
@@ -110,6 +112,7 @@ fn bip340_every_subset_signs_under_the_taproot_key_and_k256_verifies() {
                 path: vec![],
                 message: sighash.to_vec(),
                 taproot_merkle_root: root,
+                variant: Default::default(),
             };
             let sig = schnorr_sign(w, &format!("bip340-{t}-{n}-{signers:?}"), &config);
             assert_eq!(
@@ -139,6 +142,7 @@ fn schnorr_fewer_than_t_parties_cannot_sign() {
         path: vec![],
         message: b"m".to_vec(),
         taproot_merkle_root: None,
+        variant: Default::default(),
     };
     assert!(matches!(
         SchnorrSignSession::new(w.ctx("s", 0), w.share(0), config),
@@ -313,6 +317,7 @@ fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {
             path: vec![0, 1],
             message: [5u8; 32].to_vec(),
             taproot_merkle_root: None,
+            variant: Default::default(),
         };
         let sig = schnorr_sign(&fw, &format!("refreshed-{scheme}"), &config);
         let before = schnorr_sign(w, &format!("before-{scheme}"), &config);
@@ -386,6 +391,7 @@ fn resharing_can_grow_2_of_3_into_3_of_5() {
             path: vec![],
             message: message.clone(),
             taproot_merkle_root: None,
+            variant: Default::default(),
         },
     );
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&sig.public_key.clone().try_into().unwrap())
@@ -469,6 +475,7 @@ fn a_solana_mnemonic_imports_into_shares_with_the_same_address() {
             path: vec![],
             message: message.clone(),
             taproot_merkle_root: None,
+            variant: Default::default(),
         },
     );
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&sig.public_key.clone().try_into().unwrap())

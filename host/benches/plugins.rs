@@ -86,6 +86,7 @@ fn main() {
         scheme: wit::Scheme::EcdsaSecp256k1,
         bytes: hex::decode("024bc2a31265153f07e70e0bab08724e6b85e217f8cd628ceb62974247bb493382")
             .unwrap(),
+        view_key: None,
     };
     let transfer = serde_json::json!({
         "kind": "transaction", "nonce": 9, "gas": 21000, "value": "1000000000000000000",
@@ -147,6 +148,7 @@ fn other_plugins(runtime: &Runtime) {
     let key = |scheme, hex_key: &str| wit::PublicKey {
         scheme,
         bytes: hex::decode(hex_key).unwrap(),
+        view_key: None,
     };
     // RFC 8032's first test key, and BIP-143's P2WPKH example key.
     let ed25519 = key(
@@ -159,6 +161,14 @@ fn other_plugins(runtime: &Runtime) {
     );
     // BIP-143's native P2WPKH example as a PSBT with both inputs' witness UTXOs.
     let psbt = "cHNidP8BAKABAAAAAv/394gagJmvppQNQtHn9jYr7DgXHqPt9DNUHbTkrZafAAAAAADu////71HhuATMidGC0nllXDqonoFbGzCf4ofZsrVdV7kOxooBAAAAAP////8CICyyBgAAAAAZdqkUgoCzffN425n2b4XJWng6dqx6bVmIrJCTUQ0AAAAAGXapFDveQtvufk2+aiGy1Qzi8BZ/qoFZiKwRAAAAAAEBLEC+QCUAAAAAIyEDyfSDa5pPd/wNgfe8sBt/GzWRaGS5R2wkHOn8GYvSVDKsAAEBHwBGwyMAAAAAFgAUHQ8XKg7LSK7hvh8mh9KWOuM/caEAAAA=";
+    // The same Ed25519 key with the Monero General Fund's published view key.
+    let monero = wit::PublicKey {
+        view_key: Some(
+            hex::decode("f359631075708155cc3d92a32b75a7d02a5dcf27756707b47a2b31b21c389501")
+                .unwrap(),
+        ),
+        ..ed25519.clone()
+    };
     let blockhash = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
     let cases = [
         (
@@ -197,6 +207,12 @@ fn other_plugins(runtime: &Runtime) {
             serde_json::json!({"kind": "transfer", "seqno": 3, "validUntil": 1900000000u32,
                 "messages": [{"to": "EQCDM_QGggZ3qMa_f3lRPk4_qLDnLTqdi6OkMAV2NB9r5TG3",
                     "amount": "1000000000", "comment": "thanks"}]}),
+        ),
+        (
+            "monero: SigV2 message",
+            "monero",
+            &monero,
+            serde_json::json!({"kind": "message", "message": "Sign in to example.com: nonce 8f2c"}),
         ),
     ];
     println!();

@@ -40,6 +40,10 @@ pub struct Network {
     /// Explorer link for a transaction, with `{id}` where the id goes.
     #[serde(default)]
     pub explorer: Option<String>,
+    /// Whether the plugin gets the wallet's private view key with the public key (Monero:
+    /// an address is a spend key and a view key). Ed25519 networks only.
+    #[serde(default)]
+    pub view_key: bool,
 }
 
 impl Network {
@@ -49,6 +53,21 @@ impl Network {
             source_name: self.id.clone(),
             message: format!("derivation_path: {e}"),
         })
+    }
+
+    /// The wallet's key at this network's path as plugins take it: the child public key, and
+    /// the view key where the network has one. `child` is the extended key at [`Network::path`].
+    pub fn plugin_key(
+        &self,
+        scheme: Scheme,
+        child: &mpcw_engine::hd::ExtendedPublicKey,
+    ) -> wit::PublicKey {
+        wit::PublicKey {
+            scheme: scheme.into(),
+            bytes: child.public_key.clone(),
+            view_key: (self.view_key && scheme == Scheme::Ed25519)
+                .then(|| mpcw_engine::monero::view_key(child).to_vec()),
+        }
     }
 
     /// The network as the plugin interface passes it.
@@ -178,6 +197,12 @@ pub fn parse(source_name: &str, text: &str) -> Result<Network, RegistryError> {
         return Err(invalid(format!(
             "decimals {} is more than a 256-bit amount has",
             network.decimals
+        )));
+    }
+    if network.view_key && network.scheme != Scheme::Ed25519 {
+        return Err(invalid(format!(
+            "view_key: a view key exists for ed25519 wallets only, not {}",
+            network.scheme.name()
         )));
     }
     network.path().map_err(|e| invalid(e.to_string()))?;

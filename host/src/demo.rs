@@ -159,6 +159,7 @@ fn sign(
                 path: vec![0],
                 message: message.clone(),
                 taproot_merkle_root: None,
+                variant: Default::default(),
             };
             let mut sess = signers
                 .iter()

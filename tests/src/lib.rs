@@ -39,6 +39,7 @@ pub fn ecdsa_key(secret: &SigningKey) -> wit::PublicKey {
             .to_encoded_point(true)
             .as_bytes()
             .to_vec(),
+        view_key: None,
     }
 }
 
@@ -133,7 +134,21 @@ impl Wallet {
         wit::PublicKey {
             scheme: share.scheme().into(),
             bytes: share.derive(path).expect("derivation").public_key,
+            view_key: None,
         }
+    }
+
+    /// The key on the registry's network `id` as the host hands it to the plugin (the child at
+    /// the network's path, with the view key where the network has one), and the path.
+    pub fn network_key(&self, id: &str) -> (wit::PublicKey, Vec<u32>) {
+        let registry = Registry::builtin().expect("registry");
+        let network = registry
+            .get(id)
+            .unwrap_or_else(|| panic!("no network {id}"));
+        let path = network.path().expect("path");
+        let share = &self.shares[0];
+        let child = share.derive(&path).expect("derivation");
+        (network.plugin_key(share.scheme(), &child), path)
     }
 
     /// Threshold-sign a plugin's payload by `signers` for the child key at `path`, every party

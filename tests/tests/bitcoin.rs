@@ -21,6 +21,7 @@ fn key(scheme: wit::Scheme, hex_key: &str) -> wit::PublicKey {
     wit::PublicKey {
         scheme,
         bytes: unhex(hex_key),
+        view_key: None,
     }
 }
 
@@ -512,6 +513,7 @@ fn bad_psbts_are_refused_with_a_reason() {
     let ed = wit::PublicKey {
         scheme: wit::Scheme::Ed25519,
         bytes: vec![1; 32],
+        view_key: None,
     };
     match runtime.prepare("bitcoin", &request, &ed, &net) {
         Err(Error::Rejected { code, .. }) => assert_eq!(code, wit::ErrorCode::InvalidPublicKey),
@@ -536,6 +538,7 @@ fn bip322_simple_signature_vectors() {
             .to_encoded_point(true)
             .as_bytes()
             .to_vec(),
+        view_key: None,
     };
     assert_eq!(
         addresses("bitcoin", &wallet)[0].1,

@@ -231,6 +231,7 @@ fn evm_plugin_rejects_bad_requests_with_reasons() {
     let bad_key = wit::PublicKey {
         scheme: wit::Scheme::EcdsaSecp256k1,
         bytes: vec![5; 33],
+        view_key: None,
     };
     let err = runtime.addresses("ethereum", &bad_key, &eth).unwrap_err();
     assert!(err.is_rejection(), "{err}");

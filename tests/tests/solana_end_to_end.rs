@@ -179,6 +179,7 @@ fn bad_requests_are_refused_with_a_reason() {
     let ecdsa = mpcw_host::plugin::wit::PublicKey {
         scheme: mpcw_host::plugin::wit::Scheme::EcdsaSecp256k1,
         bytes: vec![2; 33],
+        view_key: None,
     };
     assert!(runtime
         .prepare("solana", &ok.to_string(), &ecdsa, &net)

@@ -32,6 +32,7 @@ fn ed25519(bytes: &[u8]) -> wit::PublicKey {
     wit::PublicKey {
         scheme: wit::Scheme::Ed25519,
         bytes: bytes.to_vec(),
+        view_key: None,
     }
 }
 

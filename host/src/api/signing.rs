@@ -94,7 +94,7 @@ async fn start_signing(
     let path = network
         .path()
         .map_err(|e| ApiError::internal("reading the registry", e))?;
-    let key = derived_key(&info, &path)?;
+    let key = derived_key(&info, &network)?;
     let request = match &body.request {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),

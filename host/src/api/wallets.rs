@@ -252,10 +252,7 @@ pub async fn addresses(
     let list = tokio::task::spawn_blocking(move || -> Result<Vec<NetworkAddresses>, ApiError> {
         let mut out = Vec::new();
         for n in networks {
-            let path = n
-                .path()
-                .map_err(|e| ApiError::internal("reading the registry", e))?;
-            let key = derived_key(&info, &path)?;
+            let key = derived_key(&info, &n)?;
             let addresses = runtime.addresses(&n.plugin, &key, &n.to_wit())?;
             out.push(NetworkAddresses {
                 network: n.id.clone(),
@@ -300,11 +297,14 @@ pub(super) fn ready_key(view: &WalletView) -> Result<&PublicKeyInfo, ApiError> {
     }
 }
 
-/// The public key at `path` of a group key, as plugins take it.
+/// The public key of a group key on `network` (at its path), as plugins take it.
 pub(super) fn derived_key(
     info: &PublicKeyInfo,
-    path: &[u32],
+    network: &crate::chains::Network,
 ) -> Result<crate::plugin::wit::PublicKey, ApiError> {
+    let path = network
+        .path()
+        .map_err(|e| ApiError::internal("reading the registry", e))?;
     let parent = mpcw_engine::hd::ExtendedPublicKey {
         public_key: hex::decode(&info.public_key)
             .map_err(|e| ApiError::internal("reading a public key", e))?,
@@ -315,12 +315,9 @@ pub(super) fn derived_key(
             .and_then(|c| c.try_into().ok())
             .ok_or_else(|| ApiError::internal("reading a public key", "no chain code"))?,
     };
-    let child = mpcw_engine::hd::derive(info.scheme, &parent, path)
+    let child = mpcw_engine::hd::derive(info.scheme, &parent, &path)
         .map_err(|e| ApiError::internal("deriving a key", e))?;
-    Ok(crate::plugin::wit::PublicKey {
-        scheme: info.scheme.into(),
-        bytes: child.public_key,
-    })
+    Ok(network.plugin_key(info.scheme, &child))
 }
 
 /// A stored wallet as the API shows it.

@@ -18,7 +18,6 @@ pub use local::{DeviceFile, LocalShare};
 pub use run::{run_parties, signing_session, wait_done};
 
 use crate::api::{CreateWallet, SigningView, StartSigning, WalletView};
-use crate::plugin::wit;
 
 /// What can go wrong on the device side.
 #[derive(Debug, thiserror::Error)]
@@ -235,10 +234,7 @@ fn check_payloads(
     let path = network
         .path()
         .map_err(|e| DeviceError::Protocol(e.to_string()))?;
-    let key = wit::PublicKey {
-        scheme: local.share.scheme().into(),
-        bytes: local.share.derive(&path)?.public_key,
-    };
+    let key = network.plugin_key(local.share.scheme(), &local.share.derive(&path)?);
     let text = match request {
         serde_json::Value::String(s) => s.clone(),
         other => other.to_string(),

@@ -3,7 +3,7 @@
 //! `id/sign`); Ed25519 and BIP-340 are one FROST session.
 
 use mpcw_engine::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
-use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
+use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession, SchnorrVariant};
 use mpcw_engine::{EcdsaMessage, Error, KeyShare, PartyIndex, Protocol, SessionContext};
 
 use super::{Map, Then};
@@ -19,6 +19,8 @@ pub enum SignMessage {
     Ecdsa(EcdsaMessage),
     /// Ed25519 or BIP-340 over these bytes.
     Schnorr(Vec<u8>),
+    /// Monero's Schnorr signature with an Ed25519 key over this 32-byte hash.
+    Monero(Vec<u8>),
 }
 
 impl SignMessage {
@@ -44,6 +46,7 @@ impl SignMessage {
                     .into(),
             ),
             (_, wit::MessageHash::None) => Ok(Self::Schnorr(bytes)),
+            (wit::Scheme::Ed25519, wit::MessageHash::Monero) => Ok(Self::Monero(bytes)),
             (_, _) => Err("a Schnorr payload names a hash; Schnorr signs the bytes".into()),
         }
     }
@@ -56,6 +59,7 @@ pub fn hash_name(hash: wit::MessageHash) -> Option<&'static str> {
         wit::MessageHash::Keccak256 => Some("keccak256"),
         wit::MessageHash::Sha256 => Some("sha256"),
         wit::MessageHash::DoubleSha256 => Some("double-sha256"),
+        wit::MessageHash::Monero => Some("monero"),
     }
 }
 
@@ -66,6 +70,7 @@ pub fn hash_from_name(name: Option<&str>) -> Result<wit::MessageHash, String> {
         Some("keccak256") => Ok(wit::MessageHash::Keccak256),
         Some("sha256") => Ok(wit::MessageHash::Sha256),
         Some("double-sha256") => Ok(wit::MessageHash::DoubleSha256),
+        Some("monero") => Ok(wit::MessageHash::Monero),
         Some(other) => Err(format!("unknown message hash {other:?}")),
     }
 }
@@ -110,29 +115,45 @@ pub fn signing_party(
             )))
         }
         SignMessage::Schnorr(message) => {
-            if scheme == wit::Scheme::EcdsaSecp256k1 {
-                return Err(Error::InvalidParameters(
-                    "a Schnorr payload for an ECDSA key".into(),
-                ));
-            }
-            let session = SchnorrSignSession::new(
-                ctx,
-                share,
-                SchnorrSignConfig {
-                    signers: signers.to_vec(),
-                    path: path.to_vec(),
-                    message,
-                    taproot_merkle_root: None,
-                },
-            )?;
-            Ok(Box::new(Map::new(
-                session,
-                move |sig: mpcw_engine::schnorr::SchnorrSignature| wit::Signature {
-                    scheme,
-                    bytes: sig.signature,
-                    recovery_id: None,
-                },
-            )))
+            schnorr_party(ctx, share, signers, path, message, SchnorrVariant::Standard)
+        }
+        SignMessage::Monero(message) => {
+            schnorr_party(ctx, share, signers, path, message, SchnorrVariant::Monero)
         }
     }
+}
+
+fn schnorr_party(
+    ctx: SessionContext,
+    share: &KeyShare,
+    signers: &[PartyIndex],
+    path: &[u32],
+    message: Vec<u8>,
+    variant: SchnorrVariant,
+) -> mpcw_engine::Result<SigningParty> {
+    let scheme: wit::Scheme = share.scheme().into();
+    if scheme == wit::Scheme::EcdsaSecp256k1 {
+        return Err(Error::InvalidParameters(
+            "a Schnorr payload for an ECDSA key".into(),
+        ));
+    }
+    let session = SchnorrSignSession::new(
+        ctx,
+        share,
+        SchnorrSignConfig {
+            signers: signers.to_vec(),
+            path: path.to_vec(),
+            message,
+            taproot_merkle_root: None,
+            variant,
+        },
+    )?;
+    Ok(Box::new(Map::new(
+        session,
+        move |sig: mpcw_engine::schnorr::SchnorrSignature| wit::Signature {
+            scheme,
+            bytes: sig.signature,
+            recovery_id: None,
+        },
+    )))
 }

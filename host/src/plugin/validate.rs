@@ -99,6 +99,11 @@ fn payload(i: usize, p: &Payload, key: &PublicKey) -> Check {
             "payload {i}: a BIP-340 message must be 32 bytes, got {}",
             p.bytes.len()
         )),
+        (Scheme::Ed25519, MessageHash::Monero) if p.bytes.len() != 32 => Err(format!(
+            "payload {i}: a Monero signature is over a 32-byte hash, got {} bytes",
+            p.bytes.len()
+        )),
+        (Scheme::Ed25519, MessageHash::Monero) => Ok(()),
         (Scheme::Ed25519 | Scheme::SchnorrBip340, h) if h != MessageHash::None => Err(format!(
             "payload {i}: {} signs the message itself, not a hash of it",
             p.scheme.name()
@@ -148,7 +153,7 @@ pub fn finalized(f: &Finalized) -> Check {
     if f.raw.is_empty() || f.raw.len() > MAX_RAW_BYTES {
         return Err(format!("signed output of {} bytes", f.raw.len()));
     }
-    if !matches!(f.encoding.as_str(), "hex" | "base64" | "base58") {
+    if !matches!(f.encoding.as_str(), "hex" | "base64" | "base58" | "text") {
         return Err(format!(
             "unknown encoding {:?}",
             f.encoding.chars().take(32).collect::<String>()
