@@ -1,6 +1,7 @@
-//! Constructors for [`PluginError`] values and summary lines.
+//! Constructors for [`PluginError`] values and summary lines, and the checks of a lone
+//! signature that every one-payload request makes.
 
-use crate::{Detail, ErrorCode, PluginError};
+use crate::{Detail, ErrorCode, PluginError, Scheme, Signature};
 
 impl Detail {
     /// A labelled line of a summary.
@@ -50,4 +51,37 @@ impl PluginError {
     pub fn internal(message: impl Into<String>) -> Self {
         Self::new(ErrorCode::Internal, message)
     }
+
+    /// A choice the plugin does not offer: `kind "swap" (supported: transfer, message)`.
+    pub fn unsupported_choice(what: &str, got: &str, supported: &[&str]) -> Self {
+        Self::unsupported(format!(
+            "{what} {got:?} (supported: {})",
+            supported.join(", ")
+        ))
+    }
+}
+
+/// The one signature of a request with one payload.
+pub fn only_signature(signatures: &[Signature]) -> Result<&Signature, PluginError> {
+    match signatures {
+        [sig] => Ok(sig),
+        _ => Err(PluginError::invalid_signature(format!(
+            "one signature is needed, {} given",
+            signatures.len()
+        ))),
+    }
+}
+
+/// The 64 bytes of a Schnorr-family signature (`R || s`, `x(R) || s` or Monero's `c || r`),
+/// checked to be of `scheme`.
+pub fn signature_bytes(sig: &Signature, scheme: Scheme) -> Result<[u8; 64], PluginError> {
+    if sig.scheme != scheme {
+        return Err(PluginError::invalid_signature(format!(
+            "the signature must be {scheme:?}, got {:?}",
+            sig.scheme
+        )));
+    }
+    sig.bytes.as_slice().try_into().map_err(|_| {
+        PluginError::invalid_signature(format!("a signature is 64 bytes, got {}", sig.bytes.len()))
+    })
 }

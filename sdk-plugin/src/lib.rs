@@ -52,6 +52,7 @@ pub use bindings::exports::mpcw::chain::chain::{
     Address, Detail, ErrorCode, Finalized, Guest as Plugin, MessageHash, Network, Payload,
     PluginError, PluginInfo, Prepared, PublicKey, Scheme, Signature, Summary,
 };
+pub use errors::{only_signature, signature_bytes};
 pub use request::{parse_request, request_kind, RequestFields, MAX_REQUEST_BYTES};
 
 /// Wire a type implementing [`Plugin`] up as the component's exports: `export_plugin!(MyChain);`.

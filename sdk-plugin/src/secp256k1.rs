@@ -54,12 +54,7 @@ pub fn check_single(
     key: &crate::PublicKey,
     signatures: &[crate::Signature],
 ) -> Result<CheckedSignature, PluginError> {
-    let [sig] = signatures else {
-        return Err(PluginError::invalid_signature(format!(
-            "expected 1 signature, got {}",
-            signatures.len()
-        )));
-    };
+    let sig = crate::only_signature(signatures)?;
     if sig.scheme != crate::Scheme::EcdsaSecp256k1 {
         return Err(PluginError::invalid_signature(
             "this request takes an ecdsa-secp256k1 signature",

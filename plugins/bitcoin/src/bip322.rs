@@ -4,8 +4,8 @@
 
 use base64::Engine as _;
 use mpcw_plugin_sdk::{
-    secp256k1, Detail, Finalized, MessageHash, Payload, PluginError, PublicKey, Result, Scheme,
-    Signature, Summary,
+    only_signature, secp256k1, Detail, Finalized, MessageHash, Payload, PluginError, PublicKey,
+    Result, Scheme, Signature, Summary,
 };
 
 use crate::address::{self, Params};
@@ -153,12 +153,7 @@ impl MessagePlan {
 
     /// Check the signature and return the witness of `to_sign`, base64.
     pub fn finalize(&self, key: &PublicKey, signatures: &[Signature]) -> Result<Finalized> {
-        let [sig] = signatures else {
-            return Err(PluginError::invalid_signature(format!(
-                "one signature is needed, {} given",
-                signatures.len()
-            )));
-        };
+        let sig = only_signature(signatures)?;
         let witness = match &self.key {
             WalletKey::Ecdsa { compressed, .. } => {
                 let digest = sha256d(&self.payload.bytes);

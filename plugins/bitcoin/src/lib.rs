@@ -65,9 +65,11 @@ fn work(request: &str, key: &PublicKey) -> Result<Work> {
             Work::Message(MessagePlan::new(wallet, m.bytes()?)?)
         }
         other => {
-            return Err(PluginError::unsupported(format!(
-                "kind {other:?} (supported: psbt, message)"
-            )))
+            return Err(PluginError::unsupported_choice(
+                "kind",
+                other,
+                &["psbt", "message"],
+            ))
         }
     })
 }

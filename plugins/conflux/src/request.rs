@@ -25,9 +25,11 @@ impl Request {
             "personal_sign" => Request::PersonalSign(fields.parse()?),
             "typed_data" => Request::TypedData(fields.parse()?),
             other => {
-                return Err(PluginError::unsupported(format!(
-                    "kind {other:?} (supported: transaction, personal_sign, typed_data)"
-                )))
+                return Err(PluginError::unsupported_choice(
+                    "kind",
+                    other,
+                    &["transaction", "personal_sign", "typed_data"],
+                ))
             }
         })
     }

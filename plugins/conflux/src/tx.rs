@@ -61,9 +61,11 @@ fn tx_type(req: &TxRequest) -> Result<TxType> {
         Some("legacy" | "0x0" | "0x00" | "0") => Ok(TxType::Legacy),
         Some("cip2930" | "0x1" | "0x01" | "1") => Ok(TxType::Cip2930),
         Some("cip1559" | "0x2" | "0x02" | "2") => Ok(TxType::Cip1559),
-        Some(other) => Err(PluginError::unsupported(format!(
-            "transaction type {other:?} (supported: legacy, cip2930, cip1559)"
-        ))),
+        Some(other) => Err(PluginError::unsupported_choice(
+            "transaction type",
+            other,
+            &["legacy", "cip2930", "cip1559"],
+        )),
         None if req.max_fee_per_gas.is_some() || req.max_priority_fee_per_gas.is_some() => {
             Ok(TxType::Cip1559)
         }

@@ -43,9 +43,11 @@ fn tx_type(req: &TxRequest) -> Result<TxType> {
         Some("legacy" | "0x0" | "0x00" | "0") => Ok(TxType::Legacy),
         Some("eip2930" | "0x1" | "0x01" | "1") => Ok(TxType::Eip2930),
         Some("eip1559" | "0x2" | "0x02" | "2") => Ok(TxType::Eip1559),
-        Some(other) => Err(PluginError::unsupported(format!(
-            "transaction type {other:?} (supported: legacy, eip2930, eip1559)"
-        ))),
+        Some(other) => Err(PluginError::unsupported_choice(
+            "transaction type",
+            other,
+            &["legacy", "eip2930", "eip1559"],
+        )),
         None if req.max_fee_per_gas.is_some() || req.max_priority_fee_per_gas.is_some() => {
             Ok(TxType::Eip1559)
         }

@@ -19,8 +19,9 @@ mod message;
 
 use mpcw_plugin_sdk::message::MessageRequest;
 use mpcw_plugin_sdk::{
-    request_kind, Address as PluginAddress, Detail, Finalized, MessageHash, Network, Payload,
-    Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature, Summary,
+    only_signature, request_kind, signature_bytes, Address as PluginAddress, Detail, Finalized,
+    MessageHash, Network, Payload, Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result,
+    Scheme, Signature, Summary,
 };
 
 use keys::WalletKeys;
@@ -54,11 +55,7 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
                  signature, which the engine does not make; this plugin signs messages",
             ))
         }
-        other => {
-            return Err(PluginError::unsupported(format!(
-                "kind {other:?} (supported: message)"
-            )))
-        }
+        other => return Err(PluginError::unsupported_choice("kind", other, &["message"])),
     };
     if message.len() > MAX_MESSAGE_BYTES {
         return Err(PluginError::invalid_request(format!(
@@ -158,20 +155,7 @@ impl Plugin for Monero {
         signatures: Vec<Signature>,
     ) -> Result<Finalized> {
         let c = check(&request, &key, &network)?;
-        let [sig] = signatures.as_slice() else {
-            return Err(PluginError::invalid_signature(format!(
-                "one signature is needed, {} given",
-                signatures.len()
-            )));
-        };
-        if sig.scheme != Scheme::Ed25519 {
-            return Err(PluginError::invalid_signature(
-                "Monero signatures come from an Ed25519 key",
-            ));
-        }
-        let bytes: [u8; 64] = sig.bytes.as_slice().try_into().map_err(|_| {
-            PluginError::invalid_signature("a Monero signature is 64 bytes (c || r)")
-        })?;
+        let bytes = signature_bytes(only_signature(&signatures)?, Scheme::Ed25519)?;
         let primary = c.keys.primary();
         let hash = message::message_hash(&primary, &c.message);
         if !message::check_signature(&hash, &primary.spend, &bytes) {

@@ -16,8 +16,9 @@ mod token;
 
 use base64::Engine as _;
 use mpcw_plugin_sdk::{
-    amount::format_amount, base58, Address, Detail, Finalized, MessageHash, Network, Payload,
-    Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature, Summary,
+    amount::format_amount, base58, only_signature, signature_bytes, Address, Detail, Finalized,
+    MessageHash, Network, Payload, Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result,
+    Scheme, Signature, Summary,
 };
 
 use request::{Asset, Checked, Request};
@@ -252,17 +253,7 @@ impl Plugin for Solana {
         signatures: Vec<Signature>,
     ) -> Result<Finalized> {
         let signable = Signable::parse(&request, &key)?;
-        let [sig] = signatures.as_slice() else {
-            return Err(PluginError::invalid_signature(format!(
-                "one signature is needed, {} given",
-                signatures.len()
-            )));
-        };
-        let bytes: [u8; 64] = sig
-            .bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| PluginError::invalid_signature("an Ed25519 signature is 64 bytes"))?;
+        let bytes = signature_bytes(only_signature(&signatures)?, Scheme::Ed25519)?;
         let message = signable.bytes()?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&payer(&key)?)
             .map_err(|_| PluginError::invalid_public_key("not an Ed25519 point"))?;

@@ -141,9 +141,11 @@ impl Request {
             "token_transfer" => Request::TokenTransfer(fields.parse()?),
             "message" => Request::Message(fields.parse()?),
             other => {
-                return Err(PluginError::unsupported(format!(
-                    "kind {other:?} (supported: transfer, token_transfer, message)"
-                )))
+                return Err(PluginError::unsupported_choice(
+                    "kind",
+                    other,
+                    &["transfer", "token_transfer", "message"],
+                ))
             }
         })
     }

@@ -15,8 +15,9 @@ mod wallet;
 
 use base64::Engine as _;
 use mpcw_plugin_sdk::{
-    request_kind, Address as PluginAddress, Finalized, MessageHash, Network, Payload, Plugin,
-    PluginError, PluginInfo, Prepared, PublicKey, Result, Scheme, Signature,
+    only_signature, request_kind, signature_bytes, Address as PluginAddress, Finalized,
+    MessageHash, Network, Payload, Plugin, PluginError, PluginInfo, Prepared, PublicKey, Result,
+    Scheme, Signature,
 };
 use serde::Deserialize;
 
@@ -163,9 +164,11 @@ fn version(name: Option<&str>) -> Result<Version> {
     match name {
         None | Some("v5r1") => Ok(Version::V5r1),
         Some("v4r2") => Ok(Version::V4r2),
-        Some(other) => Err(PluginError::unsupported(format!(
-            "wallet {other:?} (supported: v5r1, v4r2)"
-        ))),
+        Some(other) => Err(PluginError::unsupported_choice(
+            "wallet",
+            other,
+            &["v5r1", "v4r2"],
+        )),
     }
 }
 
@@ -291,9 +294,11 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
     match kind.as_str() {
         "transfer" => check_transfer(fields.parse()?, key, network),
         "jetton_transfer" => check_jetton(fields.parse()?, key, network),
-        other => Err(PluginError::unsupported(format!(
-            "kind {other:?} (supported: transfer, jetton_transfer)"
-        ))),
+        other => Err(PluginError::unsupported_choice(
+            "kind",
+            other,
+            &["transfer", "jetton_transfer"],
+        )),
     }
 }
 
@@ -358,20 +363,7 @@ impl Plugin for Ton {
     ) -> Result<Finalized> {
         let c = check(&request, &key, &network)?;
         let body = c.wallet.signing_body(c.seqno, c.valid_until, &c.messages)?;
-        let [sig] = signatures.as_slice() else {
-            return Err(PluginError::invalid_signature(format!(
-                "one signature is needed, {} given",
-                signatures.len()
-            )));
-        };
-        if sig.scheme != Scheme::Ed25519 {
-            return Err(PluginError::invalid_signature("TON signatures are Ed25519"));
-        }
-        let bytes: [u8; 64] = sig
-            .bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| PluginError::invalid_signature("an Ed25519 signature is 64 bytes"))?;
+        let bytes = signature_bytes(only_signature(&signatures)?, Scheme::Ed25519)?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&public_key(&key)?)
             .map_err(|_| PluginError::invalid_public_key("not an Ed25519 point"))?;
         vk.verify_strict(&body.hash(), &ed25519_dalek::Signature::from_bytes(&bytes))
