@@ -13,7 +13,13 @@
 //! | `chains_dir` | none | `MPCW_CHAINS_DIR` | extra network files (`*.toml`), over the built-in ones |
 //! | `dev_login` | `true` | `MPCW_DEV_LOGIN` | allow `POST /v1/auth/dev` (log in as any subject; for local use only) |
 //! | `session_ttl_secs` | `900` | `MPCW_SESSION_TTL_SECS` | how long a protocol session may run |
-//! | `token_ttl_secs` | `3600` | `MPCW_TOKEN_TTL_SECS` | lifetime of an access token |
+//! | `token_ttl_secs` | `900` | `MPCW_TOKEN_TTL_SECS` | lifetime of an access token |
+//! | `token_keys` | from `<data_dir>/token-key`, made on first start | `MPCW_TOKEN_KEYS` (comma-separated) | access-token keys, `kid:<64 hex digits>` (Ed25519 seeds): the first signs, all verify and are published at `/.well-known/jwks.json` |
+//! | `token_issuer` | `mpcw` | `MPCW_TOKEN_ISSUER` | the `iss` of access tokens |
+//! | `[[oidc]]` | none | | identity providers: `name`, `issuer`, `audiences`, optional `jwks_uri` and `refetch_interval_secs` |
+//! | `[wechat]` | none | | WeChat mini-program login: `app_id`, `app_secret`, optional `base_url` |
+//! | `[alipay]` | none | | Alipay login: `app_id`, `private_key`, `alipay_public_key`, optional `gateway` |
+//! | `[[dapps]]` | none | | registered Dapps: `id`, `name`, `allowed_origins`, `callback_url`, `api_secret_sha256` (`mpcw dapp new` makes one) |
 //! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
 //! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
 //! | `max_live_sessions` | `32` | `MPCW_MAX_LIVE_SESSIONS` | protocol sessions one subject may have running at once (0: no limit) |
@@ -23,6 +29,11 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+
+use crate::auth::alipay::AlipayConfig;
+use crate::auth::dapps::DappConfig;
+use crate::auth::oidc::OidcProvider;
+use crate::auth::wechat::WechatConfig;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -50,6 +61,18 @@ pub struct Config {
     pub session_ttl_secs: u64,
     /// Lifetime of an access token, seconds.
     pub token_ttl_secs: u64,
+    /// Access-token keys, `kid:<64 hex digits>`; empty means the file `data_dir/token-key`.
+    pub token_keys: Vec<String>,
+    /// The `iss` of access tokens.
+    pub token_issuer: String,
+    /// OpenID Connect identity providers.
+    pub oidc: Vec<OidcProvider>,
+    /// The WeChat mini-program users log in from.
+    pub wechat: Option<WechatConfig>,
+    /// The Alipay app users log in from.
+    pub alipay: Option<AlipayConfig>,
+    /// Registered Dapps.
+    pub dapps: Vec<DappConfig>,
     /// Limit on one HTTP request, seconds.
     pub request_timeout_secs: u64,
     /// Largest accepted request body, bytes.
@@ -72,7 +95,13 @@ impl Default for Config {
             chains_dir: None,
             dev_login: true,
             session_ttl_secs: 900,
-            token_ttl_secs: 3600,
+            token_ttl_secs: 900,
+            token_keys: Vec::new(),
+            token_issuer: "mpcw".into(),
+            oidc: Vec::new(),
+            wechat: None,
+            alipay: None,
+            dapps: Vec::new(),
             request_timeout_secs: 30,
             max_body_bytes: 8 << 20,
             rate_limit_per_minute: 1200,
@@ -90,6 +119,18 @@ impl std::fmt::Debug for Config {
             .field("kek", &self.kek.as_ref().map(|_| "<set>"))
             .field("kek_id", &self.kek_id)
             .field("dev_login", &self.dev_login)
+            .field("token_keys", &format!("<{} set>", self.token_keys.len()))
+            .field("token_issuer", &self.token_issuer)
+            .field(
+                "oidc",
+                &self.oidc.iter().map(|p| &p.name).collect::<Vec<_>>(),
+            )
+            .field("wechat", &self.wechat)
+            .field("alipay", &self.alipay)
+            .field(
+                "dapps",
+                &self.dapps.iter().map(|d| &d.id).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -148,6 +189,16 @@ impl Config {
         if let Some(v) = var("MPCW_TOKEN_TTL_SECS") {
             self.token_ttl_secs = parse("MPCW_TOKEN_TTL_SECS", v)?;
         }
+        if let Some(v) = var("MPCW_TOKEN_KEYS") {
+            self.token_keys = v
+                .split(',')
+                .map(|k| k.trim().to_owned())
+                .filter(|k| !k.is_empty())
+                .collect();
+        }
+        if let Some(v) = var("MPCW_TOKEN_ISSUER") {
+            self.token_issuer = v;
+        }
         if let Some(v) = var("MPCW_REQUEST_TIMEOUT_SECS") {
             self.request_timeout_secs = parse("MPCW_REQUEST_TIMEOUT_SECS", v)?;
         }
@@ -188,18 +239,12 @@ impl Config {
     pub fn load_kek(&self) -> anyhow::Result<Zeroizing<[u8; 32]>> {
         let hex_text = match &self.kek {
             Some(k) => Zeroizing::new(k.trim().to_owned()),
-            None => {
-                let path = self.data_dir.join("kek");
-                if !path.exists() {
-                    write_new_kek(&path)?;
-                }
-                Zeroizing::new(
-                    std::fs::read_to_string(&path)
-                        .with_context(|| format!("reading {}", path.display()))?
-                        .trim()
-                        .to_owned(),
-                )
-            }
+            None => self.secret_file("kek", || {
+                use rand_core::RngCore;
+                let mut key = Zeroizing::new([0u8; 32]);
+                rand_core::OsRng.fill_bytes(key.as_mut());
+                Zeroizing::new(hex::encode(key.as_ref()))
+            })?,
         };
         let mut kek = Zeroizing::new([0u8; 32]);
         if hex::decode_to_slice(hex_text.as_bytes(), kek.as_mut()).is_err() {
@@ -207,14 +252,44 @@ impl Config {
         }
         Ok(kek)
     }
+
+    /// The access-token keys: from the setting, else from `data_dir/token-key`, created
+    /// (owner-only) with a fresh key on first use.
+    pub fn load_token_keys(&self) -> anyhow::Result<Vec<Zeroizing<String>>> {
+        if !self.token_keys.is_empty() {
+            return Ok(self
+                .token_keys
+                .iter()
+                .map(|k| Zeroizing::new(k.clone()))
+                .collect());
+        }
+        let text = self.secret_file("token-key", || crate::auth::tokens::generate_key("local"))?;
+        Ok(vec![text])
+    }
+
+    /// The trimmed text of the secret file `name` in `data_dir`, written with `make()` first if
+    /// it does not exist.
+    fn secret_file(
+        &self,
+        name: &str,
+        make: impl FnOnce() -> Zeroizing<String>,
+    ) -> anyhow::Result<Zeroizing<String>> {
+        let path = self.data_dir.join(name);
+        if !path.exists() {
+            write_secret_file(&path, &make())?;
+        }
+        Ok(Zeroizing::new(
+            std::fs::read_to_string(&path)
+                .with_context(|| format!("reading {}", path.display()))?
+                .trim()
+                .to_owned(),
+        ))
+    }
 }
 
-fn write_new_kek(path: &Path) -> anyhow::Result<()> {
-    use rand_core::RngCore;
+/// Create `path` readable by its owner only and write `text` to it.
+fn write_secret_file(path: &Path, text: &str) -> anyhow::Result<()> {
     use std::io::Write;
-    let mut key = Zeroizing::new([0u8; 32]);
-    rand_core::OsRng.fill_bytes(key.as_mut());
-    let text = Zeroizing::new(hex::encode(key.as_ref()));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -6,9 +6,11 @@
 //! - [`builtin`]: the plugins and networks compiled into the binary;
 //! - [`config`], [`store`], [`mpc`], [`api`], [`server`]: the signing server (HTTP API, SQLite or
 //!   PostgreSQL storage, the relay and the server's own party);
+//! - [`auth`]: the host's access tokens and the identity providers users log in with;
 //! - [`device`]: the user's device as a party, talking to the server over HTTP.
 
 pub mod api;
+pub mod auth;
 pub mod builtin;
 pub mod chains;
 pub mod config;
@@ -18,3 +20,4 @@ pub mod plugin;
 pub mod server;
 pub mod state;
 pub mod store;
+pub mod tls;

@@ -5,8 +5,10 @@
 //!   with an independent implementation;
 //! - `mpcw plugins` loads the chain plugins into the sandbox and lists them with the networks;
 //! - `mpcw serve` runs the signing server (HTTP API, storage, the server's party);
-//! - `mpcw device …` is the user's device as a party, talking to a server.
+//! - `mpcw device …` is the user's device as a party, talking to a server;
+//! - `mpcw dapp new` registers a Dapp (its API secret and configuration entry).
 
+mod dapp_cmd;
 mod demo;
 mod demo_http;
 mod device_cmd;
@@ -37,6 +39,8 @@ enum Command {
     /// Act as the user's device: log in, create a wallet with the server, list addresses, sign,
     /// refresh the shares, recover from a lost device.
     Device(device_cmd::DeviceArgs),
+    /// Register Dapps: make a Dapp's API secret and its configuration entry.
+    Dapp(dapp_cmd::DappArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -59,5 +63,6 @@ fn main() -> anyhow::Result<()> {
         Command::Plugins(args) => plugins_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Device(args) => device_cmd::run(args),
+        Command::Dapp(args) => dapp_cmd::run(args),
     }
 }

@@ -8,6 +8,11 @@ use std::time::Duration;
 use anyhow::Context;
 use tokio::net::TcpListener;
 
+use crate::auth::alipay::Alipay;
+use crate::auth::dapps::Dapps;
+use crate::auth::oidc::OidcVerifier;
+use crate::auth::tokens::TokenKeys;
+use crate::auth::wechat::Wechat;
 use crate::chains::Registry;
 use crate::config::Config;
 use crate::mpc::Sessions;
@@ -29,6 +34,16 @@ impl Server {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let kek = config.load_kek()?;
+        let tokens = TokenKeys::new(
+            &config.load_token_keys()?,
+            &config.token_issuer,
+            config.token_ttl_secs,
+        )
+        .context("access-token keys")?;
+        let oidc = OidcVerifier::new(&config.oidc)?;
+        let wechat = config.wechat.clone().map(Wechat::new).transpose()?;
+        let alipay = config.alipay.clone().map(Alipay::new).transpose()?;
+        let dapps = Dapps::new(&config.dapps)?;
         let store = Store::connect(&config.database_url())
             .await
             .with_context(|| format!("opening the {} database", config.database_kind()))?;
@@ -68,6 +83,11 @@ impl Server {
             primes,
             metrics: Metrics::default(),
             in_flight: Mutex::new(Default::default()),
+            tokens,
+            oidc,
+            wechat,
+            alipay,
+            dapps,
         });
         Ok(Self { state, listener })
     }

@@ -8,6 +8,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use mpcw_engine::PaillierPrimes;
 use zeroize::Zeroizing;
 
+use crate::auth::alipay::Alipay;
+use crate::auth::dapps::Dapps;
+use crate::auth::oidc::OidcVerifier;
+use crate::auth::tokens::TokenKeys;
+use crate::auth::wechat::Wechat;
 use crate::chains::Registry;
 use crate::config::Config;
 use crate::mpc::Sessions;
@@ -36,6 +41,16 @@ pub struct AppState {
     pub in_flight: Mutex<HashSet<(String, String)>>,
     /// Requests per subject, if limited.
     pub limiter: Option<SubjectLimiter>,
+    /// The keys of the host's access tokens.
+    pub tokens: TokenKeys,
+    /// The OpenID Connect providers users log in with.
+    pub oidc: OidcVerifier,
+    /// WeChat mini-program login, if configured.
+    pub wechat: Option<Wechat>,
+    /// Alipay login, if configured.
+    pub alipay: Option<Alipay>,
+    /// Registered Dapps.
+    pub dapps: Dapps,
 }
 
 /// A rate limiter keyed by subject.

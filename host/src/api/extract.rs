@@ -5,7 +5,6 @@ use axum::extract::{FromRequest, FromRequestParts, Query, Request};
 use axum::http::request::Parts;
 use axum::Json;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 use super::error::ApiError;
@@ -35,13 +34,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// The logged-in subject, from `Authorization: Bearer <token>`.
+/// The caller, from `Authorization: Bearer <token>`: the logged-in subject scoped to the Dapp
+/// the token is for (`dapp/<id>/<subject>`), which is what wallets and sessions are filed under.
 pub struct Subject(pub String);
-
-/// How a token is kept: its SHA-256, never the token.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
 
 impl FromRequestParts<Arc<AppState>> for Subject {
     type Rejection = ApiError;
@@ -62,10 +57,10 @@ impl FromRequestParts<Arc<AppState>> for Subject {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
         let subject = state
-            .store
-            .token_subject(&token_hash(token), crate::state::now())
-            .await?
-            .ok_or_else(|| ApiError::unauthorized("the access token is unknown or has expired"))?;
+            .tokens
+            .verify(token)
+            .map_err(|e| ApiError::unauthorized(e.to_string()))?
+            .owner();
         if let Some(limiter) = &state.limiter {
             if let Err(not_until) = limiter.check_key(&subject) {
                 let wait = not_until.wait_time_from(governor::clock::Clock::now(

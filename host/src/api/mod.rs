@@ -1,6 +1,7 @@
 //! The HTTP API, versioned under `/v1`. Every error is JSON with a stable code (see
 //! [`error::ApiError`]); bodies are size-limited and every request has a deadline.
 
+mod auth;
 pub mod error;
 pub mod extract;
 mod idempotency;
@@ -33,7 +34,11 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/metrics", get(system::metrics))
         .route("/v1/chains", get(system::chains))
         .route("/v1/openapi.json", get(system::openapi))
-        .route("/v1/auth/dev", post(system::dev_login))
+        .route("/.well-known/jwks.json", get(auth::jwks))
+        .route("/v1/auth/dev", post(auth::dev_login))
+        .route("/v1/auth/oidc", post(auth::oidc_login))
+        .route("/v1/auth/wechat", post(auth::wechat_login))
+        .route("/v1/auth/alipay", post(auth::alipay_login))
         .route("/v1/wallets", post(wallets::create).get(wallets::list))
         .route("/v1/wallets/{id}", get(wallets::show))
         .route("/v1/wallets/{id}/addresses", get(wallets::addresses))

@@ -1,16 +1,14 @@
-//! Health, metrics, the network list and the development login.
+//! Health, metrics and the network list.
 
 use std::sync::Arc;
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::Json;
 
 use super::error::ApiError;
-use super::extract::{token_hash, ApiJson};
-use super::views::{DevLogin, TokenView};
-use crate::state::{now, random_token, AppState};
+use crate::state::AppState;
 
 /// `GET /v1/health`: the database answers and the plugins are loaded.
 pub async fn health(State(state): State<Arc<AppState>>) -> Result<impl IntoResponse, ApiError> {
@@ -75,42 +73,4 @@ pub async fn chains(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         })
         .collect();
     Json(serde_json::json!({ "networks": list }))
-}
-
-/// `POST /v1/auth/dev`: a token for any subject, when `dev_login` is on. Real deployments turn
-/// it off and log users in through their identity provider.
-pub async fn dev_login(
-    State(state): State<Arc<AppState>>,
-    ApiJson(body): ApiJson<DevLogin>,
-) -> Result<impl IntoResponse, ApiError> {
-    if !state.config.dev_login {
-        return Err(ApiError::forbidden("development login is turned off"));
-    }
-    let subject = body.subject.trim();
-    if subject.is_empty()
-        || subject.len() > 128
-        || !subject
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.@:".contains(c))
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_request",
-            "subject must be 1 to 128 letters, digits or -_.@:",
-        ));
-    }
-    let subject = format!("dev:{subject}");
-    let token = random_token();
-    let expires_at = now() + state.config.token_ttl_secs as i64;
-    state
-        .store
-        .insert_token(&token_hash(&token), &subject, expires_at)
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(TokenView {
-            access_token: token.to_string(),
-            subject,
-            expires_at,
-        }),
-    ))
 }

@@ -14,6 +14,44 @@ use crate::store::WalletStatus;
 pub struct DevLogin {
     /// Who to be.
     pub subject: String,
+    /// The Dapp to log in for, if any.
+    #[serde(default)]
+    pub dapp: Option<String>,
+}
+
+/// `POST /v1/auth/oidc`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcLogin {
+    /// The provider's name in the host's configuration.
+    pub provider: String,
+    /// The ID token the provider issued to the user.
+    pub id_token: String,
+    /// The Dapp to log in for, if any.
+    #[serde(default)]
+    pub dapp: Option<String>,
+}
+
+/// `POST /v1/auth/wechat`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatLogin {
+    /// The code `wx.login()` gave the mini-program.
+    pub code: String,
+    /// The Dapp to log in for, if any.
+    #[serde(default)]
+    pub dapp: Option<String>,
+}
+
+/// `POST /v1/auth/alipay`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlipayLogin {
+    /// The auth code `my.getAuthCode` (or the OAuth redirect) gave the client.
+    pub auth_code: String,
+    /// The Dapp to log in for, if any.
+    #[serde(default)]
+    pub dapp: Option<String>,
 }
 
 /// An access token.
@@ -23,6 +61,9 @@ pub struct TokenView {
     pub access_token: String,
     /// The subject it stands for.
     pub subject: String,
+    /// The Dapp it is for, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dapp: Option<String>,
     /// Unix seconds when it stops working.
     pub expires_at: i64,
 }

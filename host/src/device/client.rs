@@ -101,6 +101,7 @@ impl Client {
             "/v1/auth/dev",
             &DevLogin {
                 subject: subject.into(),
+                dapp: None,
             },
             None,
         )

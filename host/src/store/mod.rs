@@ -2,7 +2,7 @@
 //! the database URL. The schema lives in `host/migrations` and runs unchanged on both.
 //!
 //! Nothing secret is stored in the clear: shares and party keys arrive here already sealed under
-//! the key-encryption key, and access tokens are kept only as SHA-256 hashes.
+//! the key-encryption key. Access tokens are not stored: they are JWTs the host signs.
 
 mod rows;
 
@@ -134,33 +134,6 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(a.rows_affected() + b.rows_affected())
-    }
-
-    // ---- access tokens
-
-    /// Record an access token (by its hash) for `subject`.
-    pub async fn insert_token(&self, hash: &str, subject: &str, expires_at: i64) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO access_tokens (token_hash, subject, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(hash)
-        .bind(subject)
-        .bind(expires_at)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// The subject of a token that has not expired at `now`.
-    pub async fn token_subject(&self, hash: &str, now: i64) -> Result<Option<String>> {
-        let row = sqlx::query(
-            "SELECT subject FROM access_tokens WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?;
-        text_column(row, "subject")
     }
 
     // ---- wallets
@@ -506,14 +479,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn tokens_expire_and_idempotency_keys_keep_the_first_answer() {
+    async fn idempotency_keys_keep_the_first_answer() {
         let s = store().await;
-        s.insert_token("h", "alice", 10).await.unwrap();
-        assert_eq!(
-            s.token_subject("h", 9).await.unwrap().as_deref(),
-            Some("alice")
-        );
-        assert!(s.token_subject("h", 10).await.unwrap().is_none());
         let first = StoredResponse {
             request_hash: "r1".into(),
             status: 201,

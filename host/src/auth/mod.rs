@@ -1,0 +1,11 @@
+//! Who is calling. The host mints its own short-lived access tokens ([`tokens`]) after a login
+//! with an identity the user already has: an OpenID Connect ID token ([`oidc`]), a WeChat
+//! mini-program login code ([`wechat`]), an Alipay auth code ([`alipay`]), or the development
+//! login by subject alone when it is turned on. A login may be for a registered Dapp
+//! ([`dapps`]), which scopes everything the user makes with the token to that Dapp.
+
+pub mod alipay;
+pub mod dapps;
+pub mod oidc;
+pub mod tokens;
+pub mod wechat;
