@@ -210,6 +210,7 @@ async fn run() {
                 request: json!(null),
                 network,
                 signers: vec![0, 1],
+                bridge: None,
             },
         })
     };

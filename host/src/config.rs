@@ -19,6 +19,7 @@
 //! | `[[oidc]]` | none | | identity providers: `name`, `issuer`, `audiences`, optional `jwks_uri` and `refetch_interval_secs` |
 //! | `[wechat]` | none | | WeChat mini-program login: `app_id`, `app_secret`, optional `base_url` |
 //! | `[alipay]` | none | | Alipay login: `app_id`, `private_key`, `alipay_public_key`, optional `gateway` |
+//! | `public_url` | `http://<listen>` | `MPCW_PUBLIC_URL` | the server's address as users reach it (bridge links) |
 //! | `[[dapps]]` | none | | registered Dapps: `id`, `name`, `allowed_origins`, `callback_url`, `api_secret_sha256` (`mpcw dapp new` makes one) |
 //! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
 //! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
@@ -73,6 +74,8 @@ pub struct Config {
     pub alipay: Option<AlipayConfig>,
     /// Registered Dapps.
     pub dapps: Vec<DappConfig>,
+    /// The server's address as users reach it (bridge links); by default `http://<listen>`.
+    pub public_url: Option<String>,
     /// Limit on one HTTP request, seconds.
     pub request_timeout_secs: u64,
     /// Largest accepted request body, bytes.
@@ -102,6 +105,7 @@ impl Default for Config {
             wechat: None,
             alipay: None,
             dapps: Vec::new(),
+            public_url: None,
             request_timeout_secs: 30,
             max_body_bytes: 8 << 20,
             rate_limit_per_minute: 1200,
@@ -196,6 +200,9 @@ impl Config {
                 .filter(|k| !k.is_empty())
                 .collect();
         }
+        if let Some(v) = var("MPCW_PUBLIC_URL") {
+            self.public_url = Some(v);
+        }
         if let Some(v) = var("MPCW_TOKEN_ISSUER") {
             self.token_issuer = v;
         }
@@ -212,6 +219,13 @@ impl Config {
             self.rate_limit_per_minute = parse("MPCW_RATE_LIMIT_PER_MINUTE", v)?;
         }
         Ok(())
+    }
+
+    /// The server's address as users reach it.
+    pub fn public_url(&self) -> String {
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen))
     }
 
     /// The database URL in effect.

@@ -204,6 +204,7 @@ async fn sign_everywhere(
             request,
             network: network.clone(),
             signers: vec![share.index, wallet.server_index],
+            bridge: None,
         };
         let t = Instant::now();
         let view = device::sign(client, wallet, share, &spec, Some(runtime), |_| {}).await?;
@@ -357,6 +358,7 @@ async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
                 request: sample_request(registry.get(&first.0).context("network")?, &first.1)
                     .context("a sample request")?,
                 signers: vec![0, 1],
+                bridge: None,
             },
             None,
             |_| {},

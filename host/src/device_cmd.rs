@@ -348,6 +348,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 network,
                 request: body,
                 signers: vec![0, 1],
+                bridge: None,
             };
             let view =
                 device::sign(&client, &file.wallet, &local, &spec, Some(&runtime), say).await?;

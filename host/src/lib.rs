@@ -7,10 +7,12 @@
 //! - [`config`], [`store`], [`mpc`], [`api`], [`server`]: the signing server (HTTP API, SQLite or
 //!   PostgreSQL storage, the relay and the server's own party);
 //! - [`auth`]: the host's access tokens and the identity providers users log in with;
+//! - [`bridge`]: the signing bridge between Dapps and the user's signer;
 //! - [`device`]: the user's device as a party, talking to the server over HTTP.
 
 pub mod api;
 pub mod auth;
+pub mod bridge;
 pub mod builtin;
 pub mod chains;
 pub mod config;

@@ -88,6 +88,7 @@ impl Server {
             wechat,
             alipay,
             dapps,
+            bridge: Default::default(),
         });
         Ok(Self { state, listener })
     }

@@ -13,6 +13,7 @@ use crate::auth::dapps::Dapps;
 use crate::auth::oidc::OidcVerifier;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::wechat::Wechat;
+use crate::bridge::MemoryBridge;
 use crate::chains::Registry;
 use crate::config::Config;
 use crate::mpc::Sessions;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub alipay: Option<Alipay>,
     /// Registered Dapps.
     pub dapps: Dapps,
+    /// Bridge requests.
+    pub bridge: MemoryBridge,
 }
 
 /// A rate limiter keyed by subject.

@@ -96,6 +96,7 @@ async fn a_dapp_never_sees_another_dapps_wallets() {
             network: "solana".into(),
             request: json!({"kind": "message", "message": "hi"}),
             signers: vec![0, 1],
+            bridge: None,
         };
         let e = c.start_signing(&wallet.id, &sign, None).await.unwrap_err();
         assert_eq!(status(&e), 404, "{other} cannot sign with it");

@@ -129,6 +129,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
                 network: "ethereum".into(),
                 request: transfer(&expected, 0),
                 signers: vec![0, 2],
+                bridge: None,
             },
             None,
         )
@@ -150,6 +151,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
             network: ethereum.clone(),
             request: transfer(&expected, 0),
             signers: vec![0, 1],
+            bridge: None,
         },
         Some(&plugins),
         |_| {},
@@ -189,6 +191,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
             network: ethereum.clone(),
             request: transfer(&expected, 1),
             signers: vec![1, 2],
+            bridge: None,
         },
         Some(&plugins),
         |_| {},
@@ -231,6 +234,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
         network: ethereum.clone(),
         request: transfer(&expected, nonce),
         signers: vec![0, 1],
+        bridge: None,
     };
     let view = device::sign(
         &alice,
@@ -477,6 +481,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
         network: network.into(),
         request: json!({}),
         signers: vec![0, 1],
+        bridge: None,
     };
     assert_eq!(
         api_code(

@@ -134,6 +134,7 @@ async fn killed_between_signing_rounds_loses_nothing() {
                 network: "ethereum".into(),
                 request: transfer(&address, 0),
                 signers: vec![0, 1],
+                bridge: None,
             },
             None,
         )
@@ -193,6 +194,7 @@ async fn killed_between_signing_rounds_loses_nothing() {
             network: registry.get("ethereum").unwrap().clone(),
             request: transfer(&address, 0),
             signers: vec![0, 1],
+            bridge: None,
         },
         Some(&plugins),
         |_| {},

@@ -38,6 +38,64 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
 /// the token is for (`dapp/<id>/<subject>`), which is what wallets and sessions are filed under.
 pub struct Subject(pub String);
 
+/// How a secret token is kept and looked up: its SHA-256, never the token.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest as _;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// A Dapp calling with its API secret: `Authorization: Basic base64(<dapp id>:<api secret>)`.
+/// Requests are rate-limited per Dapp.
+pub struct DappCaller(pub String);
+
+impl FromRequestParts<Arc<AppState>> for DappCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, ApiError> {
+        use base64::Engine as _;
+        let credentials = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|h| h.to_str().ok())
+            .and_then(|h| h.strip_prefix("Basic "))
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(|| {
+                ApiError::unauthorized("expected `Authorization: Basic <dapp id:api secret>`")
+            })?;
+        let (id, secret) = credentials
+            .split_once(':')
+            .ok_or_else(|| ApiError::unauthorized("expected <dapp id>:<api secret>"))?;
+        if !state.dapps.check_secret(id, secret) {
+            return Err(ApiError::unauthorized(
+                "the Dapp id or API secret is not right",
+            ));
+        }
+        rate_limit(state, &format!("dapp/{id}"))?;
+        Ok(DappCaller(id.to_owned()))
+    }
+}
+
+/// Count a request of `key` against the rate limit, if there is one.
+fn rate_limit(state: &AppState, key: &str) -> Result<(), ApiError> {
+    if let Some(limiter) = &state.limiter {
+        if let Err(not_until) = limiter.check_key(&key.to_owned()) {
+            let wait = not_until.wait_time_from(governor::clock::Clock::now(
+                &governor::clock::DefaultClock::default(),
+            ));
+            return Err(ApiError::rate_limited(wait.as_secs().max(1)));
+        }
+    }
+    Ok(())
+}
+
 impl FromRequestParts<Arc<AppState>> for Subject {
     type Rejection = ApiError;
 
@@ -61,14 +119,7 @@ impl FromRequestParts<Arc<AppState>> for Subject {
             .verify(token)
             .map_err(|e| ApiError::unauthorized(e.to_string()))?
             .owner();
-        if let Some(limiter) = &state.limiter {
-            if let Err(not_until) = limiter.check_key(&subject) {
-                let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                    &governor::clock::DefaultClock::default(),
-                ));
-                return Err(ApiError::rate_limited(wait.as_secs().max(1)));
-            }
-        }
+        rate_limit(state, &subject)?;
         Ok(Subject(subject))
     }
 }

@@ -2,6 +2,7 @@
 //! [`error::ApiError`]); bodies are size-limited and every request has a deadline.
 
 mod auth;
+mod bridge;
 pub mod error;
 pub mod extract;
 mod idempotency;
@@ -45,6 +46,10 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/wallets/{id}/signatures", post(signing::start))
         .route("/v1/wallets/{id}/reshare", post(reshare::start))
         .route("/v1/signatures/{id}", get(signing::show))
+        .route("/v1/bridge/requests", post(bridge::create))
+        .route("/v1/bridge/requests/{id}", get(bridge::show))
+        .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
+        .route("/v1/bridge/open", post(bridge::open))
         .route("/v1/sessions/{id}", get(sessions::show))
         .route(
             "/v1/sessions/{id}/messages",

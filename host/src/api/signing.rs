@@ -56,10 +56,38 @@ pub async fn start(
 ) -> Result<Response, ApiError> {
     let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
     idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
-        let view = start_signing(&state, owner, wallet_id.clone(), &body).await?;
-        Ok((StatusCode::CREATED, view))
+        if let Some(bridge) = &body.bridge {
+            super::bridge::approve(&state, bridge, &owner, &body.network, &body.request)?;
+        }
+        let started = start_signing(&state, owner, wallet_id.clone(), &body).await;
+        if let Some(bridge) = &body.bridge {
+            let id = started.as_ref().ok().map(|v| v.id.as_str());
+            super::bridge::approval_done(&state, bridge, id);
+        }
+        Ok((StatusCode::CREATED, started?))
     })
     .await
+}
+
+/// The status of signing request `id` of `owner`, its signed output once done, and its error
+/// once failed.
+pub(super) async fn outcome(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+) -> Result<(String, Option<wit::Finalized>, Option<String>), ApiError> {
+    let row = state
+        .store
+        .signing(id, owner)
+        .await?
+        .ok_or_else(|| ApiError::internal("reading a bridge request's signing", "not found"))?;
+    let signed: Option<SignedResult> = row
+        .result
+        .as_deref()
+        .map(serde_json::from_str)
+        .transpose()
+        .map_err(|e| ApiError::internal("reading a signing request", e))?;
+    Ok((row.status, signed.map(|s| s.finalized), row.error))
 }
 
 async fn start_signing(

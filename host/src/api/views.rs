@@ -160,6 +160,9 @@ pub struct StartSigning {
     pub request: serde_json::Value,
     /// Wallet indices of exactly `threshold` signers, the server among them.
     pub signers: Vec<PartyIndex>,
+    /// The bridge request this signing approves (opened by the caller), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bridge: Option<String>,
 }
 
 /// One payload to sign, as the plugin prepared it.
@@ -266,4 +269,100 @@ pub struct StartedReshare {
     pub roster: Roster,
     /// The public key information the session reshares (every party must use the same).
     pub key: PublicKeyInfo,
+}
+
+/// `POST /v1/bridge/requests`: a Dapp's signing request.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBridgeRequest {
+    /// Network id from `/v1/chains`.
+    pub network: String,
+    /// The request, as the network's plugin documents it.
+    pub request: serde_json::Value,
+    /// Seconds the user has to open and approve it (1 to 900, default 300).
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+}
+
+/// The QR code of a bridge link.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct QrView {
+    /// An SVG document.
+    pub svg: String,
+    /// A PNG image, base64.
+    pub png_base64: String,
+}
+
+/// A new bridge request, as its Dapp sees it once: the token is not shown again.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BridgeCreated {
+    /// The request's id, to read its result.
+    pub id: String,
+    /// The single-use token the signer opens it with.
+    pub token: String,
+    /// The link that opens it in a signer (`<public_url>/bridge?token=…`).
+    pub deep_link: String,
+    /// The link's QR code.
+    pub qr: QrView,
+    /// Unix seconds after which it can no longer be opened or approved.
+    pub expires_at: i64,
+}
+
+/// A bridge request as its Dapp reads it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BridgeView {
+    /// The request's id.
+    pub id: String,
+    /// Network id.
+    pub network: String,
+    /// `pending`, `opened`, `signing`, `done`, `failed`, `rejected` or `expired`.
+    pub status: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The signed output, when `done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<wit::Finalized>,
+    /// Why it failed, or the user's reason for rejecting it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `POST /v1/bridge/open`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenBridge {
+    /// The token from the link or QR code.
+    pub token: String,
+    /// A wallet of the caller's, to have the request's summary for it.
+    #[serde(default)]
+    pub wallet: Option<String>,
+}
+
+/// A bridge request as the signer sees it after opening it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct OpenedBridge {
+    /// The request's id.
+    pub id: String,
+    /// The Dapp's id.
+    pub dapp: String,
+    /// The Dapp's display name.
+    pub dapp_name: String,
+    /// Network id.
+    pub network: String,
+    /// The request, to sign with `POST /v1/wallets/{id}/signatures` and `bridge` set to `id`.
+    pub request: serde_json::Value,
+    /// Unix seconds.
+    pub expires_at: i64,
+    /// The plugin's summary for `wallet`, when one was named.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub summary: Option<wit::Summary>,
+}
+
+/// `POST /v1/bridge/requests/{id}/reject`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RejectBridge {
+    /// Why, in the user's words.
+    #[serde(default)]
+    pub reason: Option<String>,
 }

@@ -164,6 +164,11 @@ pub fn owner(subject: &str, dapp: Option<&str>) -> String {
     }
 }
 
+/// The Dapp of an owner made by [`owner`], if any.
+pub fn owner_dapp(owner: &str) -> Option<&str> {
+    owner.strip_prefix("dapp/")?.split_once('/').map(|(d, _)| d)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,6 +206,8 @@ mod tests {
         assert!(!dapps.check_secret("other", &secret));
         assert_eq!(owner("dev:alice", Some("shop")), "dapp/shop/dev:alice");
         assert_eq!(owner("dev:alice", None), "dev:alice");
+        assert_eq!(owner_dapp(&owner("oidc:g:1/2", Some("shop"))), Some("shop"));
+        assert_eq!(owner_dapp("dev:alice"), None);
     }
 
     #[test]

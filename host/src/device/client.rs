@@ -24,6 +24,7 @@ pub struct Client {
 impl Client {
     /// A client of the server at `base` (for example `http://127.0.0.1:8420`).
     pub fn new(base: impl Into<String>) -> Self {
+        crate::tls::install_crypto_provider();
         Self {
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))

@@ -172,6 +172,8 @@ pub struct SignSpec {
     pub request: serde_json::Value,
     /// Wallet indices of the signers: this party, the server, and any others.
     pub signers: Vec<PartyIndex>,
+    /// The bridge request this signing approves, if any.
+    pub bridge: Option<String>,
 }
 
 /// Sign with the server: the server's plugin prepares the request, this device checks the
@@ -193,6 +195,7 @@ pub async fn sign(
                 network: network.id.clone(),
                 request: request.clone(),
                 signers,
+                bridge: spec.bridge.clone(),
             },
             Some(&crate::state::random_id("idem")),
         )

@@ -1,0 +1,294 @@
+//! The signing bridge end to end: a Dapp posts a Solana transfer, the QR code (read back with
+//! rqrr) holds the link with the single-use token, the user's signer opens it (logged in for the
+//! same Dapp), sees the plugin's summary, approves it by co-signing with the server, and the
+//! Dapp reads a signed transaction that Solana's SDK verifies. Also: a reused or expired token,
+//! a user of another Dapp, another Dapp reading the request, a wrong secret, a rejection, and an
+//! approval that signs something else.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use mpcw_engine::Scheme;
+use mpcw_host::api::{BridgeCreated, BridgeView, StartSigning};
+use mpcw_host::auth::dapps::{new_secret, DappConfig};
+use mpcw_host::chains::Registry;
+use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
+use mpcw_tests::{temp_dir, Host};
+use serde_json::{json, Value};
+use solana_transaction::versioned::VersionedTransaction;
+
+const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
+const TO: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
+
+struct Dapp {
+    id: &'static str,
+    secret: String,
+}
+
+impl Dapp {
+    fn new(id: &'static str) -> (Self, DappConfig) {
+        let (secret, hash) = new_secret();
+        let config = DappConfig {
+            id: id.into(),
+            name: format!("{id} Dapp"),
+            allowed_origins: vec![],
+            callback_url: None,
+            api_secret_sha256: hash,
+        };
+        (
+            Dapp {
+                id,
+                secret: secret.to_string(),
+            },
+            config,
+        )
+    }
+
+    async fn create(&self, url: &str, body: Value) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .post(format!("{url}/v1/bridge/requests"))
+            .basic_auth(self.id, Some(&self.secret))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    async fn read(&self, url: &str, id: &str, wait: u64) -> (u16, Value) {
+        let r = reqwest::Client::new()
+            .get(format!("{url}/v1/bridge/requests/{id}?wait={wait}"))
+            .basic_auth(self.id, Some(&self.secret))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+}
+
+async fn user_token(url: &str, subject: &str, dapp: &str) -> String {
+    let r: Value = reqwest::Client::new()
+        .post(format!("{url}/v1/auth/dev"))
+        .json(&json!({"subject": subject, "dapp": dapp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_string()
+}
+
+async fn signer_post(url: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// What the QR code says, read from its PNG by rqrr.
+fn read_qr(png_base64: &str) -> String {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(png_base64)
+        .unwrap();
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut pixels).unwrap();
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().unwrap().1
+}
+
+fn transfer() -> Value {
+    json!({"kind": "transfer", "to": TO, "lamports": "1500000", "recentBlockhash": BLOCKHASH})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dapp_request_is_opened_approved_signed_and_read() {
+    let (shop, shop_config) = Dapp::new("shop");
+    let (game, game_config) = Dapp::new("game");
+    let config = mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: temp_dir("bridge"),
+        public_url: Some("https://wallet.example.cn".into()),
+        dapps: vec![shop_config, game_config],
+        ..Default::default()
+    };
+    let host = Host::start_with(config, vec![]).await;
+    let url = host.url.clone();
+
+    // The user's wallet, made for the shop.
+    let alice = user_token(&url, "alice", "shop").await;
+    let client = Client::new(&url).with_token(&alice);
+    let spec = WalletSpec {
+        scheme: Scheme::Ed25519,
+        threshold: 2,
+        parties: 3,
+        local: vec![0, 2],
+        label: None,
+    };
+    let (wallet, shares) = device::create_wallet(&client, &spec, BTreeMap::new(), |_| {})
+        .await
+        .unwrap();
+    let new_share = shares.into_iter().next().unwrap();
+    let device_share = LocalShare {
+        index: new_share.index,
+        keys: new_share.keys,
+        share: new_share.share,
+    };
+
+    // The Dapp asks; the QR code holds the link with the token.
+    let (code, created) = shop
+        .create(&url, json!({"network": "solana", "request": transfer()}))
+        .await;
+    assert_eq!(code, 201, "{created}");
+    let created: BridgeCreated = serde_json::from_value(created).unwrap();
+    assert_eq!(
+        created.deep_link,
+        format!("https://wallet.example.cn/bridge?token={}", created.token)
+    );
+    assert_eq!(read_qr(&created.qr.png_base64), created.deep_link);
+    assert!(created.qr.svg.contains("<svg"));
+    let (_, view) = shop.read(&url, &created.id, 0).await;
+    assert_eq!(view["status"], "pending");
+
+    // Nobody else reads it, a wrong secret is refused, a user of another Dapp cannot open it
+    // (and does not burn the token).
+    assert_eq!(game.read(&url, &created.id, 0).await.0, 404);
+    let impostor = Dapp {
+        id: "shop",
+        secret: "mpcw_sk_guess".into(),
+    };
+    assert_eq!(impostor.read(&url, &created.id, 0).await.0, 401);
+    let bob = user_token(&url, "bob", "game").await;
+    let open = json!({"token": created.token, "wallet": wallet.id});
+    let (code, body) = signer_post(&url, &bob, "/v1/bridge/open", open.clone()).await;
+    assert_eq!(code, 403, "{body}");
+
+    // The signer opens it and sees the summary for the wallet; the token is then used up.
+    let (code, opened) = signer_post(&url, &alice, "/v1/bridge/open", open.clone()).await;
+    assert_eq!(code, 200, "{opened}");
+    assert_eq!(opened["dapp_name"], "shop Dapp");
+    let title = opened["summary"]["title"].as_str().unwrap();
+    assert!(title.contains("0.0015 SOL"), "{title}");
+    assert_eq!(
+        signer_post(&url, &alice, "/v1/bridge/open", open).await.0,
+        410
+    );
+    assert_eq!(shop.read(&url, &created.id, 0).await.1["status"], "opened");
+
+    // Approving with another request is refused; approving with the request signs it.
+    let other = StartSigning {
+        network: "solana".into(),
+        request: json!({"kind": "message", "message": "something else"}),
+        signers: vec![0, 1],
+        bridge: Some(created.id.clone()),
+    };
+    match client.start_signing(&wallet.id, &other, None).await {
+        Err(DeviceError::Api { status, .. }) => assert_eq!(status, 422),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    let network = Registry::builtin().unwrap().get("solana").unwrap().clone();
+    let sign = SignSpec {
+        network,
+        request: opened["request"].clone(),
+        signers: vec![0, 1],
+        bridge: Some(created.id.clone()),
+    };
+    let signed = device::sign(&client, &wallet, &device_share, &sign, None, |_| {})
+        .await
+        .unwrap();
+    let (_, view) = shop.read(&url, &created.id, 10).await;
+    let view: BridgeView = serde_json::from_value(view).unwrap();
+    assert_eq!(view.status, "done");
+    let result = view.result.unwrap();
+    assert_eq!(
+        Some(&result.encoded),
+        signed.result.as_ref().map(|r| &r.encoded)
+    );
+    let tx: VersionedTransaction = bincode::deserialize(&result.raw).unwrap();
+    tx.verify_and_hash_message()
+        .expect("Solana's SDK verifies the transaction the Dapp received");
+
+    // A second request, rejected by the user.
+    let (_, second) = shop
+        .create(&url, json!({"network": "solana", "request": transfer()}))
+        .await;
+    let (code, _) = signer_post(
+        &url,
+        &alice,
+        "/v1/bridge/open",
+        json!({"token": second["token"]}),
+    )
+    .await;
+    assert_eq!(code, 200);
+    let id = second["id"].as_str().unwrap();
+    let path = format!("/v1/bridge/requests/{id}/reject");
+    let (code, _) = signer_post(&url, &bob, &path, json!({})).await;
+    assert_eq!(code, 403, "only the user who opened it rejects it");
+    let (code, view) = signer_post(&url, &alice, &path, json!({"reason": "不是我"})).await;
+    assert_eq!(code, 200, "{view}");
+    let (_, view) = shop.read(&url, id, 0).await;
+    assert_eq!(
+        (view["status"].as_str(), view["reason"].as_str()),
+        (Some("rejected"), Some("不是我"))
+    );
+    let late = StartSigning {
+        network: "solana".into(),
+        request: transfer(),
+        signers: vec![0, 1],
+        bridge: Some(id.into()),
+    };
+    match client.start_signing(&wallet.id, &late, None).await {
+        Err(DeviceError::Api { status, .. }) => assert_eq!(status, 409),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+
+    // A request nobody opens in time expires; its token no longer opens it.
+    let (_, third) = shop
+        .create(
+            &url,
+            json!({"network": "solana", "request": transfer(), "ttl_secs": 1}),
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (_, view) = shop.read(&url, third["id"].as_str().unwrap(), 0).await;
+    assert_eq!(view["status"], "expired");
+    let (code, _) = signer_post(
+        &url,
+        &alice,
+        "/v1/bridge/open",
+        json!({"token": third["token"]}),
+    )
+    .await;
+    assert_eq!(code, 410);
+
+    // Bad requests from the Dapp.
+    for (body, why) in [
+        (
+            json!({"network": "nowhere", "request": transfer()}),
+            "unknown_network",
+        ),
+        (
+            json!({"network": "solana", "request": "text"}),
+            "invalid_request",
+        ),
+        (
+            json!({"network": "solana", "request": transfer(), "ttl_secs": 0}),
+            "invalid_request",
+        ),
+    ] {
+        let (code, err) = shop.create(&url, body).await;
+        assert_eq!((code, err["error"]["code"].as_str()), (422, Some(why)));
+    }
+    host.stop().await;
+}
