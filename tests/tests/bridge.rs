@@ -56,6 +56,29 @@ impl Dapp {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
+    /// The statuses of the request's server-sent events, until the stream ends.
+    async fn events(&self, url: &str, id: &str) -> Vec<String> {
+        let mut r = reqwest::Client::new()
+            .get(format!("{url}/v1/bridge/requests/{id}/events"))
+            .basic_auth(self.id, Some(&self.secret))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let mut text = String::new();
+        while let Some(chunk) = r.chunk().await.unwrap() {
+            text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+        text.split("\n\n")
+            .filter(|e| e.contains("event: status"))
+            .map(|e| {
+                let data = e.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+                let view: Value = serde_json::from_str(data).unwrap();
+                view["status"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+
     async fn read(&self, url: &str, id: &str, wait: u64) -> (u16, Value) {
         let r = reqwest::Client::new()
             .get(format!("{url}/v1/bridge/requests/{id}?wait={wait}"))
@@ -218,6 +241,8 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let tx: VersionedTransaction = bincode::deserialize(&result.raw).unwrap();
     tx.verify_and_hash_message()
         .expect("Solana's SDK verifies the transaction the Dapp received");
+    // The event stream of a finished request says so once and ends.
+    assert_eq!(shop.events(&url, &created.id).await, ["done"]);
 
     // A second request, rejected by the user.
     let (_, second) = shop
@@ -260,7 +285,10 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
             json!({"network": "solana", "request": transfer(), "ttl_secs": 1}),
         )
         .await;
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Its event stream tells the change and ends.
+    let statuses = shop.events(&url, third["id"].as_str().unwrap()).await;
+    assert_eq!(statuses, ["pending", "expired"]);
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let (_, view) = shop.read(&url, third["id"].as_str().unwrap(), 0).await;
     assert_eq!(view["status"], "expired");
     let (code, _) = signer_post(

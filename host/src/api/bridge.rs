@@ -6,6 +6,8 @@
 //! - `GET /v1/bridge/requests/{id}` (Dapp): its status and, once signed, the result;
 //!   `?wait=<seconds>` holds the answer until the status changes (long poll, up to 25 s); a
 //!   final status (`done`, `failed`, `rejected`, `expired`) is answered at once.
+//! - `GET /v1/bridge/requests/{id}/events` (Dapp): the same status as server-sent events, one
+//!   `status` event per change, the stream ending after a final status.
 //! - `POST /v1/bridge/open` (signer): use the token; the request is now the caller's to approve
 //!   (`POST /v1/wallets/{id}/signatures` with `bridge` set) or reject.
 //! - `POST /v1/bridge/requests/{id}/reject` (signer).
@@ -15,8 +17,10 @@ use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use base64::Engine as _;
+use futures_util::Stream;
 use serde::Deserialize;
 
 use super::error::ApiError;
@@ -161,25 +165,58 @@ pub async fn show(
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<WaitQuery>,
 ) -> Result<Json<BridgeView>, ApiError> {
-    let read = || async {
-        let request = state
-            .bridge
-            .get(&id)
-            .filter(|r| r.dapp == dapp)
-            .ok_or_else(|| ApiError::not_found("bridge request"))?;
-        view_of(&state, &request).await
-    };
+    let read = || read_view(&state, &dapp, &id);
     let first = read().await?;
     let wait = q.wait.unwrap_or(0).min(MAX_WAIT_SECS);
     let until = tokio::time::Instant::now() + Duration::from_secs(wait);
     let mut view = first;
     let initial = view.status.clone();
-    let done = |status: &str| matches!(status, "done" | "failed" | "rejected" | "expired");
-    while view.status == initial && !done(&view.status) && tokio::time::Instant::now() < until {
+    while view.status == initial && !is_final(&view.status) && tokio::time::Instant::now() < until {
         tokio::time::sleep(Duration::from_millis(200)).await;
         view = read().await?;
     }
     Ok(Json(view))
+}
+
+/// Whether `status` is final: the request will not change any more.
+fn is_final(status: &str) -> bool {
+    matches!(status, "done" | "failed" | "rejected" | "expired")
+}
+
+/// The Dapp's view of its request `id` now.
+async fn read_view(state: &AppState, dapp: &str, id: &str) -> Result<BridgeView, ApiError> {
+    let request = state
+        .bridge
+        .get(id)
+        .filter(|r| r.dapp == dapp)
+        .ok_or_else(|| ApiError::not_found("bridge request"))?;
+    view_of(state, &request).await
+}
+
+/// `GET /v1/bridge/requests/{id}/events`.
+pub async fn events(
+    State(state): State<Arc<AppState>>,
+    DappCaller(dapp): DappCaller,
+    Path(id): Path<String>,
+) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
+    read_view(&state, &dapp, &id).await?;
+    let stream = futures_util::stream::unfold(
+        (state, dapp, id, None::<String>),
+        |(state, dapp, id, last)| async move {
+            if last.as_deref().is_some_and(is_final) {
+                return None;
+            }
+            loop {
+                let view = read_view(&state, &dapp, &id).await.ok()?;
+                if last.as_deref() != Some(view.status.as_str()) {
+                    let event = Event::default().event("status").json_data(&view).ok()?;
+                    return Some((Ok(event), (state, dapp, id, Some(view.status))));
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        },
+    );
+    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// `POST /v1/bridge/open`.

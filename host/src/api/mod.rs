@@ -48,6 +48,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/signatures/{id}", get(signing::show))
         .route("/v1/bridge/requests", post(bridge::create))
         .route("/v1/bridge/requests/{id}", get(bridge::show))
+        .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
         .route("/v1/bridge/open", post(bridge::open))
         .route("/v1/sessions/{id}", get(sessions::show))
