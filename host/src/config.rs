@@ -21,6 +21,11 @@
 //! | `[alipay]` | none | | Alipay login: `app_id`, `private_key`, `alipay_public_key`, optional `gateway` |
 //! | `public_url` | `http://<listen>` | `MPCW_PUBLIC_URL` | the server's address as users reach it (bridge links) |
 //! | `[[dapps]]` | none | | registered Dapps: `id`, `name`, `allowed_origins`, `callback_url`, `api_secret_sha256` (`mpcw dapp new` makes one) |
+//! | `bridge_url` | `memory` | `MPCW_BRIDGE_URL` | where bridge requests live: `memory` (this process) or `redis://host:port/db`, shared by several hosts |
+//! | `bridge_key_prefix` | `mpcw:bridge:` | `MPCW_BRIDGE_KEY_PREFIX` | prefix of the bridge's Redis keys and channel |
+//! | `callback_first_retry_ms` | `2000` | `MPCW_CALLBACK_FIRST_RETRY_MS` | wait after a bridge callback's first failed attempt; doubles (with jitter) after each |
+//! | `callback_max_retry_ms` | `600000` | `MPCW_CALLBACK_MAX_RETRY_MS` | the longest wait between callback attempts |
+//! | `callback_max_attempts` | `12` | `MPCW_CALLBACK_MAX_ATTEMPTS` | attempts at a callback before it is given up |
 //! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
 //! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
 //! | `max_live_sessions` | `32` | `MPCW_MAX_LIVE_SESSIONS` | protocol sessions one subject may have running at once (0: no limit) |
@@ -76,6 +81,16 @@ pub struct Config {
     pub dapps: Vec<DappConfig>,
     /// The server's address as users reach it (bridge links); by default `http://<listen>`.
     pub public_url: Option<String>,
+    /// Where bridge requests live: `memory`, or a `redis://` URL.
+    pub bridge_url: String,
+    /// Prefix of the bridge's Redis keys.
+    pub bridge_key_prefix: String,
+    /// Wait after a callback's first failed attempt, milliseconds.
+    pub callback_first_retry_ms: u64,
+    /// Longest wait between callback attempts, milliseconds.
+    pub callback_max_retry_ms: u64,
+    /// Attempts at a callback in all.
+    pub callback_max_attempts: u32,
     /// Limit on one HTTP request, seconds.
     pub request_timeout_secs: u64,
     /// Largest accepted request body, bytes.
@@ -106,6 +121,11 @@ impl Default for Config {
             alipay: None,
             dapps: Vec::new(),
             public_url: None,
+            bridge_url: "memory".into(),
+            bridge_key_prefix: "mpcw:bridge:".into(),
+            callback_first_retry_ms: 2000,
+            callback_max_retry_ms: 600_000,
+            callback_max_attempts: 12,
             request_timeout_secs: 30,
             max_body_bytes: 8 << 20,
             rate_limit_per_minute: 1200,
@@ -135,6 +155,7 @@ impl std::fmt::Debug for Config {
                 "dapps",
                 &self.dapps.iter().map(|d| &d.id).collect::<Vec<_>>(),
             )
+            .field("bridge", &self.bridge_kind())
             .finish_non_exhaustive()
     }
 }
@@ -206,6 +227,21 @@ impl Config {
         if let Some(v) = var("MPCW_TOKEN_ISSUER") {
             self.token_issuer = v;
         }
+        if let Some(v) = var("MPCW_BRIDGE_URL") {
+            self.bridge_url = v;
+        }
+        if let Some(v) = var("MPCW_BRIDGE_KEY_PREFIX") {
+            self.bridge_key_prefix = v;
+        }
+        if let Some(v) = var("MPCW_CALLBACK_FIRST_RETRY_MS") {
+            self.callback_first_retry_ms = parse("MPCW_CALLBACK_FIRST_RETRY_MS", v)?;
+        }
+        if let Some(v) = var("MPCW_CALLBACK_MAX_RETRY_MS") {
+            self.callback_max_retry_ms = parse("MPCW_CALLBACK_MAX_RETRY_MS", v)?;
+        }
+        if let Some(v) = var("MPCW_CALLBACK_MAX_ATTEMPTS") {
+            self.callback_max_attempts = parse("MPCW_CALLBACK_MAX_ATTEMPTS", v)?;
+        }
         if let Some(v) = var("MPCW_REQUEST_TIMEOUT_SECS") {
             self.request_timeout_secs = parse("MPCW_REQUEST_TIMEOUT_SECS", v)?;
         }
@@ -226,6 +262,24 @@ impl Config {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// `memory` or `redis`, from the bridge URL (which may hold a password, so is not shown).
+    pub fn bridge_kind(&self) -> &'static str {
+        if self.bridge_url.starts_with("redis") {
+            "redis"
+        } else {
+            "memory"
+        }
+    }
+
+    /// The retry policy of bridge callbacks.
+    pub fn callback_retry(&self) -> crate::bridge::callback::RetryPolicy {
+        crate::bridge::callback::RetryPolicy {
+            first_delay: std::time::Duration::from_millis(self.callback_first_retry_ms),
+            max_delay: std::time::Duration::from_millis(self.callback_max_retry_ms),
+            max_attempts: self.callback_max_attempts.max(1),
+        }
     }
 
     /// The database URL in effect.

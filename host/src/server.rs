@@ -13,6 +13,8 @@ use crate::auth::dapps::Dapps;
 use crate::auth::oidc::OidcVerifier;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::wechat::Wechat;
+use crate::bridge::delivery::{self, Outbox};
+use crate::bridge::Bridge;
 use crate::chains::Registry;
 use crate::config::Config;
 use crate::mpc::Sessions;
@@ -66,6 +68,10 @@ impl Server {
         if let Some(dir) = &config.chains_dir {
             registry.load_dir(dir)?;
         }
+        let bridge = Bridge::open(Some(&config.bridge_url), &config.bridge_key_prefix)
+            .await
+            .with_context(|| format!("opening the {} bridge store", config.bridge_kind()))?;
+        let outbox = Outbox::new(config.callback_retry()).context("the callback HTTP client")?;
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
@@ -88,7 +94,8 @@ impl Server {
             wechat,
             alipay,
             dapps,
-            bridge: Default::default(),
+            bridge,
+            outbox,
         });
         Ok(Self { state, listener })
     }
@@ -118,11 +125,15 @@ impl Server {
                 }
             }
         });
+        let callbacks = tokio::spawn(delivery::run(self.state.clone()));
+        let expiries = tokio::spawn(crate::api::sweep_bridge_expiries(self.state.clone()));
         let app = crate::api::router(self.state.clone());
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         reaper.abort();
+        callbacks.abort();
+        expiries.abort();
         result.context("serving HTTP")
     }
 }

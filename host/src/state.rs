@@ -13,7 +13,8 @@ use crate::auth::dapps::Dapps;
 use crate::auth::oidc::OidcVerifier;
 use crate::auth::tokens::TokenKeys;
 use crate::auth::wechat::Wechat;
-use crate::bridge::MemoryBridge;
+use crate::bridge::delivery::Outbox;
+use crate::bridge::Bridge;
 use crate::chains::Registry;
 use crate::config::Config;
 use crate::mpc::Sessions;
@@ -53,7 +54,9 @@ pub struct AppState {
     /// Registered Dapps.
     pub dapps: Dapps,
     /// Bridge requests.
-    pub bridge: MemoryBridge,
+    pub bridge: Bridge,
+    /// Bridge callbacks to deliver.
+    pub outbox: Outbox,
 }
 
 /// A rate limiter keyed by subject.

@@ -1,6 +1,9 @@
 //! Shared helpers of the end-to-end tests: a plugin runtime with the built-in plugins, networks
 //! from the registry, the test-only plugins, and single-key signing for official vectors.
 
+pub mod callbacks;
+pub mod dapp;
+
 use k256::ecdsa::SigningKey;
 use mpcw_host::chains::Registry;
 use mpcw_host::plugin::{wit, Limits, Runtime};

@@ -4,115 +4,25 @@
 //! Dapp reads a signed transaction that Solana's SDK verifies. Also: a reused or expired token,
 //! a user of another Dapp, another Dapp reading the request, a wrong secret, a rejection, and an
 //! approval that signs something else.
+//!
+//! Callbacks: the Dapp's endpoint receives one signed event per request (`done` with the signed
+//! transaction, `rejected` with the reason, `expired`), its HMAC checked with the `hmac` crate;
+//! an endpoint that fails the first attempt gets the same event again after the backoff.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use mpcw_engine::Scheme;
-use mpcw_host::api::{BridgeCreated, BridgeView, StartSigning};
-use mpcw_host::auth::dapps::{new_secret, DappConfig};
+use mpcw_host::api::{BridgeCreated, BridgeEvent, BridgeView, StartSigning};
 use mpcw_host::chains::Registry;
-use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
+use mpcw_host::device::{self, Client, DeviceError, SignSpec};
+use mpcw_tests::callbacks::CallbackSink;
+use mpcw_tests::dapp::{ed25519_wallet, signer_post, user_token, Dapp};
 use mpcw_tests::{temp_dir, Host};
 use serde_json::{json, Value};
 use solana_transaction::versioned::VersionedTransaction;
 
 const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
 const TO: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
-
-struct Dapp {
-    id: &'static str,
-    secret: String,
-}
-
-impl Dapp {
-    fn new(id: &'static str) -> (Self, DappConfig) {
-        let (secret, hash) = new_secret();
-        let config = DappConfig {
-            id: id.into(),
-            name: format!("{id} Dapp"),
-            allowed_origins: vec![],
-            callback_url: None,
-            api_secret_sha256: hash,
-        };
-        (
-            Dapp {
-                id,
-                secret: secret.to_string(),
-            },
-            config,
-        )
-    }
-
-    async fn create(&self, url: &str, body: Value) -> (u16, Value) {
-        let r = reqwest::Client::new()
-            .post(format!("{url}/v1/bridge/requests"))
-            .basic_auth(self.id, Some(&self.secret))
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-
-    /// The statuses of the request's server-sent events, until the stream ends.
-    async fn events(&self, url: &str, id: &str) -> Vec<String> {
-        let mut r = reqwest::Client::new()
-            .get(format!("{url}/v1/bridge/requests/{id}/events"))
-            .basic_auth(self.id, Some(&self.secret))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status().as_u16(), 200);
-        let mut text = String::new();
-        while let Some(chunk) = r.chunk().await.unwrap() {
-            text.push_str(std::str::from_utf8(&chunk).unwrap());
-        }
-        text.split("\n\n")
-            .filter(|e| e.contains("event: status"))
-            .map(|e| {
-                let data = e.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
-                let view: Value = serde_json::from_str(data).unwrap();
-                view["status"].as_str().unwrap().to_string()
-            })
-            .collect()
-    }
-
-    async fn read(&self, url: &str, id: &str, wait: u64) -> (u16, Value) {
-        let r = reqwest::Client::new()
-            .get(format!("{url}/v1/bridge/requests/{id}?wait={wait}"))
-            .basic_auth(self.id, Some(&self.secret))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
-    }
-}
-
-async fn user_token(url: &str, subject: &str, dapp: &str) -> String {
-    let r: Value = reqwest::Client::new()
-        .post(format!("{url}/v1/auth/dev"))
-        .json(&json!({"subject": subject, "dapp": dapp}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["access_token"].as_str().unwrap().to_string()
-}
-
-async fn signer_post(url: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let r = reqwest::Client::new()
-        .post(format!("{url}{path}"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (r.status().as_u16(), r.json().await.unwrap())
-}
 
 /// What the QR code says, read from its PNG by rqrr.
 fn read_qr(png_base64: &str) -> String {
@@ -137,13 +47,15 @@ fn transfer() -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dapp_request_is_opened_approved_signed_and_read() {
-    let (shop, shop_config) = Dapp::new("shop");
-    let (game, game_config) = Dapp::new("game");
+    let sink = CallbackSink::start().await;
+    let (shop, shop_config) = Dapp::new("shop", Some(format!("{}/cb", sink.url)));
+    let (game, game_config) = Dapp::new("game", None);
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("bridge"),
         public_url: Some("https://wallet.example.cn".into()),
         dapps: vec![shop_config, game_config],
+        callback_first_retry_ms: 200,
         ..Default::default()
     };
     let host = Host::start_with(config, vec![]).await;
@@ -152,22 +64,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     // The user's wallet, made for the shop.
     let alice = user_token(&url, "alice", "shop").await;
     let client = Client::new(&url).with_token(&alice);
-    let spec = WalletSpec {
-        scheme: Scheme::Ed25519,
-        threshold: 2,
-        parties: 3,
-        local: vec![0, 2],
-        label: None,
-    };
-    let (wallet, shares) = device::create_wallet(&client, &spec, BTreeMap::new(), |_| {})
-        .await
-        .unwrap();
-    let new_share = shares.into_iter().next().unwrap();
-    let device_share = LocalShare {
-        index: new_share.index,
-        keys: new_share.keys,
-        share: new_share.share,
-    };
+    let (wallet, device_share) = ed25519_wallet(&client).await;
 
     // The Dapp asks; the QR code holds the link with the token.
     let (code, created) = shop
@@ -187,10 +84,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     // Nobody else reads it, a wrong secret is refused, a user of another Dapp cannot open it
     // (and does not burn the token).
     assert_eq!(game.read(&url, &created.id, 0).await.0, 404);
-    let impostor = Dapp {
-        id: "shop",
-        secret: "mpcw_sk_guess".into(),
-    };
+    let impostor = Dapp::with_secret("shop", "mpcw_sk_guess");
     assert_eq!(impostor.read(&url, &created.id, 0).await.0, 401);
     let bob = user_token(&url, "bob", "game").await;
     let open = json!({"token": created.token, "wallet": wallet.id});
@@ -243,10 +137,40 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
         .expect("Solana's SDK verifies the transaction the Dapp received");
     // The event stream of a finished request says so once and ends.
     assert_eq!(shop.events(&url, &created.id).await, ["done"]);
+    // The Dapp's endpoint got one signed event with the same transaction.
+    let got = sink.wait_for(&created.id, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "one callback");
+    assert!(got[0].verifies(&shop.secret), "the HMAC verifies");
+    assert!(
+        !got[0].verifies("mpcw_sk_guess"),
+        "only under the Dapp's secret"
+    );
+    let event: BridgeEvent = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(
+        (event.id.as_str(), event.kind.as_str()),
+        (got[0].event_id.as_str(), "bridge.request.done")
+    );
+    let raw = event.data.result.unwrap().raw;
+    let tx: VersionedTransaction = bincode::deserialize(&raw).unwrap();
+    tx.verify_and_hash_message()
+        .expect("Solana's SDK verifies the transaction the callback carried");
+    let mut tampered = got[0].clone();
+    tampered.body = String::from_utf8(tampered.body)
+        .unwrap()
+        .replace("done", "failed")
+        .into_bytes();
+    assert!(
+        !tampered.verifies(&shop.secret),
+        "a changed body does not verify"
+    );
 
-    // A second request, rejected by the user.
+    // A second request, rejected by the user; its callback goes to the request's own URL on
+    // the registered origin, which fails the first attempt: the same event comes again.
     let (_, second) = shop
-        .create(&url, json!({"network": "solana", "request": transfer()}))
+        .create(
+            &url,
+            json!({"network": "solana", "request": transfer(), "callback_url": format!("{}/flaky", sink.url)}),
+        )
         .await;
     let (code, _) = signer_post(
         &url,
@@ -267,6 +191,17 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
         (view["status"].as_str(), view["reason"].as_str()),
         (Some("rejected"), Some("不是我"))
     );
+    let got = sink.wait_for(id, Duration::from_secs(10)).await;
+    let answers: Vec<u16> = got.iter().map(|r| r.answered).collect();
+    assert_eq!(answers, [503, 200], "retried after a failure");
+    assert!(got
+        .iter()
+        .all(|r| r.path == "/flaky" && r.verifies(&shop.secret)));
+    assert_eq!(got[0].event_id, got[1].event_id, "the same idempotency id");
+    assert_eq!(got[0].body, got[1].body, "the same event");
+    assert_eq!(got[1].json()["data"]["reason"], "不是我");
+    let outbox = host.state.store.callback_of(id).await.unwrap().unwrap();
+    assert_eq!((outbox.status.as_str(), outbox.attempts), ("delivered", 2));
     let late = StartSigning {
         network: "solana".into(),
         request: transfer(),
@@ -282,12 +217,17 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let (_, third) = shop
         .create(
             &url,
-            json!({"network": "solana", "request": transfer(), "ttl_secs": 1}),
+            json!({"network": "solana", "request": transfer(), "ttl_secs": 2}),
         )
         .await;
-    // Its event stream tells the change and ends.
+    // Its event stream tells the change and ends, and the Dapp is called back.
     let statuses = shop.events(&url, third["id"].as_str().unwrap()).await;
     assert_eq!(statuses, ["pending", "expired"]);
+    let got = sink
+        .wait_for(third["id"].as_str().unwrap(), Duration::from_secs(10))
+        .await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["type"], "bridge.request.expired");
     tokio::time::sleep(Duration::from_millis(200)).await;
     let (_, view) = shop.read(&url, third["id"].as_str().unwrap(), 0).await;
     assert_eq!(view["status"], "expired");
@@ -314,9 +254,23 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
             json!({"network": "solana", "request": transfer(), "ttl_secs": 0}),
             "invalid_request",
         ),
+        (
+            json!({"network": "solana", "request": transfer(), "callback_url": "https://elsewhere.example/cb"}),
+            "invalid_request",
+        ),
     ] {
         let (code, err) = shop.create(&url, body).await;
         assert_eq!((code, err["error"]["code"].as_str()), (422, Some(why)));
     }
+    // A Dapp with no registered callback URL cannot name one.
+    let (code, _) = game
+        .create(
+            &url,
+            json!({"network": "solana", "request": transfer(), "callback_url": format!("{}/cb", sink.url)}),
+        )
+        .await;
+    assert_eq!(code, 422);
+    // Nothing was posted but the three events.
+    assert_eq!(sink.received().len(), 4);
     host.stop().await;
 }

@@ -57,12 +57,12 @@ pub async fn start(
     let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
     idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
         if let Some(bridge) = &body.bridge {
-            super::bridge::approve(&state, bridge, &owner, &body.network, &body.request)?;
+            super::bridge::approve(&state, bridge, &owner, &body.network, &body.request).await?;
         }
         let started = start_signing(&state, owner, wallet_id.clone(), &body).await;
         if let Some(bridge) = &body.bridge {
             let id = started.as_ref().ok().map(|v| v.id.as_str());
-            super::bridge::approval_done(&state, bridge, id);
+            super::bridge::approval_done(&state, bridge, id).await;
         }
         Ok((StatusCode::CREATED, started?))
     })
@@ -220,10 +220,13 @@ async fn start_signing(
     state.store.insert_signing(&signing).await?;
     tokio::spawn(finish_signing(
         state.clone(),
-        signing_id.clone(),
-        network,
-        request,
-        key,
+        Finishing {
+            signing_id: signing_id.clone(),
+            bridge: body.bridge.clone(),
+            network,
+            request,
+            key,
+        },
         futures,
         sessions,
     ));
@@ -340,17 +343,31 @@ impl PartyJob {
     }
 }
 
-/// Wait for every payload's signature, finalize with the plugin, store the result, end the
-/// sessions.
-async fn finish_signing(
-    state: Arc<AppState>,
+/// What a running signing request ends with.
+struct Finishing {
     signing_id: String,
+    /// The bridge request it approves, if any.
+    bridge: Option<String>,
     network: Network,
     request: String,
     key: wit::PublicKey,
+}
+
+/// Wait for every payload's signature, finalize with the plugin, store the result, end the
+/// sessions, and settle the bridge request it approves.
+async fn finish_signing(
+    state: Arc<AppState>,
+    job: Finishing,
     futures: Vec<SignatureFuture>,
     sessions: Vec<Arc<LiveSession>>,
 ) {
+    let Finishing {
+        signing_id,
+        bridge,
+        network,
+        request,
+        key,
+    } = job;
     let mut signatures = Vec::new();
     let mut failure = None;
     for f in futures {
@@ -407,6 +424,9 @@ async fn finish_signing(
             Ok(_) => SessionState::Done,
             Err(e) => SessionState::Failed(e.clone()),
         });
+    }
+    if let Some(bridge) = bridge {
+        super::bridge::signing_finished(&state, &bridge).await;
     }
 }
 

@@ -282,6 +282,10 @@ pub struct CreateBridgeRequest {
     /// Seconds the user has to open and approve it (1 to 900, default 300).
     #[serde(default)]
     pub ttl_secs: Option<u64>,
+    /// Where to post the result, instead of the Dapp's registered callback URL; it must have
+    /// the same origin (scheme, host and port) as the registered one.
+    #[serde(default)]
+    pub callback_url: Option<String>,
 }
 
 /// The QR code of a bridge link.
@@ -325,6 +329,22 @@ pub struct BridgeView {
     /// Why it failed, or the user's reason for rejecting it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// The body of a bridge callback: one event, when a request reaches its final status (see
+/// [`crate::bridge::callback`] for its headers and signature).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BridgeEvent {
+    /// The event id (`evt_…`), also in the `X-Mpcw-Event-Id` header: the same at every
+    /// delivery attempt, so that a Dapp can ignore repeats.
+    pub id: String,
+    /// `bridge.request.done`, `.failed`, `.rejected` or `.expired`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Unix seconds when the event was made.
+    pub created_at: i64,
+    /// The request, as `GET /v1/bridge/requests/{id}` shows it.
+    pub data: BridgeView,
 }
 
 /// `POST /v1/bridge/open`.

@@ -6,13 +6,22 @@
 //! A request moves `pending` → `opened` (its token is used up) → `signing` → `done` or
 //! `failed`, or `opened` → `rejected`; a request not approved by `expires_at` is `expired`.
 //! Results stay readable for [`RESULT_TTL_SECS`] after the request's expiry.
+//!
+//! Requests live in a [`Bridge`] store, in process or in Redis for several hosts. Whoever waits
+//! for a request is woken by its changes ([`changes`]); a request's final status is posted to
+//! the Dapp as a signed [`callback`], delivered at least once by [`delivery`].
 
+pub mod callback;
+pub mod changes;
+pub mod delivery;
+pub mod memory;
 pub mod qr;
+pub mod redis_store;
 pub mod store;
 
 use serde::{Deserialize, Serialize};
 
-pub use store::{MemoryBridge, TokenError};
+pub use store::{Bridge, TokenError, Unavailable, UpdateError};
 
 /// How long a request's record (and result) is kept after it expires, seconds.
 pub const RESULT_TTL_SECS: i64 = 3600;
@@ -59,6 +68,9 @@ pub struct BridgeRequest {
     pub network: String,
     /// The request, as the network's plugin documents it.
     pub request: serde_json::Value,
+    /// Where its result is posted, if anywhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds after which it can no longer be opened or approved.
@@ -188,6 +200,7 @@ mod tests {
             dapp: "shop".into(),
             network: "solana".into(),
             request: serde_json::json!({"kind": "message", "message": "hi"}),
+            callback_url: None,
             created_at: 0,
             expires_at: 100,
             state: BridgeState::Pending,

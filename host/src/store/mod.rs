@@ -4,11 +4,13 @@
 //! Nothing secret is stored in the clear: shares and party keys arrive here already sealed under
 //! the key-encryption key. Access tokens are not stored: they are JWTs the host signs.
 
+mod callbacks;
 mod rows;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+pub use callbacks::CallbackRow;
 pub use rows::{SigningRow, WalletRow, WalletStatus};
 
 /// A storage failure.

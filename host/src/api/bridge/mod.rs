@@ -11,33 +11,39 @@
 //! - `POST /v1/bridge/open` (signer): use the token; the request is now the caller's to approve
 //!   (`POST /v1/wallets/{id}/signatures` with `bridge` set) or reject.
 //! - `POST /v1/bridge/requests/{id}/reject` (signer).
+//!
+//! Once a request's status is final, its Dapp's callback URL (the registered one, or the
+//! request's own on the same origin) gets one signed event, delivered at least once: see
+//! [`crate::bridge::callback`].
+
+mod settle;
+mod status;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use base64::Engine as _;
-use futures_util::Stream;
-use serde::Deserialize;
 
 use super::error::ApiError;
-use super::extract::{token_hash, ApiJson, ApiQuery, DappCaller, Subject};
+use super::extract::{token_hash, ApiJson, DappCaller, Subject};
 use super::views::{
     BridgeCreated, BridgeView, CreateBridgeRequest, OpenBridge, OpenedBridge, QrView, RejectBridge,
 };
 use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
 use crate::bridge::{
-    qr, BridgeRequest, BridgeState, StepError, TokenError, DEFAULT_TTL_SECS, MAX_TTL_SECS,
+    qr, BridgeRequest, BridgeState, StepError, TokenError, Unavailable, UpdateError,
+    DEFAULT_TTL_SECS, MAX_TTL_SECS,
 };
 use crate::state::{now, random_id, random_token, AppState};
 
+pub(crate) use settle::settle;
+pub use settle::sweep_expiries;
+pub use status::{events, show};
+
 /// The largest request a Dapp may post, bytes of JSON.
 const MAX_REQUEST_BYTES: usize = 64 * 1024;
-/// The longest long poll, seconds.
-const MAX_WAIT_SECS: u64 = 25;
 
 impl From<StepError> for ApiError {
     fn from(e: StepError) -> Self {
@@ -47,6 +53,60 @@ impl From<StepError> for ApiError {
             StepError::WrongState(_) => ApiError::conflict(e.to_string()),
             StepError::Mismatch(m) => ApiError::unprocessable("bridge_mismatch", m),
         }
+    }
+}
+
+impl From<Unavailable> for ApiError {
+    fn from(e: Unavailable) -> Self {
+        tracing::error!(error = %e, "bridge store");
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "the bridge store is unavailable; try again",
+        )
+    }
+}
+
+impl From<UpdateError> for ApiError {
+    fn from(e: UpdateError) -> Self {
+        match e {
+            UpdateError::NotFound => ApiError::not_found("bridge request"),
+            UpdateError::Step(s) => s.into(),
+            UpdateError::Store(u) => u.into(),
+        }
+    }
+}
+
+impl From<TokenError> for ApiError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::Used | TokenError::Expired => ApiError::gone(e.to_string()),
+            TokenError::OtherDapp => ApiError::forbidden(e.to_string()),
+            TokenError::Store(u) => u.into(),
+        }
+    }
+}
+
+/// The callback URL of a new request: the Dapp's registered one, or the request's own if it has
+/// the same origin (so a leaked API secret cannot make the host post to other hosts).
+fn callback_url(
+    registered: Option<&str>,
+    asked: Option<String>,
+) -> Result<Option<String>, ApiError> {
+    let Some(asked) = asked else {
+        return Ok(registered.map(str::to_owned));
+    };
+    let refuse = |why: &str| Err(ApiError::unprocessable("invalid_request", why.to_owned()));
+    let Some(registered) = registered else {
+        return refuse("callback_url needs a callback URL registered for the Dapp");
+    };
+    if !crate::auth::oidc::allowed_url(&asked) {
+        return refuse("callback_url must be an https URL (http only on loopback)");
+    }
+    let origin = |u: &str| url::Url::parse(u).map(|u| u.origin());
+    match (origin(&asked), origin(registered)) {
+        (Ok(a), Ok(r)) if a == r => Ok(Some(asked)),
+        _ => refuse("callback_url must have the origin of the Dapp's registered callback URL"),
     }
 }
 
@@ -89,12 +149,20 @@ pub async fn create(
             format!("ttl_secs must be 1 to {MAX_TTL_SECS}"),
         ));
     }
+    let registered = state
+        .dapps
+        .get(&dapp)
+        .map_err(|e| ApiError::internal("reading the Dapp registry", e))?
+        .callback_url
+        .clone();
+    let callback_url = callback_url(registered.as_deref(), body.callback_url)?;
     let now = now();
     let request = BridgeRequest {
         id: random_id("br"),
         dapp,
         network: network.id.clone(),
         request: body.request,
+        callback_url,
         created_at: now,
         expires_at: now + ttl as i64,
         state: BridgeState::Pending,
@@ -118,105 +186,8 @@ pub async fn create(
         expires_at: request.expires_at,
     };
     tracing::info!(id = %request.id, dapp = %request.dapp, network = %request.network, "bridge request");
-    state.bridge.insert(request, token_hash(&token), now);
+    state.bridge.insert(request, token_hash(&token)).await?;
     Ok((StatusCode::CREATED, Json(created)))
-}
-
-/// The Dapp's view of `request` now: its signing's outcome once approved.
-async fn view_of(state: &AppState, request: &BridgeRequest) -> Result<BridgeView, ApiError> {
-    let mut view = BridgeView {
-        id: request.id.clone(),
-        network: request.network.clone(),
-        status: request.state_name().to_owned(),
-        expires_at: request.expires_at,
-        result: None,
-        reason: None,
-    };
-    match &request.state {
-        BridgeState::Pending | BridgeState::Opened { .. } if request.expires_at <= now() => {
-            view.status = "expired".into();
-        }
-        BridgeState::Rejected { reason, .. } => view.reason = reason.clone(),
-        BridgeState::Signing { owner, signing_id } if !signing_id.is_empty() => {
-            let (status, result, error) = super::signing::outcome(state, signing_id, owner).await?;
-            if status != "running" {
-                view.status = status;
-            }
-            view.result = result;
-            view.reason = error;
-        }
-        _ => {}
-    }
-    Ok(view)
-}
-
-/// `?wait=` of a status read.
-#[derive(Deserialize)]
-pub struct WaitQuery {
-    /// Seconds to hold the answer until the status changes.
-    #[serde(default)]
-    wait: Option<u64>,
-}
-
-/// `GET /v1/bridge/requests/{id}`.
-pub async fn show(
-    State(state): State<Arc<AppState>>,
-    DappCaller(dapp): DappCaller,
-    Path(id): Path<String>,
-    ApiQuery(q): ApiQuery<WaitQuery>,
-) -> Result<Json<BridgeView>, ApiError> {
-    let read = || read_view(&state, &dapp, &id);
-    let first = read().await?;
-    let wait = q.wait.unwrap_or(0).min(MAX_WAIT_SECS);
-    let until = tokio::time::Instant::now() + Duration::from_secs(wait);
-    let mut view = first;
-    let initial = view.status.clone();
-    while view.status == initial && !is_final(&view.status) && tokio::time::Instant::now() < until {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        view = read().await?;
-    }
-    Ok(Json(view))
-}
-
-/// Whether `status` is final: the request will not change any more.
-fn is_final(status: &str) -> bool {
-    matches!(status, "done" | "failed" | "rejected" | "expired")
-}
-
-/// The Dapp's view of its request `id` now.
-async fn read_view(state: &AppState, dapp: &str, id: &str) -> Result<BridgeView, ApiError> {
-    let request = state
-        .bridge
-        .get(id)
-        .filter(|r| r.dapp == dapp)
-        .ok_or_else(|| ApiError::not_found("bridge request"))?;
-    view_of(state, &request).await
-}
-
-/// `GET /v1/bridge/requests/{id}/events`.
-pub async fn events(
-    State(state): State<Arc<AppState>>,
-    DappCaller(dapp): DappCaller,
-    Path(id): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
-    read_view(&state, &dapp, &id).await?;
-    let stream = futures_util::stream::unfold(
-        (state, dapp, id, None::<String>),
-        |(state, dapp, id, last)| async move {
-            if last.as_deref().is_some_and(is_final) {
-                return None;
-            }
-            loop {
-                let view = read_view(&state, &dapp, &id).await.ok()?;
-                if last.as_deref() != Some(view.status.as_str()) {
-                    let event = Event::default().event("status").json_data(&view).ok()?;
-                    return Some((Ok(event), (state, dapp, id, Some(view.status))));
-                }
-                tokio::time::sleep(Duration::from_millis(200)).await;
-            }
-        },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 
 /// `POST /v1/bridge/open`.
@@ -231,15 +202,15 @@ pub async fn open(
     let request = state
         .bridge
         .take_token_for(&hash, now(), |r| caller_dapp == Some(r.dapp.as_str()))
-        .map_err(|e| match e {
-            TokenError::Used => ApiError::gone(e.to_string()),
-            TokenError::Expired => ApiError::gone(e.to_string()),
-            TokenError::OtherDapp => ApiError::forbidden(e.to_string()),
-        })?;
+        .await?;
     state
         .bridge
         .update(&request.id, |r| r.open(&owner))
-        .ok_or_else(|| ApiError::gone("the bridge request has expired"))??;
+        .await
+        .map_err(|e| match e {
+            UpdateError::NotFound => ApiError::gone("the bridge request has expired"),
+            other => other.into(),
+        })?;
     let dapp = state
         .dapps
         .get(&request.dapp)
@@ -288,17 +259,18 @@ pub async fn reject(
     let request = state
         .bridge
         .update(&id, |r| {
-            r.reject(&owner, reason, now())?;
-            Ok::<_, StepError>(r.clone())
+            r.reject(&owner, reason.clone(), now())?;
+            Ok(r.clone())
         })
-        .ok_or_else(|| ApiError::not_found("bridge request"))??;
+        .await?;
     tracing::info!(%id, "bridge request rejected");
-    Ok(Json(view_of(&state, &request).await?))
+    settle(&state, &id).await;
+    Ok(Json(status::view_of(&state, &request).await?))
 }
 
 /// Before a signing that approves bridge request `id` starts: the caller must have opened it,
 /// and sign exactly its network and request.
-pub fn approve(
+pub async fn approve(
     state: &AppState,
     id: &str,
     owner: &str,
@@ -308,14 +280,31 @@ pub fn approve(
     state
         .bridge
         .update(id, |r| r.approve(owner, network, request, now()))
-        .ok_or_else(|| ApiError::not_found("bridge request"))??;
+        .await?;
     Ok(())
 }
 
-/// After the approving signing started (`Some` id) or failed to start (`None`).
-pub fn approval_done(state: &AppState, id: &str, signing_id: Option<&str>) {
-    state.bridge.update(id, |r| match signing_id {
-        Some(s) => r.signing_started(s),
-        None => r.approval_failed(),
-    });
+/// After the approving signing started (`Some` id) or failed to start (`None`). The signing
+/// may even have finished already, so the request is settled here as well as when it ends.
+pub async fn approval_done(state: &AppState, id: &str, signing_id: Option<&str>) {
+    let recorded = state
+        .bridge
+        .update(id, |r| {
+            match signing_id {
+                Some(s) => r.signing_started(s),
+                None => r.approval_failed(),
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = recorded {
+        tracing::error!(%id, error = %e, "recording a bridge approval");
+    }
+    settle(state, id).await;
+}
+
+/// The signing that approved request `id` ended: wake whoever waits, and settle it.
+pub async fn signing_finished(state: &AppState, id: &str) {
+    state.bridge.announce(id).await;
+    settle(state, id).await;
 }

@@ -1,0 +1,146 @@
+//! A Dapp and a signer as the bridge tests drive them over HTTP: the Dapp creates requests with
+//! its API secret and reads their status (plain, long poll, server-sent events); the signer logs
+//! in for the Dapp and opens, approves or rejects them.
+
+use std::collections::BTreeMap;
+
+use mpcw_engine::Scheme;
+use mpcw_host::auth::dapps::{new_secret, DappConfig};
+use mpcw_host::device::{self, Client, LocalShare, WalletSpec};
+use serde_json::{json, Value};
+
+/// A registered Dapp.
+pub struct Dapp {
+    /// Its id.
+    pub id: &'static str,
+    /// Its API secret.
+    pub secret: String,
+    http: reqwest::Client,
+}
+
+impl Dapp {
+    /// A Dapp with a fresh secret, and its registration (posting callbacks to `callback_url`).
+    pub fn new(id: &'static str, callback_url: Option<String>) -> (Self, DappConfig) {
+        let (secret, hash) = new_secret();
+        let config = DappConfig {
+            id: id.into(),
+            name: format!("{id} Dapp"),
+            allowed_origins: vec![],
+            callback_url,
+            api_secret_sha256: hash,
+        };
+        (Self::with_secret(id, &secret), config)
+    }
+
+    /// Dapp `id` calling with `secret` (right or wrong).
+    pub fn with_secret(id: &'static str, secret: &str) -> Self {
+        Self {
+            id,
+            secret: secret.to_owned(),
+            http: http(),
+        }
+    }
+
+    /// `POST /v1/bridge/requests` on the host at `url`: status and body.
+    pub async fn create(&self, url: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{url}/v1/bridge/requests"))
+            .basic_auth(self.id, Some(&self.secret))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// `GET /v1/bridge/requests/{id}?wait=…`: status and body.
+    pub async fn read(&self, url: &str, id: &str, wait: u64) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{url}/v1/bridge/requests/{id}?wait={wait}"))
+            .basic_auth(self.id, Some(&self.secret))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap())
+    }
+
+    /// The statuses of the request's server-sent events, until the stream ends.
+    pub async fn events(&self, url: &str, id: &str) -> Vec<String> {
+        let mut r = self
+            .http
+            .get(format!("{url}/v1/bridge/requests/{id}/events"))
+            .basic_auth(self.id, Some(&self.secret))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let mut text = String::new();
+        while let Some(chunk) = r.chunk().await.unwrap() {
+            text.push_str(std::str::from_utf8(&chunk).unwrap());
+        }
+        text.split("\n\n")
+            .filter(|e| e.contains("event: status"))
+            .map(|e| {
+                let data = e.lines().find_map(|l| l.strip_prefix("data: ")).unwrap();
+                let view: Value = serde_json::from_str(data).unwrap();
+                view["status"].as_str().unwrap().to_string()
+            })
+            .collect()
+    }
+}
+
+/// An HTTP client (the host's TLS provider installed first, as reqwest is built without one).
+pub fn http() -> reqwest::Client {
+    mpcw_host::tls::install_crypto_provider();
+    reqwest::Client::new()
+}
+
+/// An access token of `subject`, logged in (dev login) for Dapp `dapp`.
+pub async fn user_token(url: &str, subject: &str, dapp: &str) -> String {
+    let r: Value = http()
+        .post(format!("{url}/v1/auth/dev"))
+        .json(&json!({"subject": subject, "dapp": dapp}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_string()
+}
+
+/// A signer's POST of `body` to `path` with `token`: status and body.
+pub async fn signer_post(url: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = http()
+        .post(format!("{url}{path}"))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    (r.status().as_u16(), r.json().await.unwrap())
+}
+
+/// A 2-of-3 Ed25519 wallet made by DKG with the server: the device holds parties 0 and 2 (the
+/// device's share is returned), the server party 1.
+pub async fn ed25519_wallet(client: &Client) -> (mpcw_host::api::WalletView, LocalShare) {
+    let spec = WalletSpec {
+        scheme: Scheme::Ed25519,
+        threshold: 2,
+        parties: 3,
+        local: vec![0, 2],
+        label: None,
+    };
+    let (wallet, shares) = device::create_wallet(client, &spec, BTreeMap::new(), |_| {})
+        .await
+        .unwrap();
+    let new_share = shares.into_iter().next().unwrap();
+    let share = LocalShare {
+        index: new_share.index,
+        keys: new_share.keys,
+        share: new_share.share,
+    };
+    (wallet, share)
+}
