@@ -335,6 +335,16 @@ impl Config {
         Ok(vec![text])
     }
 
+    /// This host's stable id, recorded on the work it starts: from `data_dir/host-id`, made on
+    /// first start.
+    pub fn load_host_id(&self) -> anyhow::Result<String> {
+        Ok(self
+            .secret_file("host-id", || {
+                Zeroizing::new(crate::state::random_id("host"))
+            })?
+            .to_string())
+    }
+
     /// The trimmed text of the secret file `name` in `data_dir`, written with `make()` first if
     /// it does not exist.
     fn secret_file(

@@ -27,6 +27,8 @@ pub struct Server {
     /// Shared state (tests reach in to seed the prime pool).
     pub state: Arc<AppState>,
     listener: TcpListener,
+    /// Bridge requests whose signing the last stop interrupted, settled once serving.
+    interrupted_bridges: Vec<String>,
 }
 
 impl Server {
@@ -49,10 +51,11 @@ impl Server {
         let store = Store::connect(&config.database_url())
             .await
             .with_context(|| format!("opening the {} database", config.database_kind()))?;
+        let store = store.with_runner(&config.load_host_id()?);
         let interrupted = store.fail_interrupted(now()).await?;
-        if interrupted > 0 {
+        if interrupted.count > 0 {
             tracing::warn!(
-                interrupted,
+                interrupted = interrupted.count,
                 "marked work interrupted by the last stop as failed"
             );
         }
@@ -97,7 +100,11 @@ impl Server {
             bridge,
             outbox,
         });
-        Ok(Self { state, listener })
+        Ok(Self {
+            state,
+            listener,
+            interrupted_bridges: interrupted.bridges,
+        })
     }
 
     /// The bound address (the port, when the configuration asked for port 0).
@@ -112,13 +119,26 @@ impl Server {
     ) -> anyhow::Result<()> {
         let state = self.state.clone();
         let ttl = Duration::from_secs(state.config.session_ttl_secs);
+        let interrupted = self.interrupted_bridges;
         let reaper = tokio::spawn(async move {
+            crate::api::settle_failed_bridges(&state, &interrupted).await;
             let mut tick = tokio::time::interval(Duration::from_secs(30));
             loop {
                 tick.tick().await;
                 let n = state.sessions.reap(ttl);
                 if n > 0 {
                     tracing::debug!(n, "forgot ended sessions");
+                }
+                // Work of a host that stopped for good: no session lives past its TTL.
+                let cutoff = now() - ttl.as_secs() as i64 - 60;
+                match state.store.fail_stale(cutoff, now()).await {
+                    Ok(stale) => {
+                        if stale.count > 0 {
+                            tracing::warn!(stale = stale.count, "failed work whose host stopped");
+                        }
+                        crate::api::settle_failed_bridges(&state, &stale.bridges).await;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "looking for stale work"),
                 }
                 if let Some(limiter) = &state.limiter {
                     limiter.retain_recent();

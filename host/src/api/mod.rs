@@ -25,7 +25,7 @@ use axum::Router;
 use crate::state::{AppState, Metrics};
 use error::ApiError;
 
-pub use bridge::sweep_expiries as sweep_bridge_expiries;
+pub use bridge::{settle_failed_bridges, sweep_expiries as sweep_bridge_expiries};
 pub use views::*;
 
 /// The API's routes over `state`.

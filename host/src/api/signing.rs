@@ -214,6 +214,7 @@ async fn start_signing(
         status: "running".into(),
         result: None,
         error: None,
+        bridge: body.bridge.clone(),
         created_at: t0,
         updated_at: t0,
     };

@@ -56,11 +56,72 @@ pub struct Reshared<'a> {
     pub sealed_share: &'a str,
 }
 
+/// Work in progress failed because its host stopped, or ran out of time.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Interrupted {
+    /// Wallets and signing requests marked failed.
+    pub count: u64,
+    /// Bridge requests whose approving signing was among them, to settle.
+    pub bridges: Vec<String>,
+}
+
+/// Which unfinished work to fail; its argument is the statement's `$1`.
+enum Unfinished {
+    /// Started by this host (or before hosts had ids).
+    OfRunner(String),
+    /// Started before this Unix time.
+    StartedBefore(i64),
+}
+
+/// The statements that find and fail unfinished work chosen by `$1` (`where`).
+macro_rules! unfinished_sql {
+    ($where:literal) => {
+        [
+            concat!(
+                "SELECT bridge_id FROM signing_requests WHERE status = 'running' ",
+                "AND bridge_id IS NOT NULL AND ",
+                $where
+            ),
+            concat!(
+                "UPDATE wallets SET status = 'failed', error = $2, updated_at = $3 ",
+                "WHERE status = 'pending' AND ",
+                $where
+            ),
+            concat!(
+                "UPDATE signing_requests SET status = 'failed', error = $2, updated_at = $3 ",
+                "WHERE status = 'running' AND ",
+                $where
+            ),
+        ]
+    };
+}
+
+impl Unfinished {
+    /// Select the bridge ids, fail wallets, fail signing requests.
+    fn statements(&self) -> [&'static str; 3] {
+        match self {
+            Unfinished::OfRunner(_) => unfinished_sql!("(runner = $1 OR runner IS NULL)"),
+            Unfinished::StartedBefore(_) => unfinished_sql!("created_at < $1"),
+        }
+    }
+
+    fn bind<'q>(
+        &self,
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        match self {
+            Unfinished::OfRunner(r) => query.bind(r.clone()),
+            Unfinished::StartedBefore(t) => query.bind(*t),
+        }
+    }
+}
+
 /// The database.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     kind: &'static str,
+    runner: String,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -104,7 +165,14 @@ impl Store {
         Ok(Self {
             pool,
             kind: if sqlite { "sqlite" } else { "postgres" },
+            runner: "local".into(),
         })
+    }
+
+    /// The same database, recording `runner` (this host's stable id) on the work it starts.
+    pub fn with_runner(mut self, runner: &str) -> Self {
+        self.runner = runner.to_owned();
+        self
     }
 
     /// `sqlite` or `postgres`.
@@ -118,24 +186,44 @@ impl Store {
         Ok(())
     }
 
-    /// Sessions cannot outlive the process that ran them: mark wallets and signing requests
-    /// that were in progress at the last stop as failed. Returns how many were marked.
-    pub async fn fail_interrupted(&self, now: i64) -> Result<u64> {
-        let a = sqlx::query(
-            "UPDATE wallets SET status = 'failed', error = 'interrupted by a server restart', \
-             updated_at = $1 WHERE status = 'pending'",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        let b = sqlx::query(
-            "UPDATE signing_requests SET status = 'failed', \
-             error = 'interrupted by a server restart', updated_at = $1 WHERE status = 'running'",
-        )
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
-        Ok(a.rows_affected() + b.rows_affected())
+    /// Sessions cannot outlive the process that ran them: mark this host's wallets and signing
+    /// requests that were in progress at its last stop (and those recorded before hosts had
+    /// ids) as failed.
+    pub async fn fail_interrupted(&self, now: i64) -> Result<Interrupted> {
+        let this_host = Unfinished::OfRunner(self.runner.clone());
+        self.fail_unfinished(this_host, "interrupted by a server restart", now)
+            .await
+    }
+
+    /// Mark work started before `cutoff` (Unix seconds) and still in progress as failed, on
+    /// whichever host: no session lives that long, so its host has stopped.
+    pub async fn fail_stale(&self, cutoff: i64, now: i64) -> Result<Interrupted> {
+        let stale = Unfinished::StartedBefore(cutoff);
+        self.fail_unfinished(stale, "its server stopped before it finished", now)
+            .await
+    }
+
+    async fn fail_unfinished(&self, which: Unfinished, why: &str, now: i64) -> Result<Interrupted> {
+        let [select, wallets, signings] = which.statements();
+        let rows = which
+            .bind(sqlx::query(select))
+            .fetch_all(&self.pool)
+            .await?;
+        let bridges = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("bridge_id"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut count = 0;
+        for statement in [wallets, signings] {
+            let done = which
+                .bind(sqlx::query(statement))
+                .bind(why)
+                .bind(now)
+                .execute(&self.pool)
+                .await?;
+            count += done.rows_affected();
+        }
+        Ok(Interrupted { count, bridges })
     }
 
     // ---- wallets
@@ -144,8 +232,8 @@ impl Store {
     pub async fn insert_wallet(&self, w: &WalletRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO wallets (id, owner, label, scheme, threshold, parties, server_index, \
-             roster, party_keys, status, public_info, error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             roster, party_keys, status, public_info, error, created_at, updated_at, runner) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&w.id)
         .bind(&w.owner)
@@ -161,6 +249,7 @@ impl Store {
         .bind(&w.error)
         .bind(w.created_at)
         .bind(w.updated_at)
+        .bind(&self.runner)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -304,8 +393,8 @@ impl Store {
     pub async fn insert_signing(&self, s: &SigningRow) -> Result<()> {
         sqlx::query(
             "INSERT INTO signing_requests (id, wallet_id, owner, network, request, prepared, \
-             status, result, error, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             status, result, error, created_at, updated_at, runner, bridge_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
         )
         .bind(&s.id)
         .bind(&s.wallet_id)
@@ -318,6 +407,8 @@ impl Store {
         .bind(&s.error)
         .bind(s.created_at)
         .bind(s.updated_at)
+        .bind(&self.runner)
+        .bind(&s.bridge)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -473,11 +564,79 @@ mod tests {
     async fn interrupted_work_is_failed_at_start() {
         let s = store().await;
         s.insert_wallet(&wallet("w1", "alice")).await.unwrap();
-        assert_eq!(s.fail_interrupted(5).await.unwrap(), 1);
+        assert_eq!(s.fail_interrupted(5).await.unwrap().count, 1);
         let w = s.wallet("w1", "alice").await.unwrap().unwrap();
         assert_eq!(w.status, WalletStatus::Failed);
         assert!(s.complete_wallet("w1", "{}", "x", 6).await.is_err());
         assert!(s.server_share("w1").await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_host_fails_its_own_interrupted_work_and_anyone_fails_stale_work() {
+        let path = std::env::temp_dir().join(format!("mpcw-runners-{}.db", std::process::id()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let a = Store::connect(&url).await.unwrap().with_runner("host_a");
+        let b = Store::connect(&url).await.unwrap().with_runner("host_b");
+        a.insert_wallet(&wallet("w1", "alice")).await.unwrap();
+        b.insert_wallet(&wallet("w2", "bob")).await.unwrap();
+        a.complete_wallet("w1", "{}", "sealed", 2).await.unwrap();
+        let signing = |id: &str, bridge: Option<&str>| SigningRow {
+            id: id.into(),
+            wallet_id: "w1".into(),
+            owner: "alice".into(),
+            network: "solana".into(),
+            request: "{}".into(),
+            prepared: "{}".into(),
+            status: "running".into(),
+            result: None,
+            error: None,
+            bridge: bridge.map(str::to_owned),
+            created_at: 10,
+            updated_at: 10,
+        };
+        a.insert_signing(&signing("s1", Some("br_1")))
+            .await
+            .unwrap();
+        b.insert_signing(&signing("s2", Some("br_2")))
+            .await
+            .unwrap();
+        // Host A restarts: its signing fails, host B's wallet and signing go on.
+        let mine = a.fail_interrupted(20).await.unwrap();
+        assert_eq!((mine.count, mine.bridges), (1, vec!["br_1".to_owned()]));
+        assert_eq!(
+            a.signing("s1", "alice").await.unwrap().unwrap().status,
+            "failed"
+        );
+        assert_eq!(
+            b.signing("s2", "alice").await.unwrap().unwrap().status,
+            "running"
+        );
+        assert_eq!(
+            b.wallet("w2", "bob").await.unwrap().unwrap().status,
+            WalletStatus::Pending
+        );
+        // Host B never comes back: once its work is older than any session, anyone fails it.
+        // (The wallet was started at 1, the signing at 10.)
+        let stale = a.fail_stale(5, 30).await.unwrap();
+        assert_eq!((stale.count, stale.bridges.len()), (1, 0));
+        assert_eq!(
+            b.wallet("w2", "bob").await.unwrap().unwrap().status,
+            WalletStatus::Failed
+        );
+        assert_eq!(
+            b.signing("s2", "alice").await.unwrap().unwrap().status,
+            "running"
+        );
+        let stale = a.fail_stale(15, 30).await.unwrap();
+        assert_eq!((stale.count, stale.bridges), (1, vec!["br_2".to_owned()]));
+        assert_eq!(
+            b.signing("s2", "alice").await.unwrap().unwrap().status,
+            "failed"
+        );
+        drop((a, b));
+        for suffix in ["", "-wal", "-shm"] {
+            std::fs::remove_file(format!("{}{suffix}", path.display())).ok();
+        }
     }
 
     #[tokio::test]

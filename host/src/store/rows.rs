@@ -112,6 +112,8 @@ pub struct SigningRow {
     pub result: Option<String>,
     /// Why it failed.
     pub error: Option<String>,
+    /// The bridge request it approves, if any.
+    pub bridge: Option<String>,
     /// Unix seconds.
     pub created_at: i64,
     /// Unix seconds.
@@ -130,6 +132,7 @@ impl SigningRow {
             status: r.try_get("status")?,
             result: r.try_get("result")?,
             error: r.try_get("error")?,
+            bridge: r.try_get("bridge_id")?,
             created_at: r.try_get("created_at")?,
             updated_at: r.try_get("updated_at")?,
         })

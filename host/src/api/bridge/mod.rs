@@ -303,6 +303,14 @@ pub async fn approval_done(state: &AppState, id: &str, signing_id: Option<&str>)
     settle(state, id).await;
 }
 
+/// The signings approving `ids` were failed because their host stopped: wake whoever waits, and
+/// settle them.
+pub async fn settle_failed_bridges(state: &AppState, ids: &[String]) {
+    for id in ids {
+        signing_finished(state, id).await;
+    }
+}
+
 /// The signing that approved request `id` ended: wake whoever waits, and settle it.
 pub async fn signing_finished(state: &AppState, id: &str) {
     state.bridge.announce(id).await;
