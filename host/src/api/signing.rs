@@ -19,13 +19,13 @@ use tokio::sync::oneshot;
 use super::error::ApiError;
 use super::extract::{ApiJson, IdempotencyKey, Subject};
 use super::idempotency;
-use super::views::{PayloadView, SigningView, StartSigning};
+use super::views::{PayloadView, SigningView, StartSigning, WalletView};
 use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
 use crate::chains::Network;
 use crate::mpc::{hash_name, signing_party, spawn_party, LiveSession, SessionState, SignMessage};
 use crate::plugin::wit;
 use crate::state::{now, random_id, AppState, Metrics};
-use crate::store::SigningRow;
+use crate::store::{SigningRow, WalletRow};
 
 /// What is kept of a prepared request besides the request itself.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -90,17 +90,31 @@ pub(super) async fn outcome(
     Ok((row.status, signed.map(|s| s.finalized), row.error))
 }
 
-async fn start_signing(
-    state: &Arc<AppState>,
-    owner: String,
-    wallet_id: String,
-    body: &StartSigning,
-) -> Result<SigningView, ApiError> {
-    let row = owned_wallet(state, &wallet_id, &owner).await?;
+/// One of a caller's wallets, with a ready key, and its key on a network of the key's scheme.
+pub(super) struct WalletOnNetwork {
+    /// The stored wallet.
+    pub row: WalletRow,
+    /// Its view.
+    pub wallet: WalletView,
+    /// The network.
+    pub network: Network,
+    /// The wallet's key at the network's path, as the plugin receives it.
+    pub key: wit::PublicKey,
+}
+
+/// `owner`'s wallet `wallet_id` on network `network_id`: unknown networks and networks of
+/// another scheme than the wallet's key are refused.
+pub(super) async fn wallet_on_network(
+    state: &AppState,
+    owner: &str,
+    wallet_id: &str,
+    network_id: &str,
+) -> Result<WalletOnNetwork, ApiError> {
+    let row = owned_wallet(state, wallet_id, owner).await?;
     let wallet = wallet_view(&row)?;
     let info = ready_key(&wallet)?.clone();
-    let network = state.registry.get(&body.network).cloned().ok_or_else(|| {
-        ApiError::unprocessable("unknown_network", format!("no network {:?}", body.network))
+    let network = state.registry.get(network_id).cloned().ok_or_else(|| {
+        ApiError::unprocessable("unknown_network", format!("no network {network_id:?}"))
     })?;
     if network.scheme.name() != wallet.scheme {
         return Err(ApiError::unprocessable(
@@ -113,6 +127,57 @@ async fn start_signing(
             ),
         ));
     }
+    let key = derived_key(&info, &network)?;
+    Ok(WalletOnNetwork {
+        row,
+        wallet,
+        network,
+        key,
+    })
+}
+
+/// A request as the plugin takes it: a JSON string's text, or any other JSON value's.
+pub(super) fn request_text(request: &serde_json::Value) -> String {
+    match request {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The payloads and summary of `request` for `key`, from the network's plugin (run off the
+/// async threads: a plugin call may take its whole fuel budget).
+pub(super) async fn prepare(
+    state: &AppState,
+    network: &Network,
+    request: &str,
+    key: &wit::PublicKey,
+) -> Result<wit::Prepared, ApiError> {
+    let (runtime, network, request, key) = (
+        state.runtime.clone(),
+        network.clone(),
+        request.to_owned(),
+        key.clone(),
+    );
+    tokio::task::spawn_blocking(move || {
+        runtime.prepare(&network.plugin, &request, &key, &network.to_wit())
+    })
+    .await
+    .map_err(|e| ApiError::internal("preparing", e))?
+    .map_err(ApiError::from)
+}
+
+async fn start_signing(
+    state: &Arc<AppState>,
+    owner: String,
+    wallet_id: String,
+    body: &StartSigning,
+) -> Result<SigningView, ApiError> {
+    let WalletOnNetwork {
+        row,
+        wallet,
+        network,
+        key,
+    } = wallet_on_network(state, &owner, &wallet_id, &body.network).await?;
     let signers = check_signers(
         &body.signers,
         wallet.threshold,
@@ -122,25 +187,8 @@ async fn start_signing(
     let path = network
         .path()
         .map_err(|e| ApiError::internal("reading the registry", e))?;
-    let key = derived_key(&info, &network)?;
-    let request = match &body.request {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    };
-
-    let prepared = {
-        let (runtime, network, request, key) = (
-            state.runtime.clone(),
-            network.clone(),
-            request.clone(),
-            key.clone(),
-        );
-        tokio::task::spawn_blocking(move || {
-            runtime.prepare(&network.plugin, &request, &key, &network.to_wit())
-        })
-        .await
-        .map_err(|e| ApiError::internal("preparing", e))??
-    };
+    let request = request_text(&body.request);
+    let prepared = prepare(state, &network, &request, &key).await?;
     super::sessions::check_room(state, &owner, prepared.payloads.len())?;
     if prepared.payloads.is_empty() {
         return Err(ApiError::unprocessable(

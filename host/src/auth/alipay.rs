@@ -191,8 +191,7 @@ impl Alipay {
 
     /// Exchange `auth_code` for the user.
     pub async fn login(&self, auth_code: &str) -> Result<AlipayUser, AlipayError> {
-        if auth_code.is_empty() || auth_code.len() > 128 || auth_code.chars().any(char::is_control)
-        {
+        if !super::login_code_ok(auth_code) {
             return Err(AlipayError::Refused {
                 code: "40002".into(),
                 sub_code: "isv.code-invalid".into(),

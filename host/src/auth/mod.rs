@@ -9,3 +9,9 @@ pub mod dapps;
 pub mod oidc;
 pub mod tokens;
 pub mod wechat;
+
+/// Whether a provider's one-time login code is worth sending: 1 to 128 bytes, no control
+/// characters. Anything else is refused before a request leaves the host.
+pub(crate) fn login_code_ok(code: &str) -> bool {
+    !code.is_empty() && code.len() <= 128 && !code.chars().any(char::is_control)
+}

@@ -98,7 +98,7 @@ impl Wechat {
 
     /// Exchange the `code` from `wx.login()` for the user.
     pub async fn login(&self, code: &str) -> Result<WechatUser, WechatError> {
-        if code.is_empty() || code.len() > 128 || code.chars().any(|c| c.is_control()) {
+        if !super::login_code_ok(code) {
             return Err(WechatError::Refused {
                 errcode: 40029,
                 errmsg: "the code is empty or malformed".into(),

@@ -24,7 +24,7 @@ use mpcw_plugin_sdk::{
     Scheme, Signature, Summary,
 };
 
-use keys::WalletKeys;
+use keys::{AddressKeys, WalletKeys};
 
 /// The plugin type exported to the host.
 pub struct Monero;
@@ -38,7 +38,9 @@ const SHOWN_CHARS: usize = 2000;
 
 /// A checked message request for a wallet on a network.
 struct Checked {
-    keys: WalletKeys,
+    /// The primary address's keys, which sign.
+    keys: AddressKeys,
+    /// The primary address.
     primary: String,
     message: Vec<u8>,
 }
@@ -63,7 +65,8 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
             message.len()
         )));
     }
-    let primary = address::encode(bytes.standard, &keys.primary())?;
+    let keys = keys.primary();
+    let primary = address::encode(bytes.standard, &keys)?;
     Ok(Checked {
         keys,
         primary,
@@ -141,7 +144,7 @@ impl Plugin for Monero {
             payloads: vec![Payload {
                 scheme: Scheme::Ed25519,
                 hash: MessageHash::Monero,
-                bytes: message::message_hash(&c.keys.primary(), &c.message).to_vec(),
+                bytes: message::message_hash(&c.keys, &c.message).to_vec(),
                 label: "message (Monero message hash, SigV2)".into(),
             }],
             summary: summary(&c, &network),
@@ -156,9 +159,8 @@ impl Plugin for Monero {
     ) -> Result<Finalized> {
         let c = check(&request, &key, &network)?;
         let bytes = signature_bytes(only_signature(&signatures)?, Scheme::Ed25519)?;
-        let primary = c.keys.primary();
-        let hash = message::message_hash(&primary, &c.message);
-        if !message::check_signature(&hash, &primary.spend, &bytes) {
+        let hash = message::message_hash(&c.keys, &c.message);
+        if !message::check_signature(&hash, &c.keys.spend, &bytes) {
             return Err(PluginError::invalid_signature(
                 "the signature does not verify under the wallet's spend key",
             ));

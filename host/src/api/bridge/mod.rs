@@ -28,10 +28,10 @@ use base64::Engine as _;
 
 use super::error::ApiError;
 use super::extract::{token_hash, ApiJson, DappCaller, Subject};
+use super::signing::{prepare, request_text, wallet_on_network};
 use super::views::{
     BridgeCreated, BridgeView, CreateBridgeRequest, OpenBridge, OpenedBridge, QrView, RejectBridge,
 };
-use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
 use crate::bridge::{
     qr, BridgeRequest, BridgeState, StepError, TokenError, Unavailable, UpdateError,
     DEFAULT_TTL_SECS, MAX_TTL_SECS,
@@ -218,22 +218,9 @@ pub async fn open(
     let summary = match &body.wallet {
         None => None,
         Some(wallet_id) => {
-            let row = owned_wallet(&state, wallet_id, &owner).await?;
-            let info = ready_key(&wallet_view(&row)?)?.clone();
-            let network = state
-                .registry
-                .get(&request.network)
-                .cloned()
-                .ok_or_else(|| ApiError::internal("reading the registry", "network gone"))?;
-            let key = derived_key(&info, &network)?;
-            let runtime = state.runtime.clone();
-            let text = request.request.to_string();
-            let prepared = tokio::task::spawn_blocking(move || {
-                runtime.prepare(&network.plugin, &text, &key, &network.to_wit())
-            })
-            .await
-            .map_err(|e| ApiError::internal("preparing the request", e))??;
-            Some(prepared.summary)
+            let w = wallet_on_network(&state, &owner, wallet_id, &request.network).await?;
+            let text = request_text(&request.request);
+            Some(prepare(&state, &w.network, &text, &w.key).await?.summary)
         }
     };
     tracing::info!(id = %request.id, "bridge request opened");
