@@ -266,6 +266,19 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
             json!({"network": "solana", "request": transfer(), "callback_url": "https://elsewhere.example/cb"}),
             "invalid_request",
         ),
+        // The plugin refuses what it cannot sign, before any user sees it.
+        (
+            json!({"network": "solana", "request": {"kind": "transfer", "to": "not an address", "lamports": "1", "recentBlockhash": BLOCKHASH}}),
+            "request_rejected",
+        ),
+        (
+            json!({"network": "solana", "request": {"kind": "stake", "lamports": "1"}}),
+            "request_rejected",
+        ),
+        (
+            json!({"network": "solana", "request": {"kind": "transfer", "to": TO, "lamports": "-1", "recentBlockhash": BLOCKHASH}}),
+            "request_rejected",
+        ),
     ] {
         let (code, err) = shop.create(&url, body).await;
         assert_eq!((code, err["error"]["code"].as_str()), (422, Some(why)));

@@ -60,6 +60,20 @@ fn endless_loop_runs_out_of_fuel() {
 }
 
 #[test]
+fn checking_a_request_is_sandboxed_too() {
+    let runtime = runtime();
+    let net = network("ethereum");
+    let err = runtime.validate("hostile", "loop", &net).unwrap_err();
+    assert!(matches!(err, Error::OutOfFuel { .. }), "{err}");
+    let err = runtime.validate("hostile", "bomb", &net).unwrap_err();
+    assert!(matches!(err, Error::MemoryLimit { .. }), "{err}");
+    let err = runtime.validate("hostile", "trap", &net).unwrap_err();
+    assert!(matches!(err, Error::Trap { .. }), "{err}");
+    runtime.validate("hostile", "fine", &net).unwrap();
+    good_call_works(&runtime);
+}
+
+#[test]
 fn memory_bomb_hits_the_cap() {
     let runtime = runtime();
     let err = hostile(&runtime, "bomb");

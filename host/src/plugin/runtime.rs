@@ -322,6 +322,22 @@ impl Runtime {
         )
     }
 
+    /// Whether `request` is one the plugin called `plugin` can prepare on `network`, as far as
+    /// it can tell without a key.
+    pub fn validate(
+        &self,
+        plugin: &str,
+        request: &str,
+        network: &wit::Network,
+    ) -> Result<(), Error> {
+        self.call(
+            plugin,
+            "validate",
+            |p, s| p.mpcw_chain_chain().call_validate(s, request, network),
+            |_| Ok(()),
+        )
+    }
+
     /// What `key` must sign for `request` on `network`, and the summary to confirm.
     pub fn prepare(
         &self,

@@ -106,6 +106,28 @@ impl Plugin for Bitcoin {
             .collect())
     }
 
+    fn validate(request: String, network: Network) -> Result<()> {
+        address::params(&network)?;
+        let (kind, fields) = request_kind(&request)?;
+        match kind.as_str() {
+            // Which inputs are the wallet's is known once the wallet is: here, the PSBT decodes.
+            "psbt" => {
+                sign::decode(&fields.parse::<PsbtRequest>()?.psbt)?;
+            }
+            "message" => {
+                fields.parse::<MessageRequest>()?.bytes()?;
+            }
+            other => {
+                return Err(PluginError::unsupported_choice(
+                    "kind",
+                    other,
+                    &["psbt", "message"],
+                ))
+            }
+        }
+        Ok(())
+    }
+
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
         let params = address::params(&network)?;
         Ok(match work(&request, &key)? {

@@ -75,7 +75,7 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
     let me32 = address::encode(&me, id, false)?;
     Ok(match Request::parse(request)? {
         Request::Transaction(t) => {
-            let tx = tx::Tx::from_request(&t, key, id)?;
+            let tx = tx::Tx::from_request(&t, Some(key), id)?;
             Checked {
                 preimage: tx.signing_preimage(),
                 summary: summary::transaction(&tx, &me, id, network)?,
@@ -122,6 +122,22 @@ impl Plugin for Conflux {
             schemes: vec![Scheme::EcdsaSecp256k1],
             networks: ["conflux", "conflux-testnet"].map(String::from).to_vec(),
         }
+    }
+
+    fn validate(request: String, network: Network) -> Result<()> {
+        let id = network_id(&network)?;
+        match Request::parse(&request)? {
+            Request::Transaction(t) => {
+                tx::Tx::from_request(&t, None, id)?;
+            }
+            Request::PersonalSign(m) => {
+                m.bytes()?;
+            }
+            Request::TypedData(d) => {
+                TypedData::parse(&d.typed_data, id, CIP23)?.signing_preimage()?;
+            }
+        }
+        Ok(())
     }
 
     fn addresses(key: PublicKey, network: Network) -> Result<Vec<Address>> {

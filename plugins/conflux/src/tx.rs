@@ -76,7 +76,9 @@ fn tx_type(req: &TxRequest) -> Result<TxType> {
 
 impl Tx {
     /// Validate a request against the wallet key and the network.
-    pub fn from_request(req: &TxRequest, key: &PublicKey, network_id: u64) -> Result<Self> {
+    /// The transaction `req` asks for on network `network_id`, signed by `key`; with no key (a
+    /// request checked before a wallet is chosen), `from` is checked for form only.
+    pub fn from_request(req: &TxRequest, key: Option<&PublicKey>, network_id: u64) -> Result<Self> {
         let chain_id = u32::try_from(network_id).map_err(|_| {
             PluginError::unknown_network(format!("chain id {network_id} exceeds 32 bits"))
         })?;
@@ -88,9 +90,10 @@ impl Tx {
                 )));
             }
         }
-        let me = address::from_key(key)?;
+        let me = key.map(address::from_key).transpose()?;
         if let Some(from) = &req.from {
-            if address::parse(from, "from", network_id)? != me {
+            let from_address = address::parse(from, "from", network_id)?;
+            if let Some(me) = me.filter(|me| *me != from_address) {
                 return Err(PluginError::invalid_request(format!(
                     "from {from} is not this wallet's address {}",
                     address::encode(&me, network_id, false)?

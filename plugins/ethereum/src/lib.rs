@@ -56,7 +56,7 @@ fn chain_id(network: &Network) -> Result<u64> {
 /// The payload preimage of a request: what keccak-256 is taken of.
 fn preimage(request: &Request, key: &PublicKey, network: &Network) -> Result<Vec<u8>> {
     Ok(match request {
-        Request::Transaction(t) => tx::Tx::from_request(t, key, network)?.signing_preimage(),
+        Request::Transaction(t) => tx::Tx::from_request(t, Some(key), network)?.signing_preimage(),
         Request::PersonalSign(m) => message::preimage(&m.bytes()?),
         Request::TypedData(d) => {
             TypedData::parse(&d.typed_data, chain_id(network)?, EIP712)?.signing_preimage()?
@@ -93,6 +93,22 @@ impl Plugin for Evm {
         }])
     }
 
+    fn validate(request: String, network: Network) -> Result<()> {
+        let chain = chain_id(&network)?;
+        match Request::parse(&request)? {
+            Request::Transaction(t) => {
+                tx::Tx::from_request(&t, None, &network)?;
+            }
+            Request::PersonalSign(m) => {
+                m.bytes()?;
+            }
+            Request::TypedData(d) => {
+                TypedData::parse(&d.typed_data, chain, EIP712)?.signing_preimage()?;
+            }
+        }
+        Ok(())
+    }
+
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
         chain_id(&network)?;
         let request: Request = Request::parse(&request)?;
@@ -115,7 +131,9 @@ impl Plugin for Evm {
         let pre = preimage(&request, &key, &network)?;
         let sig = request::check_signature(&pre, &key, &signatures)?;
         Ok(match &request {
-            Request::Transaction(t) => tx::Tx::from_request(t, &key, &network)?.finalize(&sig),
+            Request::Transaction(t) => {
+                tx::Tx::from_request(t, Some(&key), &network)?.finalize(&sig)
+            }
             Request::PersonalSign(_) | Request::TypedData(_) => message::finalize(&sig),
         })
     }

@@ -31,7 +31,7 @@ pub fn summarize(request: &Request, key: &PublicKey, network: &Network) -> Resul
     let me = address::checksum(&me_addr);
     match request {
         Request::Transaction(t) => {
-            transaction(&Tx::from_request(t, key, network)?, &me_addr, network)
+            transaction(&Tx::from_request(t, Some(key), network)?, &me_addr, network)
         }
         Request::PersonalSign(m) => personal(m, me, network),
         Request::TypedData(d) => typed(d, me, network),

@@ -58,7 +58,13 @@ fn tx_type(req: &TxRequest) -> Result<TxType> {
 
 impl Tx {
     /// Validate a request against the wallet key and the network.
-    pub fn from_request(req: &TxRequest, key: &PublicKey, network: &Network) -> Result<Self> {
+    /// The transaction `req` asks for on `network`, signed by `key`; with no key (a request
+    /// checked before a wallet is chosen), `from` is checked for form only.
+    pub fn from_request(
+        req: &TxRequest,
+        key: Option<&PublicKey>,
+        network: &Network,
+    ) -> Result<Self> {
         let chain_id = crate::chain_id(network)?;
         if let Some(given) = &req.chain_id {
             let given = parse_u64(given, "chainId")?;
@@ -69,9 +75,10 @@ impl Tx {
                 )));
             }
         }
-        let me = address::from_key(key)?;
+        let me = key.map(address::from_key).transpose()?;
         if let Some(from) = &req.from {
-            if address::parse(from, "from")? != me {
+            let from_address = address::parse(from, "from")?;
+            if let Some(me) = me.filter(|me| *me != from_address) {
                 return Err(PluginError::invalid_request(format!(
                     "from {from} is not this wallet's address {}",
                     address::checksum(&me)

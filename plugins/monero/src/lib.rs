@@ -45,9 +45,9 @@ struct Checked {
     message: Vec<u8>,
 }
 
-fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
-    let bytes = address::network_bytes(&network.id)?;
-    let keys = WalletKeys::from_public_key(key)?;
+/// The message a request asks to sign on `network`, checked without a key.
+fn message_of(request: &str, network: &Network) -> Result<Vec<u8>> {
+    address::network_bytes(&network.id)?;
     let (kind, fields) = request_kind(request)?;
     let message = match kind.as_str() {
         "message" => fields.parse::<MessageRequest>()?.bytes()?,
@@ -65,6 +65,13 @@ fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
             message.len()
         )));
     }
+    Ok(message)
+}
+
+fn check(request: &str, key: &PublicKey, network: &Network) -> Result<Checked> {
+    let bytes = address::network_bytes(&network.id)?;
+    let keys = WalletKeys::from_public_key(key)?;
+    let message = message_of(request, network)?;
     let keys = keys.primary();
     let primary = address::encode(bytes.standard, &keys)?;
     Ok(Checked {
@@ -136,6 +143,10 @@ impl Plugin for Monero {
             });
         }
         Ok(out)
+    }
+
+    fn validate(request: String, network: Network) -> Result<()> {
+        message_of(&request, &network).map(drop)
     }
 
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {

@@ -50,12 +50,14 @@ enum Signable {
 }
 
 impl Signable {
-    fn parse(request: &str, key: &PublicKey) -> Result<Self> {
+    /// The request, checked for the wallet `key`; with no key, as far as it can be checked
+    /// before a wallet is chosen.
+    fn parse(request: &str, key: Option<&PublicKey>) -> Result<Self> {
+        let payer = key.map(payer).transpose()?;
         Ok(match Request::parse(request)? {
-            Request::Transfer(t) => Signable::Transfer(Box::new(t.check(payer(key)?)?)),
-            Request::TokenTransfer(t) => Signable::Transfer(Box::new(t.check(payer(key)?)?)),
+            Request::Transfer(t) => Signable::Transfer(Box::new(t.check(payer)?)),
+            Request::TokenTransfer(t) => Signable::Transfer(Box::new(t.check(payer)?)),
             Request::Message(m) => {
-                payer(key)?;
                 offchain::serialize(&m.message)?;
                 Signable::Text(m.message)
             }
@@ -229,8 +231,13 @@ impl Plugin for Solana {
         }])
     }
 
+    fn validate(request: String, _network: Network) -> Result<()> {
+        Signable::parse(&request, None)?.bytes()?;
+        Ok(())
+    }
+
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
-        let signable = Signable::parse(&request, &key)?;
+        let signable = Signable::parse(&request, Some(&key))?;
         let (label, summary) = match &signable {
             Signable::Transfer(c) => ("transaction message", summary(c, &network)),
             Signable::Text(t) => ("off-chain message", text_summary(t, &key)?),
@@ -252,7 +259,7 @@ impl Plugin for Solana {
         _network: Network,
         signatures: Vec<Signature>,
     ) -> Result<Finalized> {
-        let signable = Signable::parse(&request, &key)?;
+        let signable = Signable::parse(&request, Some(&key))?;
         let bytes = signature_bytes(only_signature(&signatures)?, Scheme::Ed25519)?;
         let message = signable.bytes()?;
         let vk = ed25519_dalek::VerifyingKey::from_bytes(&payer(&key)?)

@@ -173,14 +173,21 @@ struct Common<'a> {
 }
 
 impl Common<'_> {
-    fn check(&self, payer: Pubkey, to: Pubkey, asset: Asset) -> Result<Checked> {
-        if let Some(from) = self.from {
-            if base58::decode_fixed::<32>(from, "from")? != payer {
+    fn check(&self, payer: Option<Pubkey>, to: Pubkey, asset: Asset) -> Result<Checked> {
+        let from = match self.from {
+            Some(from) => Some(base58::decode_fixed::<32>(from, "from")?),
+            None => None,
+        };
+        if let (Some(from), Some(payer)) = (from, payer) {
+            if from != payer {
                 return Err(PluginError::invalid_request(
                     "from: is not this wallet's address",
                 ));
             }
         }
+        // Without a key the request is only being checked: the result is never signed, and
+        // any payer will do for its shape.
+        let payer = payer.or(from).unwrap_or_default();
         let version = match self.version {
             None => Version::Legacy,
             Some(serde_json::Value::String(s)) if s == "legacy" => Version::Legacy,
@@ -212,8 +219,9 @@ impl Common<'_> {
 }
 
 impl Transfer {
-    /// Check every field; `payer` is the wallet's key.
-    pub fn check(&self, payer: Pubkey) -> Result<Checked> {
+    /// Check every field; `payer` is the wallet's key (`None`: checked before a wallet is
+    /// chosen, `from` for form only).
+    pub fn check(&self, payer: Option<Pubkey>) -> Result<Checked> {
         Common {
             from: &self.from,
             recent_blockhash: &self.recent_blockhash,
@@ -232,8 +240,9 @@ impl Transfer {
 }
 
 impl TokenTransfer {
-    /// Check every field; `payer` is the wallet's key.
-    pub fn check(&self, payer: Pubkey) -> Result<Checked> {
+    /// Check every field; `payer` is the wallet's key (`None`: checked before a wallet is
+    /// chosen, `from` for form only).
+    pub fn check(&self, payer: Option<Pubkey>) -> Result<Checked> {
         let program = match self.token_program.as_deref() {
             None | Some("token") => token::TOKEN_PROGRAM,
             Some("token-2022") => token::TOKEN_2022_PROGRAM,

@@ -333,6 +333,23 @@ impl Plugin for Ton {
         Ok(out)
     }
 
+    fn validate(request: String, network: Network) -> Result<()> {
+        // Nothing a request says depends on the wallet's key, which only names the sending
+        // wallet: check it, and build its signed body, for a stand-in key (the Ed25519 base
+        // point's encoding, RFC 8032).
+        let mut stand_in = [0u8; 32];
+        stand_in[0] = 0x58;
+        stand_in[1..].fill(0x66);
+        let key = PublicKey {
+            scheme: Scheme::Ed25519,
+            bytes: stand_in.to_vec(),
+            view_key: None,
+        };
+        let c = check(&request, &key, &network)?;
+        c.wallet.signing_body(c.seqno, c.valid_until, &c.messages)?;
+        Ok(())
+    }
+
     fn prepare(request: String, key: PublicKey, network: Network) -> Result<Prepared> {
         let c = check(&request, &key, &network)?;
         let body = c.wallet.signing_body(c.seqno, c.valid_until, &c.messages)?;

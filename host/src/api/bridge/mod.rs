@@ -1,7 +1,8 @@
 //! The signing bridge's HTTP side. Dapps authenticate with their id and API secret (HTTP Basic);
 //! signers with their access token, which must be for the same Dapp as the request.
 //!
-//! - `POST /v1/bridge/requests` (Dapp): a request is checked and stored; the answer carries its
+//! - `POST /v1/bridge/requests` (Dapp): a request is checked (by the network's plugin, as far as
+//!   it can be without a wallet) and stored; the answer carries its
 //!   single-use token, the link that opens it and the link's QR code.
 //! - `GET /v1/bridge/requests/{id}` (Dapp): its status and, once signed, the result;
 //!   `?wait=<seconds>` holds the answer until the status changes (long poll, up to 25 s); a
@@ -142,6 +143,16 @@ pub async fn create(
             format!("network {} has no loaded plugin", network.id),
         ));
     }
+    // The network's plugin checks the request as far as it can before a wallet is chosen.
+    let (runtime, plugin, on) = (
+        state.runtime.clone(),
+        network.plugin.clone(),
+        network.to_wit(),
+    );
+    let text = request_text(&body.request);
+    tokio::task::spawn_blocking(move || runtime.validate(&plugin, &text, &on))
+        .await
+        .map_err(|e| ApiError::internal("checking the request", e))??;
     let ttl = body.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {
         return Err(ApiError::unprocessable(

@@ -74,6 +74,18 @@ impl Plugin for Hostile {
         Ok(vec![])
     }
 
+    fn validate(request: String, _network: Network) -> Result<()> {
+        match request.as_str() {
+            "loop" => spin(),
+            "bomb" => {
+                bomb();
+            }
+            "trap" => panic!("the hostile plugin panics on purpose"),
+            _ => {}
+        }
+        Ok(())
+    }
+
     fn prepare(request: String, key: PublicKey, _network: Network) -> Result<Prepared> {
         let mut prepared = Prepared {
             payloads: vec![payload(key.scheme, MessageHash::Keccak256, 40)],
