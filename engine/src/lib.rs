@@ -22,6 +22,7 @@
 
 pub mod aux;
 pub mod backup;
+pub mod compose;
 mod driver;
 pub mod ecdsa;
 pub mod error;
@@ -34,6 +35,7 @@ pub mod scheme;
 pub mod schnorr;
 pub mod session;
 pub mod share;
+pub mod signer;
 #[cfg(feature = "simulation")]
 pub mod sim;
 pub mod transport;

@@ -163,8 +163,8 @@ impl Wallet {
         path: &[u32],
         payload: &wit::Payload,
     ) -> wit::Signature {
-        use mpcw_host::mpc::{signing_party, SignMessage, SigningParty};
-        let message = SignMessage::new(payload.scheme, payload.hash, payload.bytes.clone())
+        use mpcw_host::mpc::{sign_message, signing_party, SigningParty};
+        let message = sign_message(payload.scheme, payload.hash, payload.bytes.clone())
             .expect("a payload the parties sign");
         let mut parties: Vec<SigningParty> = signers
             .iter()

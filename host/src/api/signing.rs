@@ -22,7 +22,7 @@ use super::idempotency;
 use super::views::{PayloadView, SigningView, StartSigning, WalletView};
 use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
 use crate::chains::Network;
-use crate::mpc::{hash_name, signing_party, spawn_party, LiveSession, SessionState, SignMessage};
+use crate::mpc::{hash_name, sign_message, signing_party, spawn_party, LiveSession, SessionState};
 use crate::plugin::wit;
 use crate::state::{now, random_id, AppState, Metrics};
 use crate::store::{SigningRow, WalletRow};
@@ -367,7 +367,7 @@ impl PartyJob {
         inbox: std::sync::mpsc::Receiver<mpcw_engine::Envelope>,
         payload: &wit::Payload,
     ) -> Result<SignatureFuture, ApiError> {
-        let message = SignMessage::new(payload.scheme, payload.hash, payload.bytes.clone())
+        let message = sign_message(payload.scheme, payload.hash, payload.bytes.clone())
             .map_err(|e| ApiError::unprocessable("request_rejected", e))?;
         let (done, rx) = oneshot::channel::<Result<wit::Signature, String>>();
         spawn_party(

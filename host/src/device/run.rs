@@ -7,7 +7,7 @@ use mpcw_engine::{Envelope, PartyIndex, Protocol, SessionContext};
 
 use super::{DeviceError, LocalShare};
 use crate::api::{PayloadView, SigningView, WalletView};
-use crate::mpc::{hash_from_name, signing_party, SignMessage, SigningParty};
+use crate::mpc::{hash_from_name, sign_message, signing_party, SigningParty};
 
 fn addressed(env: &Envelope, party: PartyIndex) -> bool {
     match env.to {
@@ -127,7 +127,7 @@ pub fn signing_session(
     let bytes = hex::decode(&payload.bytes)
         .map_err(|_| DeviceError::Protocol("payload bytes are not hex".into()))?;
     let message = hash_from_name(payload.hash.as_deref())
-        .and_then(|hash| SignMessage::new(local.share.scheme().into(), hash, bytes))
+        .and_then(|hash| sign_message(local.share.scheme().into(), hash, bytes))
         .map_err(DeviceError::Protocol)?;
     Ok(signing_party(
         ctx(&payload.session)?,

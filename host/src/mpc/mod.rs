@@ -5,12 +5,11 @@
 //! session is never written to the database; only what it produces (a share, a signature) is. A
 //! session that a restart interrupted is reported as failed and is started again by the client.
 
-mod compose;
 mod relay;
 mod sign;
 mod worker;
 
-pub use compose::{Map, Then};
+pub use mpcw_engine::compose::{Map, Then};
 pub use relay::{LiveSession, RelayError, SessionState, Sessions};
-pub use sign::{hash_from_name, hash_name, signing_party, SignMessage, SigningParty};
+pub use sign::{hash_from_name, hash_name, sign_message, signing_party, SignMessage, SigningParty};
 pub use worker::spawn_party;

@@ -1,7 +1,7 @@
 //! Two protocols run back to back as one: ECDSA signing is a fresh presignature followed by the
 //! one-round signature over it.
 
-use mpcw_engine::{Envelope, PartyIndex, Protocol, Result};
+use crate::{Envelope, PartyIndex, Protocol, Result};
 
 /// Runs `A`; when it outputs, `next` turns its output into the protocol `B`, which runs on the
 /// session id `second_session`. Messages for `B` that arrive while `A` is still running (other
