@@ -1,0 +1,149 @@
+//! The JavaScript face of the device party (`wasm-bindgen`). Errors become JavaScript `Error`s
+//! with the message; JSON goes in and out as strings.
+
+use mpcw_engine::vault::KdfParams;
+use wasm_bindgen::prelude::*;
+
+use crate::{DeviceError, DeviceSecret as Secret, KeygenSpec, Party as Session};
+
+fn js(e: DeviceError) -> JsError {
+    JsError::new(&e.to_string())
+}
+
+/// A party's identity keys and, after key generation, its share; sealed under a password to
+/// be stored.
+#[wasm_bindgen]
+pub struct DeviceSecret(Secret);
+
+#[wasm_bindgen]
+impl DeviceSecret {
+    /// Fresh identity keys.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> DeviceSecret {
+        DeviceSecret(Secret::generate())
+    }
+
+    /// The public identity keys, JSON, for the wallet's roster.
+    #[wasm_bindgen(js_name = publicKeys)]
+    pub fn public_keys(&self) -> String {
+        self.0.public_keys()
+    }
+
+    /// The share's party index, or undefined before key generation.
+    pub fn index(&self) -> Option<u16> {
+        self.0.index()
+    }
+
+    /// The wallet's group public key, hex.
+    #[wasm_bindgen(js_name = groupKey)]
+    pub fn group_key(&self) -> Result<String, JsError> {
+        self.0.group_key().map_err(js)
+    }
+
+    /// The wallet's public key at `path`, hex.
+    #[wasm_bindgen(js_name = childKey)]
+    pub fn child_key(&self, path: Vec<u32>) -> Result<String, JsError> {
+        self.0.child_key(&path).map_err(js)
+    }
+
+    /// Seal under `password` with Argon2id (`memory_kib` of memory, `passes` passes; 65536 and
+    /// 3 are the defaults). JSON.
+    pub fn seal(
+        &self,
+        label: &str,
+        password: &str,
+        memory_kib: Option<u32>,
+        passes: Option<u32>,
+    ) -> Result<String, JsError> {
+        let d = KdfParams::default();
+        let kdf = KdfParams {
+            m_cost_kib: memory_kib.unwrap_or(d.m_cost_kib),
+            t_cost: passes.unwrap_or(d.t_cost),
+            p_cost: d.p_cost,
+        };
+        self.0.seal(label, password.as_bytes(), kdf).map_err(js)
+    }
+
+    /// Open a sealed secret; a wrong password throws.
+    pub fn open(sealed: &str, password: &str) -> Result<DeviceSecret, JsError> {
+        Secret::open(sealed, password.as_bytes())
+            .map(DeviceSecret)
+            .map_err(js)
+    }
+
+    /// Key generation session `session` as party `me` of `roster` (JSON).
+    pub fn keygen(
+        &self,
+        session: &str,
+        me: u16,
+        roster: &str,
+        scheme: &str,
+        threshold: u16,
+        parties: u16,
+    ) -> Result<Party, JsError> {
+        let spec = KeygenSpec {
+            session,
+            me,
+            roster,
+            scheme,
+            threshold,
+            parties,
+        };
+        self.0.keygen(&spec, None).map(Party).map_err(js)
+    }
+
+    /// Keep the share of a finished key generation.
+    pub fn accept(&mut self, party: &mut Party) -> Result<(), JsError> {
+        self.0.accept(&mut party.0).map_err(js)
+    }
+
+    /// Signing session `session` of one payload.
+    pub fn sign(
+        &self,
+        session: &str,
+        roster: &str,
+        signers: Vec<u16>,
+        path: Vec<u32>,
+        hash: Option<String>,
+        bytes_hex: &str,
+    ) -> Result<Party, JsError> {
+        self.0
+            .sign(session, roster, &signers, &path, hash.as_deref(), bytes_hex)
+            .map(Party)
+            .map_err(js)
+    }
+}
+
+impl Default for DeviceSecret {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One running protocol session.
+#[wasm_bindgen]
+pub struct Party(Session);
+
+#[wasm_bindgen]
+impl Party {
+    /// The first envelopes to post, JSON.
+    pub fn start(&mut self) -> Result<String, JsError> {
+        self.0.start().map_err(js)
+    }
+
+    /// Take one envelope (JSON); the envelopes to post, JSON.
+    pub fn handle(&mut self, envelope: &str) -> Result<String, JsError> {
+        self.0.handle(envelope).map_err(js)
+    }
+
+    /// Whether the session has its output.
+    #[wasm_bindgen(js_name = isDone)]
+    pub fn is_done(&self) -> bool {
+        self.0.is_done()
+    }
+
+    /// A finished signing session's signature, JSON, or undefined.
+    pub fn signature(&self) -> Option<String> {
+        self.0.signature()
+    }
+}

@@ -1,0 +1,165 @@
+//! The party's secrets: identity keys, and the share once key generation has made it.
+
+use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
+use mpcw_engine::signer::{signing_party, MessageHash, SignMessage};
+use mpcw_engine::vault::{KdfParams, SealedBox};
+use mpcw_engine::{
+    KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
+};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::party::Party;
+use crate::{input, DeviceError, Result};
+
+/// What is sealed: the same JSON as the command-line device's file keeps.
+#[derive(Serialize, Deserialize)]
+struct Sealed {
+    party_keys: String,
+    share: String,
+}
+
+/// A key generation as the server set it up.
+#[derive(Clone, Copy, Debug)]
+pub struct KeygenSpec<'a> {
+    /// The session id.
+    pub session: &'a str,
+    /// This party's index.
+    pub me: PartyIndex,
+    /// The full roster, JSON, as the server returns it.
+    pub roster: &'a str,
+    /// `ecdsa-secp256k1`, `ed25519` or `schnorr-bip340`.
+    pub scheme: &'a str,
+    /// Parties needed to sign.
+    pub threshold: u16,
+    /// Parties holding shares.
+    pub parties: u16,
+}
+
+/// A party's identity keys and, after key generation, its share.
+pub struct DeviceSecret {
+    keys: PartyKeys,
+    share: Option<KeyShare>,
+}
+
+fn scheme(name: &str) -> Result<Scheme> {
+    Scheme::ALL
+        .into_iter()
+        .find(|s| s.name() == name)
+        .ok_or_else(|| input("scheme", format!("unknown scheme {name:?}")))
+}
+
+fn roster(json: &str) -> Result<Roster> {
+    serde_json::from_str(json).map_err(|e| input("roster", e))
+}
+
+impl DeviceSecret {
+    /// Fresh identity keys, before key generation.
+    pub fn generate() -> Self {
+        Self {
+            keys: PartyKeys::generate(&mut rand_core::OsRng),
+            share: None,
+        }
+    }
+
+    /// The public identity keys, JSON, as a roster entry (what the server is told).
+    pub fn public_keys(&self) -> String {
+        serde_json::to_string(&self.keys.public()).expect("public keys serialize")
+    }
+
+    /// The share's party index, once there is a share.
+    pub fn index(&self) -> Option<PartyIndex> {
+        self.share.as_ref().map(KeyShare::index)
+    }
+
+    fn share(&self) -> Result<&KeyShare> {
+        self.share
+            .as_ref()
+            .ok_or_else(|| DeviceError::Input("there is no share yet: run key generation".into()))
+    }
+
+    /// The wallet's group public key, hex.
+    pub fn group_key(&self) -> Result<String> {
+        Ok(hex::encode(self.share()?.public_key()))
+    }
+
+    /// The wallet's public key at `path` (non-hardened indices), hex.
+    pub fn child_key(&self, path: &[u32]) -> Result<String> {
+        Ok(hex::encode(self.share()?.derive(path)?.public_key))
+    }
+
+    /// Seal the keys and the share under `password`, labelled `label` (the label is bound to
+    /// the ciphertext: a sealed secret opens only under its own label's checks). JSON.
+    pub fn seal(&self, label: &str, password: &[u8], kdf: KdfParams) -> Result<String> {
+        let sealed = Sealed {
+            party_keys: hex::encode(self.keys.to_secret_bytes().as_ref()),
+            share: hex::encode(self.share()?.to_bytes()),
+        };
+        let plain = Zeroizing::new(serde_json::to_vec(&sealed).expect("serializes"));
+        let sealed = SealedBox::seal_with_password(label, &plain, password, kdf)?;
+        Ok(serde_json::to_string(&sealed).expect("sealed boxes serialize"))
+    }
+
+    /// Open a secret sealed by [`DeviceSecret::seal`]; a wrong password fails.
+    pub fn open(sealed: &str, password: &[u8]) -> Result<Self> {
+        let sealed: SealedBox = serde_json::from_str(sealed).map_err(|e| input("sealed", e))?;
+        let plain = sealed.open_with_password(password)?;
+        let inner: Sealed =
+            serde_json::from_slice(&plain).map_err(|e| input("sealed content", e))?;
+        let keys = Zeroizing::new(hex::decode(&inner.party_keys).map_err(|e| input("keys", e))?);
+        let share = Zeroizing::new(hex::decode(&inner.share).map_err(|e| input("share", e))?);
+        Ok(Self {
+            keys: PartyKeys::from_secret_bytes(&keys)?,
+            share: Some(KeyShare::from_bytes(&share)?),
+        })
+    }
+
+    /// This party's side of a key generation. ECDSA needs Paillier primes, which take a while
+    /// to make (about a minute natively, longer in a browser): pass them if made ahead, or
+    /// `None` to make them now.
+    pub fn keygen(&self, spec: &KeygenSpec<'_>, primes: Option<PaillierPrimes>) -> Result<Party> {
+        let ctx = SessionContext::new(
+            spec.session,
+            spec.me,
+            self.keys.clone(),
+            roster(spec.roster)?,
+        )?;
+        let config = KeygenConfig {
+            scheme: scheme(spec.scheme)?,
+            threshold: spec.threshold,
+            parties: spec.parties,
+        };
+        Ok(Party::keygen(KeygenSession::new(ctx, config, primes)?))
+    }
+
+    /// Keep the share a finished key generation made.
+    pub fn accept(&mut self, party: &mut Party) -> Result<()> {
+        let share = party
+            .take_share()
+            .ok_or_else(|| DeviceError::Input("the key generation has not finished".into()))?;
+        self.share = Some(share);
+        Ok(())
+    }
+
+    /// This party's side of signing session `session` (one payload: `hash` by name, as the
+    /// server's signing request lists it, and `bytes_hex`) with `signers` at `path`.
+    pub fn sign(
+        &self,
+        session: &str,
+        roster_json: &str,
+        signers: &[PartyIndex],
+        path: &[u32],
+        hash: Option<&str>,
+        bytes_hex: &str,
+    ) -> Result<Party> {
+        let share = self.share()?;
+        let roster = roster(roster_json)?;
+        let me = share.index();
+        let ctx = |id: &str| SessionContext::new(id, me, self.keys.clone(), roster.clone());
+        let hash = MessageHash::from_name(hash).map_err(DeviceError::Input)?;
+        let bytes = hex::decode(bytes_hex).map_err(|e| input("payload bytes", e))?;
+        let message = SignMessage::new(share.scheme(), hash, bytes).map_err(DeviceError::Input)?;
+        let party = signing_party(ctx(session)?, ctx, share, signers, path, message)?;
+        Ok(Party::sign(party))
+    }
+}

@@ -1,0 +1,143 @@
+//! The device API as JavaScript drives it, with JSON strings only: three parties make a 2-of-3
+//! Ed25519 wallet, the secrets are sealed and opened again (a wrong password fails), and two of
+//! them sign; ed25519-dalek verifies the signature under the wallet's child key.
+
+use std::collections::VecDeque;
+
+use mpcw_device_wasm::{DeviceSecret, KeygenSpec, Party};
+use mpcw_engine::vault::KdfParams;
+
+/// Deliver every envelope to every party (each ignores what is not addressed to it) until all
+/// are done.
+fn run(parties: &mut [Party]) {
+    let mut queue: VecDeque<String> = VecDeque::new();
+    let push = |json: String, queue: &mut VecDeque<String>| {
+        let list: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
+        queue.extend(list.into_iter().map(|v| v.to_string()));
+    };
+    for p in parties.iter_mut() {
+        push(p.start().unwrap(), &mut queue);
+    }
+    let mut steps = 0;
+    while let Some(envelope) = queue.pop_front() {
+        for p in parties.iter_mut() {
+            push(p.handle(&envelope).unwrap(), &mut queue);
+        }
+        steps += 1;
+        assert!(steps < 10_000, "the protocol does not end");
+    }
+    assert!(parties.iter().all(Party::is_done));
+}
+
+fn light() -> KdfParams {
+    KdfParams {
+        m_cost_kib: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    }
+}
+
+#[test]
+fn three_devices_make_a_wallet_seal_it_and_two_sign() {
+    let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
+    let roster = format!(
+        "{{{}}}",
+        secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("\"{i}\": {}", s.public_keys()))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut keygen: Vec<Party> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let spec = KeygenSpec {
+                session: "dkg-1",
+                me: i as u16,
+                roster: &roster,
+                scheme: "ed25519",
+                threshold: 2,
+                parties: 3,
+            };
+            s.keygen(&spec, None).unwrap()
+        })
+        .collect();
+    run(&mut keygen);
+    for (s, p) in secrets.iter_mut().zip(keygen.iter_mut()) {
+        s.accept(p).unwrap();
+    }
+    let group = secrets[0].group_key().unwrap();
+    assert!(secrets.iter().all(|s| s.group_key().unwrap() == group));
+    assert_eq!(secrets[2].index(), Some(2));
+
+    // Sealed and opened again; a wrong password opens nothing.
+    let sealed = secrets[2]
+        .seal("mpcw/device-share/w1/2", b"correct horse", light())
+        .unwrap();
+    assert!(DeviceSecret::open(&sealed, b"wrong horse").is_err());
+    let reopened = DeviceSecret::open(&sealed, b"correct horse").unwrap();
+    assert_eq!(reopened.group_key().unwrap(), group);
+
+    // Parties 0 and 2 (the reopened one) sign a message for the child key at 0/7.
+    let path = [0, 7];
+    let message = b"mpcw signs in a browser";
+    let signers = [0u16, 2];
+    let mut signing = vec![
+        secrets[0]
+            .sign(
+                "sign-1",
+                &roster,
+                &signers,
+                &path,
+                None,
+                &hex::encode(message),
+            )
+            .unwrap(),
+        reopened
+            .sign(
+                "sign-1",
+                &roster,
+                &signers,
+                &path,
+                None,
+                &hex::encode(message),
+            )
+            .unwrap(),
+    ];
+    run(&mut signing);
+    let sig: serde_json::Value = serde_json::from_str(&signing[0].signature().unwrap()).unwrap();
+    assert_eq!(sig["scheme"], "ed25519");
+    let child: [u8; 32] = hex::decode(reopened.child_key(&path).unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let bytes: [u8; 64] = hex::decode(sig["bytes"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&child).unwrap();
+    let signature = ed25519_dalek::Signature::from_bytes(&bytes);
+    key.verify_strict(message, &signature)
+        .expect("the threshold signature verifies under the child key");
+    assert!(key.verify_strict(b"something else", &signature).is_err());
+}
+
+#[test]
+fn bad_input_is_refused_with_a_reason() {
+    let s = DeviceSecret::generate();
+    let spec = KeygenSpec {
+        session: "dkg",
+        me: 0,
+        roster: "not json",
+        scheme: "ed25519",
+        threshold: 2,
+        parties: 3,
+    };
+    let e = s.keygen(&spec, None).err().unwrap();
+    assert!(e.to_string().contains("roster"), "{e}");
+    let e = s.sign("s", "{}", &[0, 1], &[], None, "00").err().unwrap();
+    assert!(e.to_string().contains("no share"), "{e}");
+    assert!(DeviceSecret::open("{}", b"pw").is_err());
+}
