@@ -1,0 +1,152 @@
+// The signing server's HTTP API, as the device uses it. `fetch` is injected: browsers and
+// Node.js pass their own, a WeChat or Alipay mini-program passes a wrapper over wx.request or
+// my.request. Nothing here touches the DOM.
+
+/** A `fetch` as the platform provides it (only what the SDK uses). */
+export type Fetch = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string },
+) => Promise<{ status: number; text(): Promise<string> }>;
+
+/** The server refused or failed: its status, stable error code and message. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${status} ${code}: ${message}`);
+  }
+}
+
+/** A party's public identity keys, as the server's roster holds them. */
+export type PartyPublicKeys = Record<string, unknown>;
+/** Party index → public keys. */
+export type Roster = Record<string, PartyPublicKeys>;
+
+/** A wallet as the server shows it. */
+export interface WalletView {
+  id: string;
+  label: string;
+  scheme: string;
+  threshold: number;
+  parties: number;
+  server_index: number;
+  roster: Roster;
+  status: string;
+  public_key: { public_key: string; chain_code: string } | null;
+  error: string | null;
+}
+
+/** One payload of a signing request. */
+export interface PayloadView {
+  scheme: string;
+  hash: string | null;
+  bytes: string;
+  label: string;
+  session: string;
+}
+
+/** A signing request. */
+export interface SigningView {
+  id: string;
+  wallet_id: string;
+  network: string;
+  status: string;
+  summary: { title: string; [k: string]: unknown };
+  payloads: PayloadView[];
+  signers: number[];
+  path: number[];
+  result: { raw: number[]; encoded: string; encoding: string; id: string } | null;
+  signatures: { scheme: string; bytes: number[]; recovery_id: number | null }[];
+  error: string | null;
+}
+
+/** A relayed message and the session's status. */
+export interface Messages {
+  messages: { seq: number; envelope: unknown }[];
+  status: { id: string; kind: string; state: string; error: string | null };
+}
+
+/** The API client: a base URL, an access token once logged in. */
+export class Api {
+  private token?: string;
+
+  constructor(
+    readonly base: string,
+    private readonly fetch: Fetch,
+  ) {
+    this.base = base.replace(/\/+$/, "");
+  }
+
+  /** Use `token` from now on. */
+  setToken(token: string): void {
+    this.token = token;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown, idem?: string): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json" };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    if (this.token) headers["authorization"] = `Bearer ${this.token}`;
+    if (idem) headers["idempotency-key"] = idem;
+    const r = await this.fetch(this.base + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    let json: any = undefined;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: reported below
+    }
+    if (r.status >= 200 && r.status < 300) return json as T;
+    throw new ApiError(r.status, json?.error?.code ?? "unknown", json?.error?.message ?? text);
+  }
+
+  /** `POST /v1/auth/dev`: log in by subject (development servers only). */
+  async devLogin(subject: string, dapp?: string): Promise<string> {
+    const t = await this.call<{ access_token: string }>("POST", "/v1/auth/dev", { subject, dapp });
+    this.setToken(t.access_token);
+    return t.access_token;
+  }
+
+  /** `POST /v1/auth/oidc`: log in with an OpenID Connect ID token. */
+  async oidcLogin(provider: string, idToken: string, dapp?: string): Promise<string> {
+    const t = await this.call<{ access_token: string }>("POST", "/v1/auth/oidc", {
+      provider,
+      id_token: idToken,
+      dapp,
+    });
+    this.setToken(t.access_token);
+    return t.access_token;
+  }
+
+  createWallet(body: unknown, idem: string) {
+    return this.call<{ wallet: WalletView; session: { id: string } }>("POST", "/v1/wallets", body, idem);
+  }
+
+  wallet(id: string) {
+    return this.call<WalletView>("GET", `/v1/wallets/${encodeURIComponent(id)}`);
+  }
+
+  startSigning(walletId: string, body: unknown, idem: string) {
+    return this.call<SigningView>("POST", `/v1/wallets/${encodeURIComponent(walletId)}/signatures`, body, idem);
+  }
+
+  signing(id: string) {
+    return this.call<SigningView>("GET", `/v1/signatures/${encodeURIComponent(id)}`);
+  }
+
+  async postMessages(session: string, envelopes: unknown[]): Promise<void> {
+    for (let i = 0; i < envelopes.length; i += 200) {
+      await this.call("POST", `/v1/sessions/${encodeURIComponent(session)}/messages`, envelopes.slice(i, i + 200));
+    }
+  }
+
+  fetchMessages(session: string, parties: number[], after: number, waitMs: number) {
+    const q = `parties=${parties.join(",")}&after=${after}&wait_ms=${waitMs}`;
+    return this.call<Messages>("GET", `/v1/sessions/${encodeURIComponent(session)}/messages?${q}`);
+  }
+}

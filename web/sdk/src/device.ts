@@ -1,0 +1,221 @@
+// The device party: the same engine as the server (compiled to WebAssembly, `web/device`),
+// carried through the server's relay. The wasm module is injected: each platform loads it its
+// own way (a bundler, `fetch` + `WebAssembly.instantiate`, or a mini-program's loader).
+
+import { Api, SigningView, WalletView } from "./api.js";
+import { KeyValueStore } from "./storage.js";
+
+/** A running protocol session, as the wasm module exports it. */
+export interface WasmParty {
+  start(): string;
+  handle(envelope: string): string;
+  isDone(): boolean;
+  signature(): string | undefined;
+  free?(): void;
+}
+
+/** The party's secrets inside WebAssembly, as the wasm module exports them. */
+export interface WasmSecret {
+  publicKeys(): string;
+  index(): number | undefined;
+  groupKey(): string;
+  childKey(path: Uint32Array): string;
+  seal(label: string, password: string, memoryKib?: number, passes?: number): string;
+  keygen(session: string, me: number, roster: string, scheme: string, threshold: number, parties: number): WasmParty;
+  accept(party: WasmParty): void;
+  sign(session: string, roster: string, signers: Uint16Array, path: Uint32Array, hash: string | undefined, bytesHex: string): WasmParty;
+  free?(): void;
+}
+
+/** The wasm module (`mpcw_device_wasm`, built with wasm-bindgen). */
+export interface DeviceWasm {
+  DeviceSecret: { new (): WasmSecret; open(sealed: string, password: string): WasmSecret };
+}
+
+/** Argon2id cost of sealing; the defaults (64 MiB, 3 passes) suit phones and browsers. */
+export interface SealCost {
+  memoryKib?: number;
+  passes?: number;
+}
+
+/** Progress as the user should see it: a step name and, while messages flow, a count. */
+export type Progress = (step: string, detail?: string) => void;
+
+/** What a new wallet leaves on the device. */
+export interface CreatedWallet {
+  wallet: WalletView;
+  /** The recovery party's secret, sealed under the recovery password: keep it elsewhere. */
+  recoverySealed: string;
+}
+
+// An idempotency key (not a secret): Web Crypto's randomness where the platform has it.
+const randomId = (prefix: string) => {
+  const b = new Uint8Array(16);
+  const crypto = (globalThis as { crypto?: { getRandomValues(b: Uint8Array): Uint8Array } }).crypto;
+  if (crypto) crypto.getRandomValues(b);
+  else for (let i = 0; i < b.length; i++) b[i] = Math.floor(Math.random() * 256);
+  return `${prefix}_${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
+};
+
+/** The storage key of a wallet's sealed device secret. */
+export const secretKey = (walletId: string) => `mpcw/wallet/${walletId}/device`;
+
+/** The user's device as a party of threshold wallets. */
+export class Device {
+  constructor(
+    readonly api: Api,
+    private readonly wasm: DeviceWasm,
+    private readonly store: KeyValueStore,
+    private readonly cost: SealCost = {},
+  ) {}
+
+  /**
+   * Make a `threshold`-of-`parties` wallet with the server: the device is party 0, the
+   * recovery party is the last, the server takes party 1. The device's secret is sealed under
+   * `password` and stored; the recovery party's is sealed under `recoveryPassword` and returned.
+   */
+  async createWallet(opts: {
+    scheme: "ed25519" | "schnorr-bip340" | "ecdsa-secp256k1";
+    threshold: number;
+    parties: number;
+    password: string;
+    recoveryPassword: string;
+    label?: string;
+    progress?: Progress;
+  }): Promise<CreatedWallet> {
+    const progress = opts.progress ?? (() => {});
+    const local = [0, opts.parties - 1];
+    const secrets = local.map(() => new this.wasm.DeviceSecret());
+    const roster: Record<string, unknown> = {};
+    local.forEach((i, k) => (roster[i] = JSON.parse(secrets[k].publicKeys())));
+    progress("creating");
+    const created = await this.api.createWallet(
+      {
+        scheme: opts.scheme,
+        threshold: opts.threshold,
+        parties: opts.parties,
+        server_index: 1,
+        roster,
+        label: opts.label,
+      },
+      randomId("idem"),
+    );
+    const fullRoster = JSON.stringify(created.wallet.roster);
+    const parties = local.map((i, k) =>
+      secrets[k].keygen(created.session.id, i, fullRoster, opts.scheme, opts.threshold, opts.parties),
+    );
+    progress("keygen");
+    await this.run(created.session.id, local, parties, progress);
+    await this.waitDone(created.session.id, local[0]);
+    parties.forEach((p, k) => secrets[k].accept(p));
+    const wallet = await this.api.wallet(created.wallet.id);
+    for (const s of secrets) {
+      if (s.groupKey() !== wallet.public_key?.public_key) {
+        throw new Error("the server's group key differs from this device's");
+      }
+    }
+    const label = (i: number) => `mpcw/device-share/${wallet.id}/${i}`;
+    const { memoryKib, passes } = this.cost;
+    await this.store.set(
+      secretKey(wallet.id),
+      JSON.stringify({ wallet, index: 0, sealed: secrets[0].seal(label(0), opts.password, memoryKib, passes) }),
+    );
+    const recoverySealed = secrets[1].seal(label(local[1]), opts.recoveryPassword, memoryKib, passes);
+    secrets.forEach((s) => s.free?.());
+    progress("done");
+    return { wallet, recoverySealed };
+  }
+
+  /** The wallets whose sealed device secret is in the store. */
+  async wallet(walletId: string): Promise<WalletView | null> {
+    const text = await this.store.get(secretKey(walletId));
+    return text ? (JSON.parse(text).wallet as WalletView) : null;
+  }
+
+  /**
+   * Co-sign `request` on `network` with the server: the device's secret is opened with
+   * `password` (a wrong one throws before anything is sent), each payload is signed in its
+   * session, and the server's finalized result is returned.
+   */
+  async sign(opts: {
+    walletId: string;
+    network: string;
+    request: unknown;
+    password: string;
+    bridge?: string;
+    progress?: Progress;
+  }): Promise<SigningView> {
+    const progress = opts.progress ?? (() => {});
+    const text = await this.store.get(secretKey(opts.walletId));
+    if (!text) throw new Error(`no secret for wallet ${opts.walletId} on this device`);
+    const kept = JSON.parse(text) as { wallet: WalletView; index: number; sealed: string };
+    const secret = this.wasm.DeviceSecret.open(kept.sealed, opts.password);
+    try {
+      const signers = [kept.index, kept.wallet.server_index];
+      progress("preparing");
+      const started = await this.api.startSigning(
+        opts.walletId,
+        { network: opts.network, request: opts.request, signers, bridge: opts.bridge },
+        randomId("idem"),
+      );
+      const roster = JSON.stringify(kept.wallet.roster);
+      for (const payload of started.payloads) {
+        progress("signing", payload.label);
+        const party = secret.sign(
+          payload.session,
+          roster,
+          Uint16Array.from(started.signers),
+          Uint32Array.from(started.path),
+          payload.hash ?? undefined,
+          payload.bytes,
+        );
+        await this.run(payload.session, [kept.index], [party], progress);
+      }
+      const last = started.payloads[started.payloads.length - 1];
+      if (last) await this.waitDone(last.session, kept.index);
+      const view = await this.api.signing(started.id);
+      if (view.status !== "done") throw new Error(`signing failed: ${view.error ?? view.status}`);
+      progress("done");
+      return view;
+    } finally {
+      secret.free?.();
+    }
+  }
+
+  /** Run this device's `parties` of `session` through the relay until all are done. */
+  private async run(session: string, indices: number[], parties: WasmParty[], progress: Progress) {
+    let outbox: unknown[] = [];
+    for (const p of parties) outbox.push(...JSON.parse(p.start()));
+    let after = 0;
+    let received = 0;
+    for (;;) {
+      await this.api.postMessages(session, outbox);
+      outbox = [];
+      if (parties.every((p) => p.isDone())) return;
+      const batch = await this.api.fetchMessages(session, indices, after, 5000);
+      if (batch.status.state === "failed") {
+        throw new Error(`the session failed on the server: ${batch.status.error ?? ""}`);
+      }
+      if (batch.messages.length === 0 && batch.status.state === "done") {
+        throw new Error("the server finished the session but this device did not");
+      }
+      for (const m of batch.messages) {
+        after = m.seq;
+        received += 1;
+        const envelope = JSON.stringify(m.envelope);
+        for (const p of parties) outbox.push(...JSON.parse(p.handle(envelope)));
+      }
+      progress("messages", String(received));
+    }
+  }
+
+  /** Wait until the server ends `session` (its share stored, or its output finalized). */
+  private async waitDone(session: string, party: number) {
+    for (let i = 0; i < 24; i++) {
+      const { status } = await this.api.fetchMessages(session, [party], Number.MAX_SAFE_INTEGER, 5000);
+      if (status.state === "done") return;
+      if (status.state === "failed") throw new Error(`the session failed on the server: ${status.error ?? ""}`);
+    }
+    throw new Error("the server did not finish the session within two minutes");
+  }
+}

@@ -1,0 +1,9 @@
+// @mpcw/sdk: the device party of mpcw threshold wallets, for browsers, Node.js and
+// mini-programs (no DOM in the core; HTTP, storage and the wasm module are injected).
+
+export { Api, ApiError } from "./api.js";
+export type { Fetch, Roster, WalletView, SigningView, PayloadView, Messages } from "./api.js";
+export { Device, secretKey } from "./device.js";
+export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet } from "./device.js";
+export { MemoryStore, webStorage } from "./storage.js";
+export type { KeyValueStore } from "./storage.js";
