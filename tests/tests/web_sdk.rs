@@ -1,34 +1,47 @@
-//! The TypeScript device SDK (`web/sdk`) with the device party in WebAssembly (`web/device`),
-//! run by Node.js against a real signing server on loopback: `web/sdk/test/device.test.mjs`
-//! makes a 2-of-3 wallet, co-signs a Solana transfer (checked by Node's own Ed25519), refuses a
-//! wrong password, and signs again after a reload. `scripts/test` builds the SDK and the wasm
+//! The TypeScript SDKs run by Node.js against a real signing server on loopback, with the
+//! device party in WebAssembly (`web/device`). `scripts/test` builds the SDKs and the wasm
 //! bindings first (scripts/web.sh).
+//!
+//! - `web/sdk/test/device.test.mjs`: a 2-of-3 wallet is made, a Solana transfer co-signed (the
+//!   signature checked by Node's own Ed25519), a wrong password refused, and the wallet signs
+//!   again after a reload.
+//! - `web/dapp/test/dapp.test.mjs`: a Dapp asks through the bridge, the device approves, the
+//!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
+//!   the signed callback (and refuses it altered, stale or under another secret); a rejection
+//!   reaches the Dapp with its reason.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use mpcw_host::auth::dapps::new_secret;
+use mpcw_host::auth::dapps::DappConfig;
 use mpcw_tests::{temp_dir, Host};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_typescript_sdk_makes_a_wallet_and_co_signs() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn built() {
     for built in [
         "web/sdk/dist/index.js",
+        "web/dapp/dist/index.js",
         "web/device/pkg-node/mpcw_device_wasm.js",
     ] {
         assert!(
-            root.join(built).exists(),
-            "{built} is missing: run the tests with scripts/test, which builds the SDK (scripts/web.sh)"
+            root().join(built).exists(),
+            "{built} is missing: run the tests with scripts/test, which builds the SDKs (scripts/web.sh)"
         );
     }
-    let host = Host::start(&temp_dir("web-sdk"), None, vec![]).await;
-    let url = host.url.clone();
-    let sdk = root.join("web/sdk");
+}
+
+/// Run `node --test test/` in `package` with `env`; its report.
+async fn node_test(package: &Path, env: Vec<(&'static str, String)>) -> String {
+    let dir = package.to_path_buf();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
             .args(["--test", "test/"])
-            .env("MPCW_TEST_HOST", url)
-            .current_dir(sdk)
+            .envs(env)
+            .current_dir(dir)
             .output()
             .expect("node runs")
     })
@@ -41,8 +54,58 @@ async fn the_typescript_sdk_makes_a_wallet_and_co_signs() {
     );
     assert!(output.status.success(), "{report}");
     assert!(
-        report.contains("# pass 1") && report.contains("# fail 0"),
+        report.contains("# pass 1")
+            && report.contains("# fail 0")
+            && report.contains("# skipped 0"),
         "{report}"
     );
+    report
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_device_sdk_makes_a_wallet_and_co_signs() {
+    built();
+    let host = Host::start(&temp_dir("web-sdk"), None, vec![]).await;
+    node_test(
+        &root().join("web/sdk"),
+        vec![("MPCW_TEST_HOST", host.url.clone())],
+    )
+    .await;
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
+    built();
+    // A free port for the Dapp's callback endpoint, which the Node test opens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (secret, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: temp_dir("web-dapp"),
+        dapps: vec![DappConfig {
+            id: "shop".into(),
+            name: "Shop".into(),
+            allowed_origins: vec![],
+            callback_url: Some(format!("http://127.0.0.1:{port}/cb")),
+            api_secret_sha256: hash,
+        }],
+        ..Default::default()
+    };
+    let host = Host::start_with(config, vec![]).await;
+    node_test(
+        &root().join("web/dapp"),
+        vec![
+            ("MPCW_TEST_HOST", host.url.clone()),
+            ("MPCW_TEST_DAPP", "shop".into()),
+            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_TEST_CALLBACK_PORT", port.to_string()),
+        ],
+    )
+    .await;
     host.stop().await;
 }

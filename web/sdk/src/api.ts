@@ -123,6 +123,27 @@ export class Api {
     return t.access_token;
   }
 
+  /**
+   * `POST /v1/bridge/open`: use a bridge request's token (from its link or QR code); with a
+   * wallet, the answer has the plugin's summary for it, to show before approving.
+   */
+  openBridge(token: string, wallet?: string) {
+    return this.call<{
+      id: string;
+      dapp: string;
+      dapp_name: string;
+      network: string;
+      request: unknown;
+      expires_at: number;
+      summary?: { title: string; [k: string]: unknown };
+    }>("POST", "/v1/bridge/open", { token, wallet });
+  }
+
+  /** `POST /v1/bridge/requests/{id}/reject`, with the user's reason. */
+  rejectBridge(id: string, reason?: string) {
+    return this.call<unknown>("POST", `/v1/bridge/requests/${encodeURIComponent(id)}/reject`, { reason });
+  }
+
   createWallet(body: unknown, idem: string) {
     return this.call<{ wallet: WalletView; session: { id: string } }>("POST", "/v1/wallets", body, idem);
   }

@@ -1,0 +1,127 @@
+// The bridge as a Dapp uses it: create a signing request with the Dapp's id and API secret
+// (keep them on the Dapp's server), show its QR code, and wait for the result.
+
+/** A `fetch` (the platform's). */
+export type Fetch = typeof fetch;
+
+/** A new bridge request: show `deepLink` or its QR code to the user. The token is single use. */
+export interface BridgeCreated {
+  id: string;
+  token: string;
+  deep_link: string;
+  qr: { svg: string; png_base64: string };
+  expires_at: number;
+}
+
+/** A bridge request's status; `result` once `done`. */
+export interface BridgeStatus {
+  id: string;
+  network: string;
+  status: "pending" | "opened" | "signing" | "done" | "failed" | "rejected" | "expired";
+  expires_at: number;
+  result?: { raw: number[]; encoded: string; encoding: string; id: string };
+  reason?: string;
+}
+
+/** The statuses after which nothing changes. */
+export const FINAL = ["done", "failed", "rejected", "expired"];
+
+/** The server refused: status, stable code, message. */
+export class BridgeError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(`${status} ${code}: ${message}`);
+  }
+}
+
+/** A Dapp's client of the bridge. */
+export class DappClient {
+  private readonly base: string;
+  private readonly auth: string;
+
+  constructor(opts: { base: string; id: string; secret: string; fetch?: Fetch }) {
+    this.base = opts.base.replace(/\/+$/, "");
+    this.auth = "Basic " + btoa(`${opts.id}:${opts.secret}`);
+    this.fetch = opts.fetch ?? fetch;
+  }
+
+  private readonly fetch: Fetch;
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const r = await this.fetch(this.base + path, {
+      method,
+      headers: {
+        authorization: this.auth,
+        accept: "application/json",
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await r.text();
+    const json = text ? JSON.parse(text) : undefined;
+    if (!r.ok) throw new BridgeError(r.status, json?.error?.code ?? "unknown", json?.error?.message ?? text);
+    return json as T;
+  }
+
+  /**
+   * Ask for a signature: `request` as the network's plugin documents it. The server checks it
+   * with the plugin before answering. `callbackUrl` overrides the registered one (same origin).
+   */
+  createRequest(opts: { network: string; request: unknown; ttlSecs?: number; callbackUrl?: string }) {
+    return this.call<BridgeCreated>("POST", "/v1/bridge/requests", {
+      network: opts.network,
+      request: opts.request,
+      ttl_secs: opts.ttlSecs,
+      callback_url: opts.callbackUrl,
+    });
+  }
+
+  /** The request's status now, or once it changes within `waitSecs` (at most 25). */
+  status(id: string, waitSecs = 0) {
+    return this.call<BridgeStatus>("GET", `/v1/bridge/requests/${encodeURIComponent(id)}?wait=${waitSecs}`);
+  }
+
+  /** Long-poll until the request's status is final (works wherever `fetch` does). */
+  async waitForResult(id: string, opts: { timeoutMs?: number } = {}): Promise<BridgeStatus> {
+    const until = Date.now() + (opts.timeoutMs ?? 15 * 60 * 1000);
+    for (;;) {
+      const s = await this.status(id, 25);
+      if (FINAL.includes(s.status) || Date.now() >= until) return s;
+    }
+  }
+
+  /** Every status change as it happens (server-sent events), ending after a final status. */
+  async *events(id: string): AsyncGenerator<BridgeStatus> {
+    const r = await this.fetch(`${this.base}/v1/bridge/requests/${encodeURIComponent(id)}/events`, {
+      headers: { authorization: this.auth, accept: "text/event-stream" },
+    });
+    if (!r.ok || !r.body) throw new BridgeError(r.status, "events", await r.text());
+    const decoder = new TextDecoder();
+    let buffer = "";
+    const reader = r.body.getReader();
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true });
+      let end: number;
+      while ((end = buffer.indexOf("\n\n")) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const data = block
+          .split("\n")
+          .filter((l) => l.startsWith("data:"))
+          .map((l) => l.slice(5).trimStart())
+          .join("\n");
+        if (block.includes("event: status") && data) yield JSON.parse(data) as BridgeStatus;
+      }
+    }
+  }
+}
+
+/** The QR code of a request as an image source (`<img src>`), from the server's PNG. */
+export function qrDataUrl(created: BridgeCreated): string {
+  return `data:image/png;base64,${created.qr.png_base64}`;
+}

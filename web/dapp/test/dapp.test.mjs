@@ -1,0 +1,125 @@
+// The Dapp SDK against a real signing server (MPCW_TEST_HOST, with the Dapp MPCW_TEST_DAPP /
+// MPCW_TEST_DAPP_SECRET registered and its callback URL on MPCW_TEST_CALLBACK_PORT, started by
+// tests/tests/web_sdk.rs): the Dapp asks for a Solana transfer, the user's device (the device
+// SDK with the WebAssembly party) opens and approves it, the Dapp follows the server-sent
+// events and reads the result, whose signature Node's own Ed25519 verifies; its callback
+// endpoint receives the event and verifyCallback accepts it, and refuses it altered.
+
+import test from "node:test";
+import assert from "node:assert/strict";
+import http from "node:http";
+import { createRequire } from "node:module";
+import { createPublicKey, verify } from "node:crypto";
+import { DappClient, qrDataUrl, verifyCallback } from "../dist/index.js";
+import { Api, Device, MemoryStore } from "../../sdk/dist/index.js";
+
+const require = createRequire(import.meta.url);
+const wasm = require("../../device/pkg-node/mpcw_device_wasm.js");
+const env = process.env;
+const HOST = env.MPCW_TEST_HOST;
+
+function callbackEndpoint(port) {
+  const received = [];
+  const server = http.createServer((req, res) => {
+    const chunks = [];
+    req.on("data", (c) => chunks.push(c));
+    req.on("end", () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.writeHead(200).end();
+    });
+  });
+  return new Promise((resolve) => server.listen(port, "127.0.0.1", () => resolve({ server, received })));
+}
+
+test("a Dapp asks, the user approves, the Dapp gets a verified result", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
+  const { server, received } = await callbackEndpoint(Number(env.MPCW_TEST_CALLBACK_PORT));
+  try {
+    const dapp = new DappClient({ base: HOST, id: env.MPCW_TEST_DAPP, secret: env.MPCW_TEST_DAPP_SECRET });
+    const api = new Api(HOST, fetch);
+    await api.devLogin("web-bob", env.MPCW_TEST_DAPP);
+    const store = new MemoryStore();
+    const device = new Device(api, wasm, store, { memoryKib: 8 * 1024, passes: 1 });
+    const { wallet } = await device.createWallet({
+      scheme: "ed25519", threshold: 2, parties: 3, password: "pw", recoveryPassword: "rpw",
+    });
+
+    // A malformed request is refused by the plugin before any user sees it.
+    await assert.rejects(
+      dapp.createRequest({ network: "solana", request: { kind: "transfer", to: "nope", lamports: "1", recentBlockhash: "x" } }),
+      /422 request_rejected/,
+    );
+    const request = {
+      kind: "transfer",
+      to: "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
+      lamports: "2500000",
+      recentBlockhash: "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+    };
+    const created = await dapp.createRequest({ network: "solana", request });
+    assert.ok(created.deep_link.endsWith(`/bridge?token=${created.token}`));
+    assert.ok(qrDataUrl(created).startsWith("data:image/png;base64,iVBOR"));
+    assert.equal((await dapp.status(created.id)).status, "pending");
+
+    // The Dapp follows the events while the user opens and approves.
+    const statuses = (async () => {
+      const seen = [];
+      for await (const s of dapp.events(created.id)) seen.push(s.status);
+      return seen;
+    })();
+    const opened = await api.openBridge(created.token, wallet.id);
+    assert.match(opened.summary.title, /0\.0025 SOL/);
+    const view = await device.sign({ walletId: wallet.id, network: "solana", request: opened.request, password: "pw", bridge: created.id });
+    const result = await dapp.waitForResult(created.id);
+    assert.equal(result.status, "done");
+    assert.equal(result.result.encoded, view.result.encoded);
+    const seen = await statuses;
+    assert.equal(seen.at(-1), "done");
+
+    // The signed transaction: one signature, then the message it signs (a Solana legacy
+    // transaction), verified by Node's Ed25519 under the wallet's Solana key.
+    const raw = Buffer.from(result.result.raw);
+    assert.equal(raw[0], 1);
+    const signature = raw.subarray(1, 65);
+    const message = raw.subarray(65);
+    assert.equal(message.toString("hex"), view.payloads[0].bytes);
+    const sealed = JSON.parse(await store.get(`mpcw/wallet/${wallet.id}/device`)).sealed;
+    const child = wasm.DeviceSecret.open(sealed, "pw").childKey(Uint32Array.from(view.path));
+    const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(child, "hex").toString("base64url") }, format: "jwk" });
+    assert.ok(verify(null, message, key, signature), "the transaction's signature verifies");
+
+    // The callback came, signed.
+    for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(received.length, 1);
+    const cb = received[0];
+    const event = await verifyCallback({
+      secret: env.MPCW_TEST_DAPP_SECRET,
+      timestamp: cb.headers["x-mpcw-timestamp"],
+      signature: cb.headers["x-mpcw-signature"],
+      body: new Uint8Array(cb.body),
+    });
+    assert.equal(event.type, "bridge.request.done");
+    assert.equal(event.id, cb.headers["x-mpcw-event-id"]);
+    assert.equal(event.data.result.encoded, view.result.encoded);
+    const altered = new Uint8Array(Buffer.from(cb.body.toString().replace("done", "failed")));
+    await assert.rejects(
+      verifyCallback({ secret: env.MPCW_TEST_DAPP_SECRET, timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: altered }),
+      /does not match/,
+    );
+    await assert.rejects(
+      verifyCallback({ secret: "mpcw_sk_other", timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: new Uint8Array(cb.body) }),
+      /does not match/,
+    );
+    await assert.rejects(
+      verifyCallback({ secret: env.MPCW_TEST_DAPP_SECRET, timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: new Uint8Array(cb.body), now: Number(cb.headers["x-mpcw-timestamp"]) + 3600 }),
+      /stale/,
+    );
+
+    // A second request, rejected by the user: the Dapp reads the reason.
+    const second = await dapp.createRequest({ network: "solana", request });
+    const o2 = await api.openBridge(second.token);
+    await api.rejectBridge(o2.id, "不是我");
+    const r2 = await dapp.waitForResult(second.id);
+    assert.deepEqual([r2.status, r2.reason], ["rejected", "不是我"]);
+  } finally {
+    server.close();
+  }
+});
