@@ -129,6 +129,11 @@ impl Server {
                 if n > 0 {
                     tracing::debug!(n, "forgot ended sessions");
                 }
+                // Callbacks delivered or given up are kept a week, for support questions.
+                let week_ago = crate::bridge::delivery::now_ms() - 7 * 24 * 3600 * 1000;
+                if let Err(e) = state.store.purge_callbacks(week_ago).await {
+                    tracing::warn!(error = %e, "forgetting old callbacks");
+                }
                 // Work of a host that stopped for good: no session lives past its TTL.
                 let cutoff = now() - ttl.as_secs() as i64 - 60;
                 match state.store.fail_stale(cutoff, now()).await {

@@ -142,6 +142,17 @@ impl Store {
         Ok(())
     }
 
+    /// Forget callbacks delivered or given up before `before_ms`; how many.
+    pub async fn purge_callbacks(&self, before_ms: i64) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM bridge_callbacks WHERE status <> 'pending' AND updated_at < $1",
+        )
+        .bind(before_ms)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
     /// The callback of bridge request `request_id`, if one was made.
     pub async fn callback_of(&self, request_id: &str) -> Result<Option<CallbackRow>> {
         let row = sqlx::query("SELECT * FROM bridge_callbacks WHERE request_id = $1")

@@ -84,9 +84,10 @@ fn three_devices_make_a_wallet_seal_it_and_two_sign() {
     let path = [0, 7];
     let message = b"mpcw signs in a browser";
     let signers = [0u16, 2];
-    let mut signing = vec![
-        secrets[0]
-            .sign(
+    let mut signing: Vec<Party> = [&secrets[0], &reopened]
+        .into_iter()
+        .map(|s| {
+            s.sign(
                 "sign-1",
                 &roster,
                 &signers,
@@ -94,18 +95,9 @@ fn three_devices_make_a_wallet_seal_it_and_two_sign() {
                 None,
                 &hex::encode(message),
             )
-            .unwrap(),
-        reopened
-            .sign(
-                "sign-1",
-                &roster,
-                &signers,
-                &path,
-                None,
-                &hex::encode(message),
-            )
-            .unwrap(),
-    ];
+            .unwrap()
+        })
+        .collect();
     run(&mut signing);
     let sig: serde_json::Value = serde_json::from_str(&signing[0].signature().unwrap()).unwrap();
     assert_eq!(sig["scheme"], "ed25519");
