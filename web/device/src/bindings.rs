@@ -4,7 +4,7 @@
 use mpcw_engine::vault::KdfParams;
 use wasm_bindgen::prelude::*;
 
-use crate::{DeviceError, DeviceSecret as Secret, KeygenSpec, Party as Session};
+use crate::{DeviceError, DeviceSecret as Secret, KeygenSpec, Party as Session, ReshareSpec};
 
 fn js(e: DeviceError) -> JsError {
     JsError::new(&e.to_string())
@@ -38,6 +38,12 @@ impl DeviceSecret {
     #[wasm_bindgen(js_name = groupKey)]
     pub fn group_key(&self) -> Result<String, JsError> {
         self.0.group_key().map_err(js)
+    }
+
+    /// The key's public information, JSON.
+    #[wasm_bindgen(js_name = keyInfo)]
+    pub fn key_info(&self) -> Result<String, JsError> {
+        self.0.key_info().map_err(js)
     }
 
     /// The wallet's public key at `path`, hex.
@@ -92,7 +98,34 @@ impl DeviceSecret {
         self.0.keygen(&spec, None).map(Party).map_err(js)
     }
 
-    /// Keep the share of a finished key generation.
+    /// This party's side of resharing session `session` (see the Rust `DeviceSecret::reshare`);
+    /// `key` is the key's public information (JSON) as the server returned it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn reshare(
+        &self,
+        session: &str,
+        me: u16,
+        roster: &str,
+        key: &str,
+        old_signers: Vec<u16>,
+        new_threshold: u16,
+        new_parties: u16,
+        keep_aux: bool,
+    ) -> Result<Party, JsError> {
+        let spec = ReshareSpec {
+            session,
+            me,
+            roster,
+            key,
+            old_signers: &old_signers,
+            new_threshold,
+            new_parties,
+            keep_aux,
+        };
+        self.0.reshare(&spec).map(Party).map_err(js)
+    }
+
+    /// Keep the share of a finished key generation or resharing.
     pub fn accept(&mut self, party: &mut Party) -> Result<(), JsError> {
         self.0.accept(&mut party.0).map_err(js)
     }

@@ -21,7 +21,7 @@ mod secret;
 mod bindings;
 
 pub use party::Party;
-pub use secret::{DeviceSecret, KeygenSpec};
+pub use secret::{DeviceSecret, KeygenSpec, ReshareSpec};
 
 /// What went wrong, in words for the user or the developer.
 #[derive(Debug, thiserror::Error)]

@@ -1,6 +1,7 @@
 //! One protocol session of the device's party, driven with JSON envelopes.
 
 use mpcw_engine::keygen::KeygenSession;
+use mpcw_engine::reshare::ReshareSession;
 use mpcw_engine::signer::SigningParty;
 use mpcw_engine::{Envelope, KeyShare, Protocol};
 use serde::Serialize;
@@ -9,6 +10,8 @@ use crate::{input, Result};
 
 enum Session {
     Keygen(Box<KeygenSession>, Option<KeyShare>),
+    /// A resharing: its output is a new share, or none for a party that only deals.
+    Reshare(Box<ReshareSession>, Option<Option<KeyShare>>),
     Sign(SigningParty, Option<SignatureOut>),
 }
 
@@ -38,6 +41,12 @@ impl Party {
         }
     }
 
+    pub(crate) fn reshare(session: ReshareSession) -> Self {
+        Self {
+            session: Session::Reshare(Box::new(session), None),
+        }
+    }
+
     pub(crate) fn sign(party: SigningParty) -> Self {
         Self {
             session: Session::Sign(party, None),
@@ -48,6 +57,7 @@ impl Party {
     pub fn start(&mut self) -> Result<String> {
         let out = match &mut self.session {
             Session::Keygen(p, _) => p.start()?,
+            Session::Reshare(p, _) => p.start()?,
             Session::Sign(p, _) => p.start()?,
         };
         self.collect();
@@ -61,6 +71,7 @@ impl Party {
             serde_json::from_str(envelope_json).map_err(|e| input("envelope", e))?;
         let me = match &self.session {
             Session::Keygen(p, _) => p.party(),
+            Session::Reshare(p, _) => p.party(),
             Session::Sign(p, _) => p.party(),
         };
         let addressed = match envelope.to {
@@ -72,6 +83,7 @@ impl Party {
         }
         let out = match &mut self.session {
             Session::Keygen(p, _) => p.handle(&envelope),
+            Session::Reshare(p, _) => p.handle(&envelope),
             Session::Sign(p, _) => p.handle(&envelope),
         };
         let out = match out {
@@ -87,6 +99,7 @@ impl Party {
     fn collect(&mut self) {
         match &mut self.session {
             Session::Keygen(p, out) if out.is_none() => *out = p.take_output(),
+            Session::Reshare(p, out) if out.is_none() => *out = p.take_output(),
             Session::Sign(p, out) if out.is_none() => {
                 *out = p.take_output().map(|s| SignatureOut {
                     scheme: s.scheme.name().into(),
@@ -102,13 +115,17 @@ impl Party {
     pub fn is_done(&self) -> bool {
         match &self.session {
             Session::Keygen(_, out) => out.is_some(),
+            Session::Reshare(_, out) => out.is_some(),
             Session::Sign(_, out) => out.is_some(),
         }
     }
 
-    pub(crate) fn take_share(&mut self) -> Option<KeyShare> {
+    /// The share a finished key generation or resharing gave this party: `Some(None)` for a
+    /// resharing party that only dealt, `None` if the session has not finished.
+    pub(crate) fn take_share(&mut self) -> Option<Option<KeyShare>> {
         match &mut self.session {
-            Session::Keygen(_, out) => out.take(),
+            Session::Keygen(_, out) => out.take().map(Some),
+            Session::Reshare(_, out) => out.take(),
             Session::Sign(..) => None,
         }
     }

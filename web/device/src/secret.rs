@@ -1,10 +1,11 @@
 //! The party's secrets: identity keys, and the share once key generation has made it.
 
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
+use mpcw_engine::reshare::{AuxSource, ReshareConfig, ReshareSession};
 use mpcw_engine::signer::{signing_party, MessageHash, SignMessage};
 use mpcw_engine::vault::{KdfParams, SealedBox};
 use mpcw_engine::{
-    KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
+    KeyShare, PaillierPrimes, PartyIndex, PartyKeys, PublicKeyInfo, Roster, Scheme, SessionContext,
 };
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
@@ -34,6 +35,27 @@ pub struct KeygenSpec<'a> {
     pub threshold: u16,
     /// Parties holding shares.
     pub parties: u16,
+}
+
+/// A resharing as the server set it up.
+#[derive(Clone, Copy, Debug)]
+pub struct ReshareSpec<'a> {
+    /// The session id.
+    pub session: &'a str,
+    /// This party's index.
+    pub me: PartyIndex,
+    /// The session's roster, JSON, as the server returns it.
+    pub roster: &'a str,
+    /// The key's public information, JSON, as the server returns it.
+    pub key: &'a str,
+    /// The current holders who deal.
+    pub old_signers: &'a [PartyIndex],
+    /// The new threshold.
+    pub new_threshold: u16,
+    /// The new number of parties.
+    pub new_parties: u16,
+    /// ECDSA: keep this party's Paillier keys (a refresh).
+    pub keep_aux: bool,
 }
 
 /// A party's identity keys and, after key generation, its share.
@@ -81,6 +103,12 @@ impl DeviceSecret {
     /// The wallet's group public key, hex.
     pub fn group_key(&self) -> Result<String> {
         Ok(hex::encode(self.share()?.public_key()))
+    }
+
+    /// The key's public information (scheme, threshold, group key, chain code, every party's
+    /// public share), JSON, as the server shows it.
+    pub fn key_info(&self) -> Result<String> {
+        Ok(serde_json::to_string(&self.share()?.public_info()).expect("serializes"))
     }
 
     /// The wallet's public key at `path` (non-hardened indices), hex.
@@ -132,13 +160,49 @@ impl DeviceSecret {
         Ok(Party::keygen(KeygenSession::new(ctx, config, primes)?))
     }
 
-    /// Keep the share a finished key generation made.
+    /// Keep the share a finished key generation or resharing made (a resharing party that
+    /// only dealt keeps none: its old share no longer works).
     pub fn accept(&mut self, party: &mut Party) -> Result<()> {
         let share = party
             .take_share()
-            .ok_or_else(|| DeviceError::Input("the key generation has not finished".into()))?;
-        self.share = Some(share);
+            .ok_or_else(|| DeviceError::Input("the session has not finished".into()))?;
+        self.share = share;
         Ok(())
+    }
+
+    /// This party's side of a resharing the server set up: the same key dealt again to
+    /// `new_parties` parties at `new_threshold` by the `old_signers` (this party deals if it has
+    /// a share). A refresh keeps the parties; a recovery deals to a fresh party (a secret from
+    /// [`DeviceSecret::generate`]) in place of a lost one. ECDSA parties keep their Paillier
+    /// keys when `keep_aux` (a refresh), or make new ones (slow) when not.
+    pub fn reshare(&self, spec: &ReshareSpec<'_>) -> Result<Party> {
+        let ctx = SessionContext::new(
+            spec.session,
+            spec.me,
+            self.keys.clone(),
+            roster(spec.roster)?,
+        )?;
+        let key: PublicKeyInfo = serde_json::from_str(spec.key).map_err(|e| input("key", e))?;
+        let ecdsa = key.scheme == Scheme::EcdsaSecp256k1;
+        let config = ReshareConfig {
+            key,
+            old_signers: spec.old_signers.to_vec(),
+            new_threshold: spec.new_threshold,
+            new_parties: spec.new_parties,
+        };
+        let aux = match (ecdsa, spec.me < spec.new_parties, spec.keep_aux) {
+            (true, true, true) => Some(AuxSource::Keep),
+            (true, true, false) => Some(AuxSource::Generate(PaillierPrimes::generate(
+                &mut rand_core::OsRng,
+            ))),
+            _ => None,
+        };
+        Ok(Party::reshare(ReshareSession::new(
+            ctx,
+            config,
+            self.share.as_ref(),
+            aux,
+        )?))
     }
 
     /// This party's side of signing session `session` (one payload: `hash` by name, as the

@@ -4,29 +4,62 @@
 
 use std::collections::VecDeque;
 
-use mpcw_device_wasm::{DeviceSecret, KeygenSpec, Party};
+use mpcw_device_wasm::{DeviceSecret, KeygenSpec, Party, ReshareSpec};
 use mpcw_engine::vault::KdfParams;
 
 /// Deliver every envelope to every party (each ignores what is not addressed to it) until all
 /// are done.
 fn run(parties: &mut [Party]) {
+    try_run(parties).unwrap();
+}
+
+/// The same, with the first party's error.
+fn try_run(parties: &mut [Party]) -> Result<(), String> {
     let mut queue: VecDeque<String> = VecDeque::new();
     let push = |json: String, queue: &mut VecDeque<String>| {
         let list: Vec<serde_json::Value> = serde_json::from_str(&json).unwrap();
         queue.extend(list.into_iter().map(|v| v.to_string()));
     };
     for p in parties.iter_mut() {
-        push(p.start().unwrap(), &mut queue);
+        push(p.start().map_err(|e| e.to_string())?, &mut queue);
     }
     let mut steps = 0;
     while let Some(envelope) = queue.pop_front() {
         for p in parties.iter_mut() {
-            push(p.handle(&envelope).unwrap(), &mut queue);
+            push(p.handle(&envelope).map_err(|e| e.to_string())?, &mut queue);
         }
         steps += 1;
         assert!(steps < 10_000, "the protocol does not end");
     }
-    assert!(parties.iter().all(Party::is_done));
+    if parties.iter().all(Party::is_done) {
+        Ok(())
+    } else {
+        Err("the protocol stopped before its end".into())
+    }
+}
+
+/// Parties `signers` (secrets) sign `message` at `path`; the signature's bytes, or the error.
+fn sign(
+    secrets: &[&DeviceSecret],
+    roster: &str,
+    signers: &[u16],
+    path: &[u32],
+    session: &str,
+    message: &[u8],
+) -> Result<[u8; 64], String> {
+    let mut parties: Vec<Party> = secrets
+        .iter()
+        .map(|s| {
+            s.sign(session, roster, signers, path, None, &hex::encode(message))
+                .unwrap()
+        })
+        .collect();
+    try_run(&mut parties)?;
+    let sig: serde_json::Value = serde_json::from_str(&parties[0].signature().unwrap()).unwrap();
+    Ok(hex::decode(sig["bytes"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap())
 }
 
 fn light() -> KdfParams {
@@ -114,6 +147,102 @@ fn three_devices_make_a_wallet_seal_it_and_two_sign() {
     key.verify_strict(message, &signature)
         .expect("the threshold signature verifies under the child key");
     assert!(key.verify_strict(b"something else", &signature).is_err());
+}
+
+#[test]
+fn a_refresh_keeps_the_key_and_retires_the_old_shares() {
+    let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
+    let roster = format!(
+        "{{{}}}",
+        secrets
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("\"{i}\": {}", s.public_keys()))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let mut keygen: Vec<Party> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let spec = KeygenSpec {
+                session: "dkg-2",
+                me: i as u16,
+                roster: &roster,
+                scheme: "ed25519",
+                threshold: 2,
+                parties: 3,
+            };
+            s.keygen(&spec, None).unwrap()
+        })
+        .collect();
+    run(&mut keygen);
+    for (s, p) in secrets.iter_mut().zip(keygen.iter_mut()) {
+        s.accept(p).unwrap();
+    }
+    let before = secrets[0].seal("before", b"pw", light()).unwrap();
+    let key = secrets[0].key_info().unwrap();
+    let group = secrets[0].group_key().unwrap();
+
+    // Parties 0 and 1 deal; all three get new shares of the same key.
+    let mut reshare: Vec<Party> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let spec = ReshareSpec {
+                session: "refresh-1",
+                me: i as u16,
+                roster: &roster,
+                key: &key,
+                old_signers: &[0, 1],
+                new_threshold: 2,
+                new_parties: 3,
+                keep_aux: true,
+            };
+            s.reshare(&spec).unwrap()
+        })
+        .collect();
+    run(&mut reshare);
+    for (s, p) in secrets.iter_mut().zip(reshare.iter_mut()) {
+        s.accept(p).unwrap();
+    }
+    assert!(secrets.iter().all(|s| s.group_key().unwrap() == group));
+
+    let path = [0, 3];
+    let child: [u8; 32] = hex::decode(secrets[1].child_key(&path).unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&child).unwrap();
+    let message = b"after the refresh";
+    let new = sign(
+        &[&secrets[1], &secrets[2]],
+        &roster,
+        &[1, 2],
+        &path,
+        "s-new",
+        message,
+    )
+    .expect("new shares sign");
+    key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&new))
+        .expect("the same key signs after a refresh");
+    // A share from before the refresh no longer signs with a new one.
+    let old = DeviceSecret::open(&before, b"pw").unwrap();
+    match sign(
+        &[&old, &secrets[2]],
+        &roster,
+        &[0, 2],
+        &path,
+        "s-old",
+        message,
+    ) {
+        Err(_) => {}
+        Ok(sig) => assert!(
+            key.verify_strict(message, &ed25519_dalek::Signature::from_bytes(&sig))
+                .is_err(),
+            "an old share must not make a valid signature"
+        ),
+    }
 }
 
 #[test]

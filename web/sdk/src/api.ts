@@ -152,6 +152,15 @@ export class Api {
     return this.call<WalletView>("GET", `/v1/wallets/${encodeURIComponent(id)}`);
   }
 
+  startReshare(walletId: string, body: unknown, idem: string) {
+    return this.call<{ wallet: WalletView; session: { id: string }; roster: Roster; key: unknown }>(
+      "POST",
+      `/v1/wallets/${encodeURIComponent(walletId)}/reshare`,
+      body,
+      idem,
+    );
+  }
+
   startSigning(walletId: string, body: unknown, idem: string) {
     return this.call<SigningView>("POST", `/v1/wallets/${encodeURIComponent(walletId)}/signatures`, body, idem);
   }

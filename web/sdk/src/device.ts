@@ -24,6 +24,16 @@ export interface WasmSecret {
   keygen(session: string, me: number, roster: string, scheme: string, threshold: number, parties: number): WasmParty;
   accept(party: WasmParty): void;
   sign(session: string, roster: string, signers: Uint16Array, path: Uint32Array, hash: string | undefined, bytesHex: string): WasmParty;
+  reshare(
+    session: string,
+    me: number,
+    roster: string,
+    key: string,
+    oldSigners: Uint16Array,
+    newThreshold: number,
+    newParties: number,
+    keepAux: boolean,
+  ): WasmParty;
   free?(): void;
 }
 
@@ -146,9 +156,7 @@ export class Device {
     progress?: Progress;
   }): Promise<SigningView> {
     const progress = opts.progress ?? (() => {});
-    const text = await this.store.get(secretKey(opts.walletId));
-    if (!text) throw new Error(`no secret for wallet ${opts.walletId} on this device`);
-    const kept = JSON.parse(text) as { wallet: WalletView; index: number; sealed: string };
+    const kept = await this.kept(opts.walletId);
     const secret = this.wasm.DeviceSecret.open(kept.sealed, opts.password);
     try {
       const signers = [kept.index, kept.wallet.server_index];
@@ -180,6 +188,112 @@ export class Device {
     } finally {
       secret.free?.();
     }
+  }
+
+  /**
+   * Refresh: the device and the recovery party get new shares of the same key (same
+   * addresses) with the server, and every share from before stops working. Returns the new
+   * recovery secret, sealed under `recoveryPassword`.
+   */
+  async refresh(opts: {
+    walletId: string;
+    password: string;
+    recoverySealed: string;
+    recoveryPassword: string;
+    progress?: Progress;
+  }): Promise<string> {
+    const kept = await this.kept(opts.walletId);
+    const device = this.wasm.DeviceSecret.open(kept.sealed, opts.password);
+    const recovery = this.wasm.DeviceSecret.open(opts.recoverySealed, opts.recoveryPassword);
+    return this.reshare(kept.wallet, [device, recovery], true, opts.password, opts.recoveryPassword, opts.progress);
+  }
+
+  /**
+   * Recover a lost device: with the recovery secret, the server deals the same key to a new
+   * device party (fresh identity keys) here; the lost device's share stops working. The new
+   * device secret is stored under `password`; the new recovery secret is returned sealed.
+   */
+  async recover(opts: {
+    walletId: string;
+    password: string;
+    recoverySealed: string;
+    recoveryPassword: string;
+    progress?: Progress;
+  }): Promise<string> {
+    const wallet = await this.api.wallet(opts.walletId);
+    const device = new this.wasm.DeviceSecret();
+    const recovery = this.wasm.DeviceSecret.open(opts.recoverySealed, opts.recoveryPassword);
+    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress);
+  }
+
+  /** Reshare among the device (party 0), the recovery party (the last) and the server. */
+  private async reshare(
+    wallet: WalletView,
+    [device, recovery]: [WasmSecret, WasmSecret],
+    refresh: boolean,
+    password: string,
+    recoveryPassword: string,
+    progress: Progress = () => {},
+  ): Promise<string> {
+    const local = [0, wallet.parties - 1];
+    const secrets = [device, recovery];
+    // A refresh deals from the device; a recovery from the recovery party (the device is new).
+    const dealer = refresh ? 0 : wallet.parties - 1;
+    const oldSigners = [wallet.server_index, dealer].sort((a, b) => a - b);
+    if (wallet.threshold !== 2) throw new Error("the SDK reshares 2-of-n wallets");
+    const roster: Record<string, unknown> = {};
+    local.forEach((i, k) => (roster[i] = JSON.parse(secrets[k].publicKeys())));
+    progress("creating");
+    const ecdsa = wallet.scheme === "ecdsa-secp256k1";
+    const started = await this.api.startReshare(
+      wallet.id,
+      {
+        old_signers: oldSigners,
+        new_threshold: wallet.threshold,
+        new_parties: wallet.parties,
+        roster,
+        aux: ecdsa ? (refresh ? "keep" : "generate") : undefined,
+      },
+      randomId("idem"),
+    );
+    const sessionRoster = JSON.stringify(started.roster);
+    const key = JSON.stringify(started.key);
+    const parties = local.map((i, k) =>
+      secrets[k].reshare(
+        started.session.id,
+        i,
+        sessionRoster,
+        key,
+        Uint16Array.from(oldSigners),
+        wallet.threshold,
+        wallet.parties,
+        refresh,
+      ),
+    );
+    progress("reshare");
+    await this.run(started.session.id, local, parties, progress);
+    await this.waitDone(started.session.id, local[0]);
+    parties.forEach((p, k) => secrets[k].accept(p));
+    const now = await this.api.wallet(wallet.id);
+    for (const s of secrets) {
+      if (s.groupKey() !== now.public_key?.public_key) throw new Error("the key changed");
+    }
+    const label = (i: number) => `mpcw/device-share/${now.id}/${i}`;
+    const { memoryKib, passes } = this.cost;
+    await this.store.set(
+      secretKey(now.id),
+      JSON.stringify({ wallet: now, index: 0, sealed: device.seal(label(0), password, memoryKib, passes) }),
+    );
+    const sealed = recovery.seal(label(local[1]), recoveryPassword, memoryKib, passes);
+    secrets.forEach((s) => s.free?.());
+    progress("done");
+    return sealed;
+  }
+
+  private async kept(walletId: string) {
+    const text = await this.store.get(secretKey(walletId));
+    if (!text) throw new Error(`no secret for wallet ${walletId} on this device`);
+    return JSON.parse(text) as { wallet: WalletView; index: number; sealed: string };
   }
 
   /** Run this device's `parties` of `session` through the relay until all are done. */

@@ -75,4 +75,35 @@ test("a wallet is made, kept sealed, and co-signs", { skip: !HOST && "MPCW_TEST_
   again.api.setToken(await api.devLogin("web-alice"));
   const second = await again.sign({ walletId: wallet.id, network: "solana", request, password: "correct horse" });
   assert.equal(second.status, "done");
+
+  // A refresh: new shares of the same key; the share from before no longer signs.
+  const refreshedRecovery = await again.refresh({
+    walletId: wallet.id,
+    password: "correct horse",
+    recoverySealed,
+    recoveryPassword: "battery staple",
+  });
+  const afterRefresh = await again.sign({ walletId: wallet.id, network: "solana", request, password: "correct horse" });
+  assert.equal(afterRefresh.status, "done");
+  assert.ok(ed25519Verify(child, afterRefresh.payloads[0].bytes, afterRefresh.signatures[0].bytes));
+  const stale = new MemoryStore();
+  await stale.set(secretKey(wallet.id), stored);
+  await assert.rejects(
+    new Device(again.api, wasm, stale, cost).sign({ walletId: wallet.id, network: "solana", request, password: "correct horse" }),
+  );
+
+  // The device is lost: a new one recovers the wallet with the recovery secret, same key and
+  // addresses; the lost device's share no longer signs.
+  const fresh = new MemoryStore();
+  const replacement = new Device(again.api, wasm, fresh, cost);
+  await replacement.recover({
+    walletId: wallet.id,
+    password: "new device",
+    recoverySealed: refreshedRecovery,
+    recoveryPassword: "battery staple",
+  });
+  const recovered = await replacement.sign({ walletId: wallet.id, network: "solana", request, password: "new device" });
+  assert.equal(recovered.status, "done");
+  assert.ok(ed25519Verify(child, recovered.payloads[0].bytes, recovered.signatures[0].bytes), "same key");
+  await assert.rejects(again.sign({ walletId: wallet.id, network: "solana", request, password: "correct horse" }));
 });
