@@ -5,7 +5,9 @@
 # - the device party (web/device) for wasm32-unknown-unknown, and its JavaScript bindings for
 #   Node.js (web/device/pkg-node) and for browsers (web/device/pkg-web);
 # - the TypeScript SDKs (web/sdk for devices, web/dapp for Dapps), with their locked npm
-#   packages.
+#   packages;
+# - the web signer page (web/signer/dist, which the server serves at /signer/ and /bridge), and
+#   for its browser tests Playwright (npm) and Debian's Chromium (installed if missing).
 
 mpcw_wb_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 mpcw_wb="target/tools/bin/wasm-bindgen"
@@ -24,3 +26,19 @@ echo "== building the TypeScript SDKs"
 for mpcw_pkg in web/sdk web/dapp; do
     (cd "$mpcw_pkg" && npm ci --no-audit --no-fund --silent && npm run --silent build)
 done
+
+echo "== assembling the web signer"
+rm -rf web/signer/dist
+mkdir -p web/signer/dist/sdk web/signer/dist/wasm
+cp web/signer/index.html web/signer/app.js web/signer/i18n.js web/signer/style.css web/signer/dist/
+cp web/sdk/dist/*.js web/signer/dist/sdk/
+cp web/device/pkg-web/mpcw_device_wasm.js web/device/pkg-web/mpcw_device_wasm_bg.wasm web/signer/dist/wasm/
+(cd web/signer && npm ci --no-audit --no-fund --silent)
+# Chromium, and a Chinese font so that the page's screenshots show its Chinese.
+if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; then
+    echo "== installing Chromium and a Chinese font (Debian packages chromium, fonts-wqy-microhei)"
+    mpcw_sudo=""
+    [ "$(id -u)" -ne 0 ] && mpcw_sudo="sudo"
+    $mpcw_sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $mpcw_sudo apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
+fi

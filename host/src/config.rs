@@ -21,6 +21,7 @@
 //! | `[alipay]` | none | | Alipay login: `app_id`, `private_key`, `alipay_public_key`, optional `gateway` |
 //! | `public_url` | `http://<listen>` | `MPCW_PUBLIC_URL` | the server's address as users reach it (bridge links) |
 //! | `[[dapps]]` | none | | registered Dapps: `id`, `name`, `allowed_origins`, `callback_url`, `api_secret_sha256` (`mpcw dapp new` makes one) |
+//! | `signer_dir` | `web/signer/dist` if it exists | `MPCW_SIGNER_DIR` | the web signer's built files, served at `/signer/` (and `/bridge` opens it) |
 //! | `bridge_url` | `memory` | `MPCW_BRIDGE_URL` | where bridge requests live: `memory` (this process) or `redis://host:port/db`, shared by several hosts |
 //! | `bridge_key_prefix` | `mpcw:bridge:` | `MPCW_BRIDGE_KEY_PREFIX` | prefix of the bridge's Redis keys and channel |
 //! | `callback_first_retry_ms` | `2000` | `MPCW_CALLBACK_FIRST_RETRY_MS` | wait after a bridge callback's first failed attempt; doubles (with jitter) after each |
@@ -81,6 +82,8 @@ pub struct Config {
     pub dapps: Vec<DappConfig>,
     /// The server's address as users reach it (bridge links); by default `http://<listen>`.
     pub public_url: Option<String>,
+    /// The web signer's built files; `None`: `web/signer/dist` if it exists.
+    pub signer_dir: Option<PathBuf>,
     /// Where bridge requests live: `memory`, or a `redis://` URL.
     pub bridge_url: String,
     /// Prefix of the bridge's Redis keys.
@@ -121,6 +124,7 @@ impl Default for Config {
             alipay: None,
             dapps: Vec::new(),
             public_url: None,
+            signer_dir: None,
             bridge_url: "memory".into(),
             bridge_key_prefix: "mpcw:bridge:".into(),
             callback_first_retry_ms: 2000,
@@ -227,6 +231,9 @@ impl Config {
         if let Some(v) = var("MPCW_TOKEN_ISSUER") {
             self.token_issuer = v;
         }
+        if let Some(v) = var("MPCW_SIGNER_DIR") {
+            self.signer_dir = Some(v.into());
+        }
         if let Some(v) = var("MPCW_BRIDGE_URL") {
             self.bridge_url = v;
         }
@@ -262,6 +269,16 @@ impl Config {
         self.public_url
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.listen))
+    }
+
+    /// The web signer's directory in effect, if there is one.
+    pub fn signer_dir(&self) -> Option<PathBuf> {
+        match &self.signer_dir {
+            Some(dir) => Some(dir.clone()),
+            None => {
+                Some(PathBuf::from("web/signer/dist")).filter(|d| d.join("index.html").is_file())
+            }
+        }
     }
 
     /// `memory` or `redis`, from the bridge URL (which may hold a password, so is not shown).

@@ -78,6 +78,12 @@ impl Server {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("binding {}", config.listen))?;
+        // By default users reach the server where it listens (the port it got, if it asked
+        // for any).
+        let mut config = config;
+        if config.public_url.is_none() {
+            config.public_url = Some(format!("http://{}", listener.local_addr()?));
+        }
         let primes = PrimePool::new(prime_pool);
         primes.start();
         let limiter = crate::state::subject_limiter(config.rate_limit_per_minute);

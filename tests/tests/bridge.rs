@@ -74,7 +74,10 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let created: BridgeCreated = serde_json::from_value(created).unwrap();
     assert_eq!(
         created.deep_link,
-        format!("https://wallet.example.cn/bridge?token={}", created.token)
+        format!(
+            "https://wallet.example.cn/bridge?token={}&dapp=shop",
+            created.token
+        )
     );
     assert_eq!(read_qr(&created.qr.png_base64), created.deep_link);
     assert!(created.qr.svg.contains("<svg"));

@@ -9,6 +9,10 @@
 //!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
 //!   the signed callback (and refuses it altered, stale or under another secret); a rejection
 //!   reaches the Dapp with its reason.
+//! - `web/signer/test/signer.test.mjs`: the web signer page in a real headless Chromium
+//!   (Playwright): a wallet made in the page approves a Dapp's Solana transfer, whose signature
+//!   Node verifies; a wrong password, a rejection, a reload, both languages. Screenshots of each
+//!   step are kept in `target/screenshots/signer`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,6 +30,8 @@ fn built() {
         "web/sdk/dist/index.js",
         "web/dapp/dist/index.js",
         "web/device/pkg-node/mpcw_device_wasm.js",
+        "web/signer/dist/index.html",
+        "web/signer/node_modules/playwright-core",
     ] {
         assert!(
             root().join(built).exists(),
@@ -107,5 +113,47 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
         ],
     )
     .await;
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_signer_approves_a_dapp_request_in_chromium() {
+    built();
+    let (secret, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: temp_dir("web-signer"),
+        signer_dir: Some(root().join("web/signer/dist")),
+        dapps: vec![DappConfig {
+            id: "shop".into(),
+            name: "Shop".into(),
+            allowed_origins: vec![],
+            callback_url: None,
+            api_secret_sha256: hash,
+        }],
+        ..Default::default()
+    };
+    let host = Host::start_with(config, vec![]).await;
+    let screenshots = root().join("target/screenshots/signer");
+    node_test(
+        &root().join("web/signer"),
+        vec![
+            ("MPCW_TEST_HOST", host.url.clone()),
+            ("MPCW_TEST_DAPP", "shop".into()),
+            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+    )
+    .await;
+    for step in [
+        "1-login",
+        "2-wallet",
+        "3-request",
+        "4-signed",
+        "5-rejected",
+        "6-english",
+    ] {
+        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
+    }
     host.stop().await;
 }

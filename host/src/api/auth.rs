@@ -18,7 +18,8 @@ use crate::auth::oidc::OidcError;
 use crate::auth::wechat::WechatError;
 use crate::state::{now, AppState};
 
-/// The Dapp a login is for, checked against the registry and the request's `Origin`.
+/// The Dapp a login is for, checked against the registry and the request's `Origin`: one of
+/// the Dapp's own origins, or the host's (its web signer logs users in for any Dapp).
 fn login_dapp(
     state: &AppState,
     headers: &HeaderMap,
@@ -27,9 +28,13 @@ fn login_dapp(
     let Some(id) = dapp else {
         return Ok(None);
     };
+    let own = url::Url::parse(&state.config.public_url())
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
     let origin = headers
         .get(header::ORIGIN)
-        .map(|o| o.to_str().unwrap_or("<not text>"));
+        .map(|o| o.to_str().unwrap_or("<not text>"))
+        .filter(|o| o.trim_end_matches('/') != own);
     state.dapps.check_login(id, origin).map_err(|e| match e {
         DappError::Origin { .. } => ApiError::forbidden(e.to_string()),
         _ => ApiError::unprocessable("unknown_dapp", e.to_string()),

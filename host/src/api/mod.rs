@@ -52,11 +52,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
         .route("/v1/bridge/open", post(bridge::open))
+        .route("/v1/qr.svg", get(system::qr_svg))
         .route("/v1/sessions/{id}", get(sessions::show))
         .route(
             "/v1/sessions/{id}/messages",
             post(sessions::post_messages).get(sessions::fetch_messages),
         )
+        .merge(signer(&state))
         .fallback(|| async { ApiError::not_found("route") })
         .layer(DefaultBodyLimit::max(limit))
         .layer(middleware::from_fn_with_state(
@@ -64,6 +66,18 @@ pub fn router(state: Arc<AppState>) -> Router {
             deadline_and_count,
         ))
         .with_state(state)
+}
+
+/// The web signer's static files at `/signer/`, and its page at `/bridge` (the bridge's deep
+/// link), when it is built.
+fn signer(state: &AppState) -> Router<Arc<AppState>> {
+    let Some(dir) = state.config.signer_dir() else {
+        return Router::new();
+    };
+    let index = dir.join("index.html");
+    Router::new()
+        .nest_service("/signer", tower_http::services::ServeDir::new(&dir))
+        .route_service("/bridge", tower_http::services::ServeFile::new(index))
 }
 
 /// Give every request the configured deadline, and count answers by class.

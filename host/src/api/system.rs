@@ -74,3 +74,22 @@ pub async fn chains(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         .collect();
     Json(serde_json::json!({ "networks": list }))
 }
+
+/// `?text=` of a QR code.
+#[derive(serde::Deserialize)]
+pub struct QrQuery {
+    /// What the code says (an address, a link), up to 512 bytes.
+    text: String,
+}
+
+/// `GET /v1/qr.svg?text=…`: a QR code as SVG (the web signer shows addresses with it).
+pub async fn qr_svg(
+    super::extract::ApiQuery(q): super::extract::ApiQuery<QrQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    if q.text.is_empty() || q.text.len() > 512 {
+        return Err(ApiError::bad_request("text must be 1 to 512 bytes"));
+    }
+    let svg =
+        crate::bridge::qr::svg(&q.text).map_err(|e| ApiError::internal("drawing a QR code", e))?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+}

@@ -144,6 +144,20 @@ export class Api {
     return this.call<unknown>("POST", `/v1/bridge/requests/${encodeURIComponent(id)}/reject`, { reason });
   }
 
+  /** The caller's wallets. */
+  async wallets(): Promise<WalletView[]> {
+    return (await this.call<{ wallets: WalletView[] }>("GET", "/v1/wallets")).wallets;
+  }
+
+  /** A wallet's addresses on every network of its scheme. */
+  async addresses(walletId: string): Promise<{ network: string; name: string; addresses: { kind: string; value: string }[] }[]> {
+    const r = await this.call<{ networks: { network: string; name: string; addresses: { kind: string; value: string }[] }[] }>(
+      "GET",
+      `/v1/wallets/${encodeURIComponent(walletId)}/addresses`,
+    );
+    return r.networks;
+  }
+
   createWallet(body: unknown, idem: string) {
     return this.call<{ wallet: WalletView; session: { id: string } }>("POST", "/v1/wallets", body, idem);
   }

@@ -179,10 +179,12 @@ pub async fn create(
         state: BridgeState::Pending,
     };
     let token = random_token();
+    // The Dapp's id tells the signer which Dapp to log in for before it uses the token.
     let deep_link = format!(
-        "{}/bridge?token={}",
+        "{}/bridge?token={}&dapp={}",
         state.config.public_url().trim_end_matches('/'),
-        token.as_str()
+        token.as_str(),
+        request.dapp
     );
     let qr = QrView {
         svg: qr::svg(&deep_link).map_err(|e| ApiError::internal("drawing a QR code", e))?,
