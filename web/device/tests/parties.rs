@@ -62,16 +62,9 @@ fn sign(
         .unwrap())
 }
 
-fn light() -> KdfParams {
-    KdfParams {
-        m_cost_kib: 8 * 1024,
-        t_cost: 1,
-        p_cost: 1,
-    }
-}
-
-#[test]
-fn three_devices_make_a_wallet_seal_it_and_two_sign() {
+/// Three parties make a 2-of-3 Ed25519 wallet in session `session`: their secrets, and the
+/// roster (JSON) as the server would give it.
+fn ed25519_wallet(session: &str) -> (Vec<DeviceSecret>, String) {
     let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
     let roster = format!(
         "{{{}}}",
@@ -87,7 +80,7 @@ fn three_devices_make_a_wallet_seal_it_and_two_sign() {
         .enumerate()
         .map(|(i, s)| {
             let spec = KeygenSpec {
-                session: "dkg-1",
+                session,
                 me: i as u16,
                 roster: &roster,
                 scheme: "ed25519",
@@ -101,6 +94,20 @@ fn three_devices_make_a_wallet_seal_it_and_two_sign() {
     for (s, p) in secrets.iter_mut().zip(keygen.iter_mut()) {
         s.accept(p).unwrap();
     }
+    (secrets, roster)
+}
+
+fn light() -> KdfParams {
+    KdfParams {
+        m_cost_kib: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    }
+}
+
+#[test]
+fn three_devices_make_a_wallet_seal_it_and_two_sign() {
+    let (secrets, roster) = ed25519_wallet("dkg-1");
     let group = secrets[0].group_key().unwrap();
     assert!(secrets.iter().all(|s| s.group_key().unwrap() == group));
     assert_eq!(secrets[2].index(), Some(2));
@@ -151,35 +158,7 @@ fn three_devices_make_a_wallet_seal_it_and_two_sign() {
 
 #[test]
 fn a_refresh_keeps_the_key_and_retires_the_old_shares() {
-    let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
-    let roster = format!(
-        "{{{}}}",
-        secrets
-            .iter()
-            .enumerate()
-            .map(|(i, s)| format!("\"{i}\": {}", s.public_keys()))
-            .collect::<Vec<_>>()
-            .join(",")
-    );
-    let mut keygen: Vec<Party> = secrets
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            let spec = KeygenSpec {
-                session: "dkg-2",
-                me: i as u16,
-                roster: &roster,
-                scheme: "ed25519",
-                threshold: 2,
-                parties: 3,
-            };
-            s.keygen(&spec, None).unwrap()
-        })
-        .collect();
-    run(&mut keygen);
-    for (s, p) in secrets.iter_mut().zip(keygen.iter_mut()) {
-        s.accept(p).unwrap();
-    }
+    let (mut secrets, roster) = ed25519_wallet("dkg-2");
     let before = secrets[0].seal("before", b"pw", light()).unwrap();
     let key = secrets[0].key_info().unwrap();
     let group = secrets[0].group_key().unwrap();

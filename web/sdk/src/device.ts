@@ -119,21 +119,38 @@ export class Device {
     await this.waitDone(created.session.id, local[0]);
     parties.forEach((p, k) => secrets[k].accept(p));
     const wallet = await this.api.wallet(created.wallet.id);
-    for (const s of secrets) {
-      if (s.groupKey() !== wallet.public_key?.public_key) {
-        throw new Error("the server's group key differs from this device's");
-      }
-    }
-    const label = (i: number) => `mpcw/device-share/${wallet.id}/${i}`;
-    const { memoryKib, passes } = this.cost;
-    await this.store.set(
-      secretKey(wallet.id),
-      JSON.stringify({ wallet, index: 0, sealed: secrets[0].seal(label(0), opts.password, memoryKib, passes) }),
-    );
-    const recoverySealed = secrets[1].seal(label(local[1]), opts.recoveryPassword, memoryKib, passes);
-    secrets.forEach((s) => s.free?.());
+    const recoverySealed = await this.keep(wallet, secrets[0], secrets[1], opts.password, opts.recoveryPassword);
     progress("done");
     return { wallet, recoverySealed };
+  }
+
+  /**
+   * Check that the device and recovery secrets hold shares of `wallet`'s key, store the
+   * device's sealed under `password`, and return the recovery's sealed under
+   * `recoveryPassword`; both are freed.
+   */
+  private async keep(
+    wallet: WalletView,
+    device: WasmSecret,
+    recovery: WasmSecret,
+    password: string,
+    recoveryPassword: string,
+  ): Promise<string> {
+    try {
+      for (const s of [device, recovery]) {
+        if (s.groupKey() !== wallet.public_key?.public_key) {
+          throw new Error("the server's group key differs from this device's");
+        }
+      }
+      const label = (i: number) => `mpcw/device-share/${wallet.id}/${i}`;
+      const { memoryKib, passes } = this.cost;
+      const sealed = device.seal(label(0), password, memoryKib, passes);
+      await this.store.set(secretKey(wallet.id), JSON.stringify({ wallet, index: 0, sealed }));
+      return recovery.seal(label(wallet.parties - 1), recoveryPassword, memoryKib, passes);
+    } finally {
+      device.free?.();
+      recovery.free?.();
+    }
   }
 
   /** The wallets whose sealed device secret is in the store. */
@@ -275,17 +292,7 @@ export class Device {
     await this.waitDone(started.session.id, local[0]);
     parties.forEach((p, k) => secrets[k].accept(p));
     const now = await this.api.wallet(wallet.id);
-    for (const s of secrets) {
-      if (s.groupKey() !== now.public_key?.public_key) throw new Error("the key changed");
-    }
-    const label = (i: number) => `mpcw/device-share/${now.id}/${i}`;
-    const { memoryKib, passes } = this.cost;
-    await this.store.set(
-      secretKey(now.id),
-      JSON.stringify({ wallet: now, index: 0, sealed: device.seal(label(0), password, memoryKib, passes) }),
-    );
-    const sealed = recovery.seal(label(local[1]), recoveryPassword, memoryKib, passes);
-    secrets.forEach((s) => s.free?.());
+    const sealed = await this.keep(now, device, recovery, password, recoveryPassword);
     progress("done");
     return sealed;
   }
