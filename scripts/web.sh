@@ -19,8 +19,8 @@ fi
 echo "== building the device party for WebAssembly and its JavaScript bindings"
 cargo build --quiet -p mpcw-device-wasm --target wasm32-unknown-unknown --release
 mpcw_wasm=target/wasm32-unknown-unknown/release/mpcw_device_wasm.wasm
-"$mpcw_wb" --target nodejs --out-dir web/device/pkg-node "$mpcw_wasm"
-"$mpcw_wb" --target web --out-dir web/device/pkg-web "$mpcw_wasm"
+"$mpcw_wb" --target nodejs --remove-name-section --remove-producers-section --out-dir web/device/pkg-node "$mpcw_wasm"
+"$mpcw_wb" --target web --remove-name-section --remove-producers-section --out-dir web/device/pkg-web "$mpcw_wasm"
 
 echo "== building the TypeScript SDKs"
 for mpcw_pkg in web/sdk web/dapp; do
@@ -30,7 +30,7 @@ done
 echo "== assembling the web signer"
 rm -rf web/signer/dist
 mkdir -p web/signer/dist/sdk web/signer/dist/wasm
-cp web/signer/index.html web/signer/app.js web/signer/i18n.js web/signer/style.css web/signer/dist/
+cp web/signer/index.html web/signer/app.js web/signer/primes-worker.js web/signer/i18n.js web/signer/style.css web/signer/dist/
 cp web/sdk/dist/*.js web/signer/dist/sdk/
 cp web/device/pkg-web/mpcw_device_wasm.js web/device/pkg-web/mpcw_device_wasm_bg.wasm web/signer/dist/wasm/
 (cd web/signer && npm ci --no-audit --no-fund --silent)

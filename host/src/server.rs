@@ -71,7 +71,7 @@ impl Server {
         if let Some(dir) = &config.chains_dir {
             registry.load_dir(dir)?;
         }
-        let bridge = Bridge::open(Some(&config.bridge_url), &config.bridge_key_prefix)
+        let bridge = Bridge::open(&config.bridge_url, &config.bridge_key_prefix)
             .await
             .with_context(|| format!("opening the {} bridge store", config.bridge_kind()))?;
         let outbox = Outbox::new(config.callback_retry()).context("the callback HTTP client")?;

@@ -75,7 +75,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     assert_eq!(
         created.deep_link,
         format!(
-            "https://wallet.example.cn/bridge?token={}&dapp=shop",
+            "https://wallet.example.cn/bridge?token={}&dapp=shop&network=solana",
             created.token
         )
     );

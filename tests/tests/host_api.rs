@@ -317,7 +317,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
 async fn bad_requests_get_clear_errors_and_change_nothing() {
     let dir = temp_dir("host-errors");
     let host = Host::start(&dir, None, vec![]).await;
-    let http = reqwest::Client::new();
+    let http = mpcw_tests::dapp::http();
     let url = |p: &str| format!("{}{p}", host.url);
 
     // No token, a made-up token.
@@ -529,7 +529,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
 async fn the_openapi_document_matches_the_routes() {
     let dir = temp_dir("host-openapi");
     let host = Host::start(&dir, None, vec![]).await;
-    let http = reqwest::Client::new();
+    let http = mpcw_tests::dapp::http();
     let doc: serde_json::Value = http
         .get(format!("{}/v1/openapi.json", host.url))
         .send()
@@ -577,7 +577,7 @@ async fn too_many_requests_are_refused_per_subject() {
         ..Default::default()
     };
     let host = Host::start_with(config, vec![]).await;
-    let http = reqwest::Client::new();
+    let http = mpcw_tests::dapp::http();
     let dave = token(&host.url, "dave").await;
     let erin = token(&host.url, "erin").await;
     let get = |t: &str| {

@@ -5,21 +5,25 @@
 //! - `web/sdk/test/device.test.mjs`: a 2-of-3 wallet is made, a Solana transfer co-signed (the
 //!   signature checked by Node's own Ed25519), a wrong password refused, and the wallet signs
 //!   again after a reload.
+//! - `web/sdk/test/miniprogram.test.mjs`: the same SDK over WeChat's `wx.request` and
+//!   Alipay's `my.request` and their storage (objects that behave as documented, over `fetch`).
 //! - `web/dapp/test/dapp.test.mjs`: a Dapp asks through the bridge, the device approves, the
 //!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
 //!   the signed callback (and refuses it altered, stale or under another secret); a rejection
 //!   reaches the Dapp with its reason.
-//! - `web/signer/test/signer.test.mjs`: the web signer page in a real headless Chromium
-//!   (Playwright): a wallet made in the page approves a Dapp's Solana transfer, whose signature
-//!   Node verifies; a wrong password, a rejection, a reload, both languages. Screenshots of each
-//!   step are kept in `target/screenshots/signer`.
+//! - `web/signer/test/signer.test.mjs`: the web signer page and the example shop's page
+//!   (`web/dapp/example`) in a real headless Chromium (Playwright): Ed25519 and ECDSA wallets
+//!   made in the page approve the shop's SOL and ETH (Sepolia) payments; Node verifies the
+//!   Solana signature and this test recovers the EVM transaction's signer with alloy; a wrong
+//!   password, a rejection, a reload, both languages. Screenshots of each step are kept in
+//!   `target/screenshots/signer`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mpcw_host::auth::dapps::new_secret;
 use mpcw_host::auth::dapps::DappConfig;
-use mpcw_tests::{temp_dir, Host};
+use mpcw_tests::{fixture_primes, temp_dir, Host};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -40,8 +44,8 @@ fn built() {
     }
 }
 
-/// Run `node --test test/` in `package` with `env`; its report.
-async fn node_test(package: &Path, env: Vec<(&'static str, String)>) -> String {
+/// Run `node --test test/` in `package` with `env`, expecting `tests` tests to pass; its report.
+async fn node_test(package: &Path, tests: usize, env: Vec<(&'static str, String)>) -> String {
     let dir = package.to_path_buf();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
@@ -60,7 +64,7 @@ async fn node_test(package: &Path, env: Vec<(&'static str, String)>) -> String {
     );
     assert!(output.status.success(), "{report}");
     assert!(
-        report.contains("# pass 1")
+        report.contains(&format!("# pass {tests}\n"))
             && report.contains("# fail 0")
             && report.contains("# skipped 0"),
         "{report}"
@@ -74,6 +78,7 @@ async fn the_device_sdk_makes_a_wallet_and_co_signs() {
     let host = Host::start(&temp_dir("web-sdk"), None, vec![]).await;
     node_test(
         &root().join("web/sdk"),
+        2,
         vec![("MPCW_TEST_HOST", host.url.clone())],
     )
     .await;
@@ -105,6 +110,7 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
     let host = Host::start_with(config, vec![]).await;
     node_test(
         &root().join("web/dapp"),
+        1,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
             ("MPCW_TEST_DAPP", "shop".into()),
@@ -117,8 +123,14 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_web_signer_approves_a_dapp_request_in_chromium() {
+async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     built();
+    // The shop's server (web/dapp/example, started by the Node test) takes callbacks here.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let (secret, hash) = new_secret();
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
@@ -128,32 +140,108 @@ async fn the_web_signer_approves_a_dapp_request_in_chromium() {
             id: "shop".into(),
             name: "Shop".into(),
             allowed_origins: vec![],
-            callback_url: None,
+            callback_url: Some(format!("http://127.0.0.1:{port}/callback")),
             api_secret_sha256: hash,
         }],
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    // The server's party of the ECDSA wallet takes the first fixture primes; the page the last.
+    let host = Host::start_with(config, fixture_primes().into_iter().take(1).collect()).await;
     let screenshots = root().join("target/screenshots/signer");
+    let results = temp_dir("web-signer-results").join("results.json");
     node_test(
         &root().join("web/signer"),
+        1,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
             ("MPCW_TEST_DAPP", "shop".into()),
             ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_TEST_CALLBACK_PORT", port.to_string()),
             ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+            ("MPCW_RESULTS", results.display().to_string()),
         ],
     )
     .await;
     for step in [
         "1-login",
-        "2-wallet",
-        "3-request",
-        "4-signed",
-        "5-rejected",
-        "6-english",
+        "2-wallets",
+        "3-shop-eth",
+        "4-eth-request",
+        "5-eth-signed",
+        "6-shop-eth-paid",
+        "7-shop-sol-paid",
+        "8-rejected",
+        "9-english",
     ] {
         assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
     }
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).expect("the Node test wrote its results"))
+            .unwrap();
+    check_evm_payment(&results["evm"]);
+    // The browser benchmark runs (one round) and prints its tables.
+    let bench = tokio::task::spawn_blocking({
+        let url = host.url.clone();
+        move || {
+            Command::new("node")
+                .args(["bench/browser.mjs", &url, "1"])
+                .current_dir(root().join("web/signer"))
+                .output()
+                .expect("node runs")
+        }
+    })
+    .await
+    .unwrap();
+    let table = String::from_utf8_lossy(&bench.stdout);
+    assert!(
+        bench.status.success(),
+        "{table}\n{}",
+        String::from_utf8_lossy(&bench.stderr)
+    );
+    for row in [
+        "device party, WebAssembly",
+        "key generation",
+        "co-signing a Solana transfer",
+    ] {
+        assert!(table.contains(row), "{row}: {table}");
+    }
+    println!("{table}");
+    // The Solana transaction's fee payer (whose signature Node verified) is the address the
+    // page showed.
+    let payer = hex::decode(results["solana"]["payer"].as_str().unwrap()).unwrap();
+    let shown: solana_address::Address = results["solana"]["address"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(shown.to_bytes().as_slice(), payer.as_slice());
     host.stop().await;
+}
+
+/// The shop's ETH payment as the Dapp received it: alloy decodes the EIP-1559 transaction,
+/// finds the order's fields and Sepolia's chain id, and recovers the signer, which must be the
+/// address the signer page showed for the wallet made in the browser.
+fn check_evm_payment(evm: &serde_json::Value) {
+    use alloy_consensus::transaction::SignerRecoverable;
+    use alloy_consensus::{Transaction, TxEnvelope};
+    use alloy_eips::eip2718::Decodable2718;
+
+    let raw = hex::decode(evm["raw"].as_str().unwrap()).unwrap();
+    let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).expect("alloy decodes it");
+    assert!(tx.is_eip1559());
+    // Sepolia's chain id (chains/sepolia.toml; chainid.network).
+    assert_eq!(tx.chain_id(), Some(11_155_111));
+    let request = &evm["request"];
+    assert_eq!(
+        tx.to().unwrap().to_string().to_lowercase(),
+        request["to"].as_str().unwrap()
+    );
+    assert_eq!(
+        tx.value().to_string(),
+        request["value"].as_str().unwrap(),
+        "the amount the shop asked for"
+    );
+    assert_eq!(tx.gas_limit(), 21_000);
+    let signer = tx.recover_signer().expect("the signature recovers");
+    assert_eq!(signer.to_checksum(None), evm["address"].as_str().unwrap());
 }

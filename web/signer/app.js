@@ -25,6 +25,7 @@ $("#lang").onclick = () => {
 const params = new URLSearchParams(location.search);
 const bridgeToken = params.get("token");
 const dapp = params.get("dapp") || undefined;
+const bridgeNetwork = params.get("network") || undefined;
 const tokenKey = `mpcw.token.${dapp ?? ""}`;
 const api = new Api(location.origin, (url, init) => fetch(url, init));
 const store = webStorage(localStorage);
@@ -34,7 +35,9 @@ const show = (id, on = true) => ($(id).hidden = !on);
 const progress = (step, detail) => ($("#progress").textContent = t(step) + (detail ? ` ${detail}` : ""));
 const fail = (e) => {
   $("#progress").textContent = "";
-  $("#error").textContent = e?.message ?? String(e);
+  const message = e?.message ?? String(e);
+  // The vault's words for a wrong password, in the page's language.
+  $("#error").textContent = /decryption failed/.test(message) ? t("wrong_password") : message;
 };
 const guard = (f) => async () => {
   $("#error").textContent = "";
@@ -45,51 +48,116 @@ const guard = (f) => async () => {
   }
 };
 
-async function localWallet() {
+// Paillier primes for ECDSA key generation, made in Web Workers (one set per worker) from the
+// moment the user picks ECDSA, so that they are ready, or nearly, when the wallet is created.
+// They live only in memory and each set is handed out once.
+const primes = {
+  jobs: [],
+  made: 0,
+  started: 0,
+  fill(count) {
+    while (this.jobs.length < count) this.jobs.push(this.one());
+  },
+  one() {
+    this.started += 1;
+    this.status();
+    return new Promise((resolve, reject) => {
+      const worker = new Worker("/signer/primes-worker.js", { type: "module" });
+      worker.onmessage = (e) => {
+        worker.terminate();
+        this.made += 1;
+        this.status();
+        resolve(e.data);
+      };
+      worker.onerror = (e) => {
+        worker.terminate();
+        reject(new Error(e.message || "the primes worker failed"));
+      };
+    });
+  },
+  take() {
+    this.fill(1);
+    return this.jobs.shift();
+  },
+  status() {
+    show("#primes-status", this.started > 0);
+    $("#primes-status").textContent =
+      this.made >= this.started ? t("primes_ready") : `${t("primes_making")}${this.made}/${this.started}`;
+  },
+};
+$("#scheme").onchange = () => $("#scheme").value === "ecdsa-secp256k1" && primes.fill(2);
+
+// The user's wallets whose device secret this browser keeps.
+async function localWallets() {
+  const mine = [];
   for (const w of await api.wallets()) {
-    if (w.status === "ready" && (await store.get(secretKey(w.id)))) return w;
+    if (w.status === "ready" && (await store.get(secretKey(w.id)))) mine.push(w);
   }
-  return null;
+  return mine;
+}
+
+function addressItem(n) {
+  const a = n.addresses[0];
+  const li = document.createElement("li");
+  li.dataset.network = n.network;
+  const img = document.createElement("img");
+  img.alt = `QR ${n.name}`;
+  img.src = `/v1/qr.svg?text=${encodeURIComponent(a.value)}`;
+  const name = document.createElement("strong");
+  name.textContent = n.name;
+  const code = document.createElement("code");
+  code.textContent = a.value;
+  const copy = document.createElement("button");
+  copy.type = "button";
+  copy.className = "copy";
+  copy.textContent = t("copy");
+  copy.onclick = async () => {
+    await navigator.clipboard?.writeText(a.value).catch(() => {});
+    copy.textContent = t("copied");
+  };
+  li.append(img, name, code, copy);
+  return li;
 }
 
 async function showWallet() {
   show("#login", false);
   show("#wallet");
-  const wallet = await localWallet();
-  show("#no-wallet", !wallet);
-  show("#has-wallet", !!wallet);
-  if (!wallet) return;
-  $("#wallet-id").textContent = wallet.id;
-  const list = $("#addresses");
+  const wallets = await localWallets();
+  const list = $("#wallets");
   list.replaceChildren();
-  for (const n of await api.addresses(wallet.id)) {
-    const a = n.addresses[0];
-    if (!a) continue;
-    const li = document.createElement("li");
-    li.dataset.network = n.network;
-    const img = document.createElement("img");
-    img.alt = `QR ${n.name}`;
-    img.src = `/v1/qr.svg?text=${encodeURIComponent(a.value)}`;
-    const name = document.createElement("strong");
-    name.textContent = n.name;
-    const code = document.createElement("code");
-    code.textContent = a.value;
-    const copy = document.createElement("button");
-    copy.type = "button";
-    copy.className = "copy";
-    copy.textContent = t("copy");
-    copy.onclick = async () => {
-      await navigator.clipboard?.writeText(a.value).catch(() => {});
-      copy.textContent = t("copied");
-    };
-    li.append(img, name, code, copy);
-    list.append(li);
+  for (const wallet of wallets) {
+    const article = document.createElement("article");
+    article.className = "wallet";
+    article.dataset.wallet = wallet.id;
+    article.dataset.scheme = wallet.scheme;
+    const title = document.createElement("h3");
+    title.textContent = `${t("wallet_id")} ${wallet.id} · ${wallet.scheme}`;
+    const ul = document.createElement("ul");
+    ul.className = "addresses";
+    for (const n of await api.addresses(wallet.id)) if (n.addresses[0]) ul.append(addressItem(n));
+    article.append(title, ul);
+    list.append(article);
   }
-  if (bridgeToken) await openBridge(wallet);
+  if (bridgeToken && !opened) await openBridge(wallets);
+}
+
+// The wallet to open a request on `network` with: the user's wallet of the network's scheme.
+async function walletFor(wallets, network) {
+  if (!network) return wallets[0] ?? null;
+  const scheme = (await api.networks()).find((n) => n.id === network)?.scheme;
+  const wallet = wallets.find((w) => w.scheme === scheme);
+  if (!wallet && scheme) {
+    $("#scheme").value = scheme;
+    $("#scheme").onchange();
+    throw new Error(`${t("no_wallet_for")}${scheme}`);
+  }
+  return wallet ?? null;
 }
 
 let opened = null;
-async function openBridge(wallet) {
+async function openBridge(wallets) {
+  const wallet = await walletFor(wallets, bridgeNetwork);
+  if (!wallet) return;
   progress("opening");
   opened = await api.openBridge(bridgeToken, wallet.id);
   progress("done");
@@ -146,13 +214,15 @@ $("#create").onclick = guard(async () => {
   const password = $("#password").value;
   const recoveryPassword = $("#recovery-password").value;
   if (!password || !recoveryPassword) throw new Error(t("need_password"));
+  const scheme = $("#scheme").value;
   const { recoverySealed } = await device.createWallet({
-    scheme: $("#scheme").value,
+    scheme,
     threshold: 2,
     parties: 3,
     password,
     recoveryPassword,
     progress,
+    primes: () => primes.take(),
   });
   $("#recovery-sealed").value = recoverySealed;
   show("#recovery-box");

@@ -12,6 +12,9 @@ export const strings = {
     messages: "协议消息:", done: "完成", preparing: "正在准备…", signing: "正在签名…",
     opening: "正在打开请求…", need_password: "请输入密码",
     sender: "付款方", recipient: "收款方", amount: "金额", fee: "手续费",
+    new_wallet: "新建钱包", primes: "正在等待 ECDSA 密钥参数…",
+    primes_making: "正在后台准备 ECDSA 密钥参数(Paillier 素数):", primes_ready: "ECDSA 密钥参数已就绪",
+    no_wallet_for: "没有适用于此网络的钱包,请先创建一个:", wrong_password: "密码错误",
   },
   en: {
     title: "mpcw wallet", lang: "中文", login: "Log in", subject: "User name", login_dev: "Dev login",
@@ -25,5 +28,8 @@ export const strings = {
     messages: "Protocol messages: ", done: "Done", preparing: "Preparing…", signing: "Signing…",
     opening: "Opening the request…", need_password: "Enter the password",
     sender: "From", recipient: "To", amount: "Amount", fee: "Fee",
+    new_wallet: "New wallet", primes: "Waiting for the ECDSA key parameters…",
+    primes_making: "Preparing ECDSA key parameters (Paillier primes) in the background: ", primes_ready: "ECDSA key parameters ready",
+    no_wallet_for: "No wallet for this network yet; create one first: ", wrong_password: "Wrong password",
   },
 };

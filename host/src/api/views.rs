@@ -304,7 +304,7 @@ pub struct BridgeCreated {
     pub id: String,
     /// The single-use token the signer opens it with.
     pub token: String,
-    /// The link that opens it in a signer (`<public_url>/bridge?token=…`).
+    /// The link that opens it in a signer (`<public_url>/bridge?token=…&dapp=…&network=…`).
     pub deep_link: String,
     /// The link's QR code.
     pub qr: QrView,

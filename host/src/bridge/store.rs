@@ -73,12 +73,12 @@ impl Bridge {
         }
     }
 
-    /// The store `url` names: `None` or `memory` for the in-process store, `redis://…` for
+    /// The store `url` names: `memory` for the in-process store, `redis://…` for
     /// Redis, with keys under `prefix`.
-    pub async fn open(url: Option<&str>, prefix: &str) -> Result<Self, Unavailable> {
+    pub async fn open(url: &str, prefix: &str) -> Result<Self, Unavailable> {
         match url {
-            None | Some("memory") => Ok(Self::memory()),
-            Some(url) if url.starts_with("redis://") || url.starts_with("redis+unix://") => {
+            "memory" => Ok(Self::memory()),
+            url if url.starts_with("redis://") || url.starts_with("redis+unix://") => {
                 let changes = Arc::<Changes>::default();
                 let redis = RedisBridge::connect(url, prefix, changes.clone()).await?;
                 Ok(Self {
@@ -86,7 +86,7 @@ impl Bridge {
                     changes,
                 })
             }
-            Some(_) => Err(Unavailable(
+            _ => Err(Unavailable(
                 "bridge_url must be `memory` or a redis:// URL".into(),
             )),
         }

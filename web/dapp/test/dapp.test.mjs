@@ -55,7 +55,7 @@ test("a Dapp asks, the user approves, the Dapp gets a verified result", { skip: 
       recentBlockhash: "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
     };
     const created = await dapp.createRequest({ network: "solana", request });
-    assert.ok(created.deep_link.endsWith(`/bridge?token=${created.token}&dapp=${env.MPCW_TEST_DAPP}`));
+    assert.ok(created.deep_link.endsWith(`/bridge?token=${created.token}&dapp=${env.MPCW_TEST_DAPP}&network=solana`));
     assert.ok(qrDataUrl(created).startsWith("data:image/png;base64,iVBOR"));
     assert.equal((await dapp.status(created.id)).status, "pending");
 

@@ -2,12 +2,26 @@
 //! with the message; JSON goes in and out as strings.
 
 use mpcw_engine::vault::KdfParams;
+use mpcw_engine::PaillierPrimes;
 use wasm_bindgen::prelude::*;
 
 use crate::{DeviceError, DeviceSecret as Secret, KeygenSpec, Party as Session, ReshareSpec};
 
 fn js(e: DeviceError) -> JsError {
     JsError::new(&e.to_string())
+}
+
+fn parse_primes(json: &str) -> Result<PaillierPrimes, JsError> {
+    serde_json::from_str(json).map_err(|e| JsError::new(&format!("Paillier primes: {e}")))
+}
+
+/// Fresh Paillier safe primes for one ECDSA key generation, JSON (secret: pass them to
+/// [`DeviceSecret::keygen`] and nowhere else). Slow (minutes in WebAssembly): run it in a Web
+/// Worker ahead of time.
+#[wasm_bindgen(js_name = generatePrimes)]
+pub fn generate_primes() -> String {
+    serde_json::to_string(&PaillierPrimes::generate(&mut rand_core::OsRng))
+        .expect("primes serialize")
 }
 
 /// A party's identity keys and, after key generation, its share; sealed under a password to
@@ -77,7 +91,10 @@ impl DeviceSecret {
             .map_err(js)
     }
 
-    /// Key generation session `session` as party `me` of `roster` (JSON).
+    /// Key generation session `session` as party `me` of `roster` (JSON). ECDSA takes this
+    /// party's Paillier primes from [`generate_primes`] (JSON), made ahead of time; without
+    /// them they are made now, which blocks for minutes.
+    #[allow(clippy::too_many_arguments)]
     pub fn keygen(
         &self,
         session: &str,
@@ -86,6 +103,7 @@ impl DeviceSecret {
         scheme: &str,
         threshold: u16,
         parties: u16,
+        primes: Option<String>,
     ) -> Result<Party, JsError> {
         let spec = KeygenSpec {
             session,
@@ -95,7 +113,8 @@ impl DeviceSecret {
             threshold,
             parties,
         };
-        self.0.keygen(&spec, None).map(Party).map_err(js)
+        let primes = primes.as_deref().map(parse_primes).transpose()?;
+        self.0.keygen(&spec, primes).map(Party).map_err(js)
     }
 
     /// This party's side of resharing session `session` (see the Rust `DeviceSecret::reshare`);

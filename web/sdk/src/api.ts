@@ -38,6 +38,19 @@ export interface WalletView {
   error: string | null;
 }
 
+/** A network of the server's registry. */
+export interface NetworkView {
+  id: string;
+  name: string;
+  plugin: string;
+  scheme: string;
+  chain_id: string | number | null;
+  symbol: string;
+  decimals: number;
+  derivation_path: string;
+  testnet: boolean;
+}
+
 /** One payload of a signing request. */
 export interface PayloadView {
   scheme: string;
@@ -142,6 +155,11 @@ export class Api {
   /** `POST /v1/bridge/requests/{id}/reject`, with the user's reason. */
   rejectBridge(id: string, reason?: string) {
     return this.call<unknown>("POST", `/v1/bridge/requests/${encodeURIComponent(id)}/reject`, { reason });
+  }
+
+  /** The networks the server serves, with the signature scheme each one needs. */
+  async networks(): Promise<NetworkView[]> {
+    return (await this.call<{ networks: NetworkView[] }>("GET", "/v1/chains")).networks;
   }
 
   /** The caller's wallets. */

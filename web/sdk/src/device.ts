@@ -21,7 +21,15 @@ export interface WasmSecret {
   groupKey(): string;
   childKey(path: Uint32Array): string;
   seal(label: string, password: string, memoryKib?: number, passes?: number): string;
-  keygen(session: string, me: number, roster: string, scheme: string, threshold: number, parties: number): WasmParty;
+  keygen(
+    session: string,
+    me: number,
+    roster: string,
+    scheme: string,
+    threshold: number,
+    parties: number,
+    primes?: string,
+  ): WasmParty;
   accept(party: WasmParty): void;
   sign(session: string, roster: string, signers: Uint16Array, path: Uint32Array, hash: string | undefined, bytesHex: string): WasmParty;
   reshare(
@@ -40,7 +48,16 @@ export interface WasmSecret {
 /** The wasm module (`mpcw_device_wasm`, built with wasm-bindgen). */
 export interface DeviceWasm {
   DeviceSecret: { new (): WasmSecret; open(sealed: string, password: string): WasmSecret };
+  /** Fresh Paillier primes, JSON (minutes of work: call it in a Web Worker). */
+  generatePrimes?(): string;
 }
+
+/**
+ * Where an ECDSA key generation gets each local party's Paillier safe primes (JSON from
+ * `generatePrimes`): fresh ones at every call, never given to two parties. Making them takes
+ * minutes in WebAssembly, so a page makes them in a Web Worker ahead of time.
+ */
+export type PrimeSource = () => Promise<string>;
 
 /** Argon2id cost of sealing; the defaults (64 MiB, 3 passes) suit phones and browsers. */
 export interface SealCost {
@@ -92,9 +109,17 @@ export class Device {
     recoveryPassword: string;
     label?: string;
     progress?: Progress;
+    /** ECDSA only: the local parties' primes; without it they are made inline (slow). */
+    primes?: PrimeSource;
   }): Promise<CreatedWallet> {
     const progress = opts.progress ?? (() => {});
     const local = [0, opts.parties - 1];
+    const primes: (string | undefined)[] = [];
+    if (opts.scheme === "ecdsa-secp256k1" && opts.primes) {
+      progress("primes");
+      for (let k = 0; k < local.length; k++) primes.push(await opts.primes());
+      if (new Set(primes).size !== primes.length) throw new Error("the prime source gave the same primes twice");
+    }
     const secrets = local.map(() => new this.wasm.DeviceSecret());
     const roster: Record<string, unknown> = {};
     local.forEach((i, k) => (roster[i] = JSON.parse(secrets[k].publicKeys())));
@@ -112,7 +137,7 @@ export class Device {
     );
     const fullRoster = JSON.stringify(created.wallet.roster);
     const parties = local.map((i, k) =>
-      secrets[k].keygen(created.session.id, i, fullRoster, opts.scheme, opts.threshold, opts.parties),
+      secrets[k].keygen(created.session.id, i, fullRoster, opts.scheme, opts.threshold, opts.parties, primes[k]),
     );
     progress("keygen");
     await this.run(created.session.id, local, parties, progress);

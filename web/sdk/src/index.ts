@@ -2,8 +2,10 @@
 // mini-programs (no DOM in the core; HTTP, storage and the wasm module are injected).
 
 export { Api, ApiError } from "./api.js";
-export type { Fetch, Roster, WalletView, SigningView, PayloadView, Messages } from "./api.js";
+export type { Fetch, Roster, WalletView, SigningView, PayloadView, Messages, NetworkView } from "./api.js";
 export { Device, secretKey } from "./device.js";
-export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet } from "./device.js";
+export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet, PrimeSource } from "./device.js";
 export { MemoryStore, webStorage } from "./storage.js";
 export type { KeyValueStore } from "./storage.js";
+export { wxFetch, myFetch, wxStorage, myStorage } from "./miniprogram.js";
+export type { WxLike, MyLike } from "./miniprogram.js";

@@ -1,26 +1,45 @@
-// The web signer in a real headless Chromium (Debian's, driven by Playwright), against a real
-// server (MPCW_TEST_HOST, serving the built page, with the Dapp MPCW_TEST_DAPP registered;
-// started by tests/tests/web_sdk.rs). The user logs in, creates a 2-of-3 wallet in the page and
-// sees its addresses; the Dapp (the Dapp SDK, in Node.js) asks for a Solana transfer; the user
-// opens its link, sees the summary and approves; the Dapp reads a transaction whose signature
-// Node's Ed25519 verifies under the transaction's own fee payer. A wrong password signs nothing,
-// a rejection reaches the Dapp, a reload keeps the wallet, and the page speaks both languages.
-// A screenshot of each step goes to MPCW_SCREENSHOTS.
+// The web signer and an example Dapp's page in a real headless Chromium (Debian's, driven by
+// Playwright), against a real server (MPCW_TEST_HOST, serving the built signer, with the Dapp
+// MPCW_TEST_DAPP registered and its callbacks sent to MPCW_TEST_CALLBACK_PORT; started by
+// tests/tests/web_sdk.rs). The shop (web/dapp/example) runs here on that port.
+//
+// The user logs in and creates two 2-of-3 wallets in the signer page, Ed25519 and ECDSA (whose
+// Paillier primes come from the page's Web Worker; here the worker script is replaced by one
+// that hands out checked-in fixture primes, so the test does not spend minutes making them).
+// In the shop's page the user pays in ETH (Sepolia) and in SOL: the shop shows a QR code and
+// link, the user opens the link in the signer, sees the summary and approves, and the shop's
+// page shows the result and its verified callback. Node verifies the Solana signature with
+// Ed25519; the EVM transaction is written to MPCW_RESULTS, where the Rust test recovers its
+// signer with alloy. A wrong password signs nothing, a rejection reaches the shop, a reload
+// keeps both wallets, and the page speaks both languages. A screenshot of each step goes to
+// MPCW_SCREENSHOTS.
 
 import test from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicKey, verify } from "node:crypto";
 import { chromium } from "playwright-core";
 import { DappClient } from "../../dapp/dist/index.js";
+import { ORDERS, startShop } from "../../dapp/example/shop.mjs";
 
 const env = process.env;
 const HOST = env.MPCW_TEST_HOST;
 const shots = env.MPCW_SCREENSHOTS ?? "screenshots";
+// Test fixtures only (engine/tests/fixtures): the server's pool takes the first sets, the page
+// the last two. Real pages make their own in the worker.
+const fixturePrimes = () =>
+  JSON.parse(readFileSync(new URL("../../../engine/tests/fixtures/paillier-primes.json", import.meta.url))).slice(-2);
 
-test("a wallet is made in the page and approves a Dapp's request", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
+test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
   mkdirSync(shots, { recursive: true });
+  const shop = await startShop({
+    base: HOST,
+    id: env.MPCW_TEST_DAPP,
+    secret: env.MPCW_TEST_DAPP_SECRET,
+    port: Number(env.MPCW_TEST_CALLBACK_PORT),
+  });
+  const dapp = new DappClient({ base: HOST, id: env.MPCW_TEST_DAPP, secret: env.MPCW_TEST_DAPP_SECRET });
   const browser = await chromium.launch({
     executablePath: env.MPCW_CHROMIUM ?? "/usr/bin/chromium",
     args: [
@@ -29,103 +48,153 @@ test("a wallet is made in the page and approves a Dapp's request", { skip: !HOST
     ],
   });
   try {
-    const page = await browser.newPage({ locale: "zh-CN" });
+    const signerContext = await browser.newContext({ locale: "zh-CN" });
+    const primes = fixturePrimes();
+    await signerContext.route("**/signer/primes-worker.js", (route) => {
+      const set = primes.shift();
+      assert.ok(set, "the page asked for more than two sets of primes");
+      route.fulfill({ contentType: "text/javascript", body: `postMessage(${JSON.stringify(JSON.stringify(set))});` });
+    });
+    const page = await signerContext.newPage();
+    const shopPage = await (await browser.newContext({ locale: "en-US" })).newPage();
     const errors = [];
-    page.on("pageerror", (e) => errors.push(e.message));
-    page.on("console", (m) => m.type() === "error" && errors.push(m.text()));
-    const shot = (name) => page.screenshot({ path: join(shots, name), fullPage: true });
+    for (const p of [page, shopPage]) {
+      p.on("pageerror", (e) => errors.push(e.message));
+      p.on("console", (m) => m.type() === "error" && errors.push(m.text()));
+    }
+    const shot = (name, p = page) => p.screenshot({ path: join(shots, name), fullPage: true });
     // Wait for `selector`, failing at once with the page's own error message if it shows one.
     const visible = async (selector, timeout = 30_000) => {
       await page.waitForFunction(
-        (s) => !document.querySelector(s).hidden || document.querySelector("#error").textContent,
+        (s) => (document.querySelector(s) && !document.querySelector(s).hidden) || document.querySelector("#error").textContent,
         selector,
         { timeout },
       );
       assert.equal(await page.locator("#error").textContent(), "", `waiting for ${selector}`);
     };
+    const create = async (scheme) => {
+      await page.fill("#password", "correct horse");
+      await page.fill("#recovery-password", "battery staple");
+      await page.selectOption("#scheme", scheme);
+      await page.click("#create");
+      await visible(`article[data-scheme="${scheme}"]`, 900_000);
+      assert.ok((await page.locator("#recovery-sealed").inputValue()).includes("ciphertext"));
+    };
+    const address = (scheme, network) => page.locator(`article[data-scheme="${scheme}"] li[data-network="${network}"] code`).textContent();
 
-    // Log in for the Dapp and create the wallet.
+    // Log in for the Dapp and create an Ed25519 wallet.
     await page.goto(`${HOST}/bridge?dapp=${env.MPCW_TEST_DAPP}`);
     await page.locator("#login").waitFor();
     assert.equal(await page.locator("h1").textContent(), "mpcw 钱包");
     await page.fill("#subject", "alice");
     await page.click("#login-dev");
-    await visible("#no-wallet");
+    await visible("#new-wallet");
     await shot("1-login.png");
-    await page.fill("#password", "correct horse");
-    await page.fill("#recovery-password", "battery staple");
-    await page.selectOption("#scheme", "ed25519");
-    await page.click("#create");
-    await visible("#has-wallet", 120_000);
-    const walletId = await page.locator("#wallet-id").textContent();
-    assert.match(walletId, /^w_/);
-    assert.ok((await page.locator("#recovery-sealed").inputValue()).includes("ciphertext"));
-    const solana = page.locator('li[data-network="solana"] code');
-    const address = await solana.textContent();
-    assert.match(address, /^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
-    assert.ok(await page.locator('li[data-network="ton"]').count());
-    await page.waitForFunction(() => [...document.querySelectorAll("#addresses img")].every((i) => i.complete && i.naturalWidth > 0));
-    await shot("2-wallet.png");
-    // The share in storage is sealed.
-    const stored = await page.evaluate((id) => localStorage.getItem(`mpcw/wallet/${id}/device`), walletId);
-    assert.ok(stored.includes("ciphertext") && !stored.includes("party_keys"));
+    await create("ed25519");
+    const solAddress = await address("ed25519", "solana");
+    assert.match(solAddress, /^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
+    assert.ok(await page.locator('article[data-scheme="ed25519"] li[data-network="ton"]').count());
 
-    // The Dapp asks; the user opens the link.
-    const dapp = new DappClient({ base: HOST, id: env.MPCW_TEST_DAPP, secret: env.MPCW_TEST_DAPP_SECRET });
-    const request = {
-      kind: "transfer",
-      to: "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
-      lamports: "1500000",
-      recentBlockhash: "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+    // And an ECDSA wallet: picking ECDSA starts the primes workers.
+    await page.selectOption("#scheme", "ecdsa-secp256k1");
+    await page.waitForFunction(() => document.querySelector("#primes-status").textContent === "ECDSA 密钥参数已就绪");
+    await create("ecdsa-secp256k1");
+    const ethAddress = await address("ecdsa-secp256k1", "sepolia");
+    assert.match(ethAddress, /^0x[0-9a-fA-F]{40}$/);
+    assert.equal(await address("ecdsa-secp256k1", "ethereum"), ethAddress);
+    await page.waitForFunction(() => [...document.querySelectorAll(".addresses img")].every((i) => i.complete && i.naturalWidth > 0));
+    await shot("2-wallets.png");
+    // The shares in storage are sealed.
+    const stored = await page.evaluate(() =>
+      Object.keys(localStorage).filter((k) => k.startsWith("mpcw/wallet/")).map((k) => localStorage.getItem(k)),
+    );
+    assert.equal(stored.length, 2);
+    for (const s of stored) assert.ok(s.includes("ciphertext") && !s.includes("party_keys"));
+
+    // The shop asks; the user opens its link in the signer.
+    const order = async (button) => {
+      await shopPage.click(button);
+      await shopPage.waitForFunction(() => document.querySelector("#status").textContent === "pending");
+      await shopPage.waitForFunction(() => document.querySelector("#qr").complete && document.querySelector("#qr").naturalWidth > 0);
+      return { id: await shopPage.locator("#order").getAttribute("data-request"), link: await shopPage.locator("#link").getAttribute("href") };
     };
-    const open = async (created) => {
-      const link = new URL(created.deep_link);
-      await page.goto(`${HOST}${link.pathname}${link.search}`);
+    const approve = async (link, password = "correct horse") => {
+      await page.goto(link);
       await visible("#bridge");
+      await page.fill("#bridge-password", password);
+      await page.click("#approve");
     };
-    const created = await dapp.createRequest({ network: "solana", request });
-    await open(created);
-    assert.match(await page.locator("#summary-title").textContent(), /0\.0015 SOL/);
-    assert.match(await page.locator("#bridge-from").textContent(), /Shop/);
-    await shot("3-request.png");
+    const settled = async (status) => {
+      await shopPage.waitForFunction((s) => document.querySelector("#status").textContent === s, status, { timeout: 300_000 });
+      await shopPage.waitForFunction(() => !document.querySelector("#callback").hidden);
+      assert.match(await shopPage.locator("#callback").textContent(), new RegExp(`bridge\\.request\\.${status}, signature verified`));
+    };
+    await shopPage.goto(shop.url);
 
-    // A wrong password signs nothing.
-    await page.fill("#bridge-password", "wrong");
-    await page.click("#approve");
+    // ETH on Sepolia: a wrong password first signs nothing.
+    const eth = await order("#pay-eth");
+    assert.ok(eth.link.startsWith(`${HOST}/bridge?token=`) && eth.link.endsWith("&network=sepolia"));
+    await shot("3-shop-eth.png", shopPage);
+    await approve(eth.link, "wrong");
     await page.waitForFunction(() => document.querySelector("#error").textContent.length > 0);
-    assert.equal((await dapp.status(created.id)).status, "opened");
-
-    // The right one signs; the Dapp gets the transaction.
+    assert.equal(await page.locator("#error").textContent(), "密码错误");
+    assert.equal((await dapp.status(eth.id)).status, "opened");
+    assert.match(await page.locator("#summary-title").textContent(), /0\.01/);
+    assert.match(await page.locator("#bridge-from").textContent(), /Shop · sepolia/);
+    await shot("4-eth-request.png");
     await page.fill("#bridge-password", "correct horse");
     await page.click("#approve");
-    await page.waitForFunction(() => document.querySelector("#progress").textContent === "已签名", null, { timeout: 60_000 });
-    await shot("4-signed.png");
-    const result = await dapp.waitForResult(created.id);
-    assert.equal(result.status, "done");
-    const raw = Buffer.from(result.result.raw);
+    await page.waitForFunction(() => document.querySelector("#progress").textContent === "已签名", null, { timeout: 300_000 });
+    await shot("5-eth-signed.png");
+    await settled("done");
+    await shot("6-shop-eth-paid.png", shopPage);
+    const ethResult = await dapp.status(eth.id);
+    assert.equal(await shopPage.locator("#tx-id").textContent(), ethResult.result.id);
+
+    // SOL: the same way; Node checks the signature under the transaction's fee payer, which is
+    // the address the page showed.
+    const sol = await order("#pay-sol");
+    await approve(sol.link);
+    assert.match(await page.locator("#summary-title").textContent(), /0\.0015 SOL/);
+    await page.waitForFunction(() => document.querySelector("#progress").textContent === "已签名", null, { timeout: 120_000 });
+    await settled("done");
+    await shot("7-shop-sol-paid.png", shopPage);
+    const raw = Buffer.from((await dapp.status(sol.id)).result.raw);
     const message = raw.subarray(65);
     const payer = message.subarray(4, 36);
     assert.equal(raw[0], 1);
     const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: payer.toString("base64url") }, format: "jwk" });
     assert.ok(verify(null, message, key, raw.subarray(1, 65)), "the transaction's signature verifies");
 
-    // A second request, rejected.
-    const second = await dapp.createRequest({ network: "solana", request });
-    await open(second);
+    // A third order, rejected: the shop sees it and its callback.
+    const third = await order("#pay-sol");
+    await page.goto(third.link);
+    await visible("#bridge");
     await page.click("#reject");
     await page.waitForFunction(() => document.querySelector("#progress").textContent === "已拒绝");
-    assert.equal((await dapp.waitForResult(second.id)).status, "rejected");
-    await shot("5-rejected.png");
+    await settled("rejected");
+    await shot("8-rejected.png", shopPage);
 
-    // A reload keeps the wallet; the page speaks English too.
+    // A reload keeps both wallets; the page speaks English too.
     await page.goto(`${HOST}/bridge?dapp=${env.MPCW_TEST_DAPP}`);
-    await visible("#has-wallet");
-    assert.equal(await page.locator("#wallet-id").textContent(), walletId);
+    await visible('article[data-scheme="ecdsa-secp256k1"]');
+    assert.equal(await page.locator("article.wallet").count(), 2);
     await page.click("#lang");
     assert.equal(await page.locator("h1").textContent(), "mpcw wallet");
-    await shot("6-english.png");
+    await shot("9-english.png");
     assert.deepEqual(errors, []);
+
+    if (env.MPCW_RESULTS) {
+      writeFileSync(
+        env.MPCW_RESULTS,
+        JSON.stringify({
+          evm: { network: "sepolia", address: ethAddress, raw: Buffer.from(ethResult.result.raw).toString("hex"), request: ORDERS.eth.request },
+          solana: { address: solAddress, payer: payer.toString("hex") },
+        }),
+      );
+    }
   } finally {
     await browser.close();
+    await shop.close();
   }
 });

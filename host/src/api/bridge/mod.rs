@@ -179,12 +179,14 @@ pub async fn create(
         state: BridgeState::Pending,
     };
     let token = random_token();
-    // The Dapp's id tells the signer which Dapp to log in for before it uses the token.
+    // The Dapp's id tells the signer which Dapp to log in for, and the network which of the
+    // user's wallets to open it with, before it uses the token.
     let deep_link = format!(
-        "{}/bridge?token={}&dapp={}",
+        "{}/bridge?token={}&dapp={}&network={}",
         state.config.public_url().trim_end_matches('/'),
         token.as_str(),
-        request.dapp
+        request.dapp,
+        request.network
     );
     let qr = QrView {
         svg: qr::svg(&deep_link).map_err(|e| ApiError::internal("drawing a QR code", e))?,

@@ -1,0 +1,78 @@
+// The mini-program adapters against a real signing server (MPCW_TEST_HOST): `wx` and `my`
+// objects that behave as WeChat's and Alipay's documentation says (wx.request resolves every
+// HTTP status through `success` with `statusCode`; my.request reports HTTP errors through
+// `fail` with `status`; their storage is synchronous, an absent WeChat key reads as ""), built
+// here over Node's fetch and a Map. A wallet is made and co-signs through them; a server error
+// reaches the caller as an ApiError with its code.
+
+import test from "node:test";
+import assert from "node:assert/strict";
+import { createRequire } from "node:module";
+import { Api, ApiError, Device, wxFetch, wxStorage, myFetch, myStorage } from "../dist/index.js";
+
+const wasm = createRequire(import.meta.url)("../../device/pkg-node/mpcw_device_wasm.js");
+const HOST = process.env.MPCW_TEST_HOST;
+
+const send = async (o, header) => {
+  const r = await fetch(o.url, { method: o.method, headers: header, body: o.data });
+  return { status: r.status, data: await r.text() };
+};
+
+function fakeWx() {
+  const kept = new Map();
+  return {
+    kept,
+    request(o) {
+      assert.equal(o.dataType, "text");
+      send(o, o.header).then((r) => o.success({ statusCode: r.status, data: r.data }), (e) => o.fail({ errMsg: e.message }));
+    },
+    getStorageSync: (k) => kept.get(k) ?? "",
+    setStorageSync: (k, v) => kept.set(k, v),
+    removeStorageSync: (k) => kept.delete(k),
+  };
+}
+
+function fakeMy() {
+  const kept = new Map();
+  return {
+    kept,
+    request(o) {
+      send(o, o.headers).then(
+        (r) => (r.status < 400 ? o.success({ status: r.status, data: r.data }) : o.fail({ error: 19, status: r.status, data: r.data })),
+        (e) => o.fail({ error: 12, errorMessage: e.message }),
+      );
+    },
+    getStorageSync: ({ key }) => ({ data: kept.get(key) ?? null }),
+    setStorageSync: ({ key, data }) => kept.set(key, data),
+    removeStorageSync: ({ key }) => kept.delete(key),
+  };
+}
+
+const transfer = {
+  kind: "transfer",
+  to: "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
+  lamports: "1000",
+  recentBlockhash: "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+};
+
+test("the SDK runs over wx.request and my.request", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
+  for (const [name, fake, fetchOf, storeOf] of [
+    ["wx", fakeWx(), wxFetch, wxStorage],
+    ["my", fakeMy(), myFetch, myStorage],
+  ]) {
+    const api = new Api(HOST, fetchOf(fake));
+    await api.devLogin(`mini-${name}`);
+    const device = new Device(api, wasm, storeOf(fake), { memoryKib: 8 * 1024, passes: 1 });
+    const { wallet } = await device.createWallet({
+      scheme: "ed25519", threshold: 2, parties: 3, password: "pw", recoveryPassword: "rpw",
+    });
+    // The sealed share went to the mini-program's storage, and only sealed.
+    const stored = fake.kept.get(`mpcw/wallet/${wallet.id}/device`);
+    assert.ok(stored.includes("ciphertext") && !stored.includes("party_keys"), name);
+    const view = await device.sign({ walletId: wallet.id, network: "solana", request: transfer, password: "pw" });
+    assert.equal(view.status, "done", name);
+    assert.ok(view.result.raw.length > 65, name);
+    await assert.rejects(api.wallet("w_missing"), (e) => e instanceof ApiError && e.status === 404, name);
+    assert.equal(await storeOf(fake).get("absent"), null, name);
+  }
+});
