@@ -29,6 +29,7 @@ pub mod error;
 pub mod hd;
 pub mod import;
 pub mod keygen;
+pub mod local;
 pub mod monero;
 pub mod reshare;
 pub mod scheme;

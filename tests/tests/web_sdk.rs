@@ -11,6 +11,9 @@
 //!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
 //!   the signed callback (and refuses it altered, stale or under another secret); a rejection
 //!   reaches the Dapp with its reason.
+//! - `web/dapp/test/local.test.mjs`: self-custody, a BIP-39 wallet signing with no server: the
+//!   known addresses of the all-"abandon" wallet, a SOL transfer Node verifies, and an EVM
+//!   transaction and message whose signer alloy recovers here.
 //! - `web/signer/test/signer.test.mjs`: the web signer page and the example shop's page
 //!   (`web/dapp/example`) in a real headless Chromium (Playwright): Ed25519 and ECDSA wallets
 //!   made in the page approve the shop's SOL and ETH (Sepolia) payments; Node verifies the
@@ -108,17 +111,20 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
         ..Default::default()
     };
     let host = Host::start_with(config, vec![]).await;
+    let results = temp_dir("web-dapp-results").join("local.json");
     node_test(
         &root().join("web/dapp"),
-        1,
+        2,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
             ("MPCW_TEST_DAPP", "shop".into()),
             ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
             ("MPCW_TEST_CALLBACK_PORT", port.to_string()),
+            ("MPCW_RESULTS", results.display().to_string()),
         ],
     )
     .await;
+    check_self_custody(&serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap());
     host.stop().await;
 }
 
@@ -216,6 +222,46 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
         .unwrap();
     assert_eq!(shown.to_bytes().as_slice(), payer.as_slice());
     host.stop().await;
+}
+
+/// What the Dapp SDK's self-custody wallet signed in Node (`web/dapp/test/local.test.mjs`):
+/// alloy decodes the EIP-1559 transaction and recovers its signer, and recovers the
+/// `personal_sign` message's signer; both are the wallet's address.
+fn check_self_custody(local: &serde_json::Value) {
+    use alloy_consensus::transaction::SignerRecoverable;
+    use alloy_consensus::{Transaction, TxEnvelope};
+    use alloy_eips::eip2718::Decodable2718;
+
+    let address = local["address"].as_str().unwrap();
+    let raw = hex::decode(local["raw"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).expect("alloy decodes it");
+    assert!(tx.is_eip1559());
+    assert_eq!(tx.chain_id(), Some(11_155_111));
+    assert_eq!(tx.nonce(), 3);
+    assert_eq!(tx.gas_limit(), 21_000);
+    assert_eq!(
+        tx.value().to_string(),
+        local["tx"]["value"].as_str().unwrap()
+    );
+    assert_eq!(tx.max_fee_per_gas(), 40_000_000_000);
+    assert_eq!(tx.max_priority_fee_per_gas(), Some(1_500_000_000));
+    assert_eq!(
+        tx.recover_signer().unwrap().to_checksum(None),
+        address,
+        "the transaction's signer"
+    );
+    let sig = hex::decode(
+        local["signature"]
+            .as_str()
+            .unwrap()
+            .trim_start_matches("0x"),
+    )
+    .unwrap();
+    let sig = alloy_primitives::Signature::from_raw(&sig).unwrap();
+    let signer = sig
+        .recover_address_from_msg(local["text"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(signer.to_checksum(None), address, "the message's signer");
 }
 
 /// The shop's ETH payment as the Dapp received it: alloy decodes the EIP-1559 transaction,

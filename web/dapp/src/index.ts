@@ -4,3 +4,5 @@ export { DappClient, BridgeError, FINAL, qrDataUrl } from "./client.js";
 export type { BridgeCreated, BridgeStatus, Fetch } from "./client.js";
 export { verifyCallback } from "./callback.js";
 export type { BridgeEvent } from "./callback.js";
+export { LocalWallet, base58Encode, base58Decode, rlp } from "./local.js";
+export type { LocalWasm, WasmLocalKey, EvmTransaction, SolanaTransfer } from "./local.js";

@@ -199,3 +199,49 @@ impl Party {
         self.0.signature()
     }
 }
+
+/// Self-custody: a BIP-39 wallet's key at one path, signing alone (no server).
+#[wasm_bindgen]
+pub struct LocalKey(crate::LocalKey);
+
+#[wasm_bindgen]
+impl LocalKey {
+    /// The key of `scheme` at `path` (e.g. `m/44'/60'/0'/0/0`) of `phrase` with `passphrase`.
+    #[wasm_bindgen(js_name = fromMnemonic)]
+    pub fn from_mnemonic(
+        phrase: &str,
+        passphrase: &str,
+        path: &str,
+        scheme: &str,
+    ) -> Result<LocalKey, JsError> {
+        crate::LocalKey::new(phrase, passphrase, path, scheme)
+            .map(LocalKey)
+            .map_err(js)
+    }
+
+    /// The public key, hex: SEC1 for ECDSA (compressed unless `uncompressed`), x-only for
+    /// BIP-340, the point for Ed25519.
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self, uncompressed: bool) -> String {
+        self.0.public_key(uncompressed)
+    }
+
+    /// Sign one payload (`hash` by name, or undefined for Schnorr's bare bytes); JSON.
+    pub fn sign(&self, hash: Option<String>, bytes_hex: &str) -> Result<String, JsError> {
+        self.0.sign(hash.as_deref(), bytes_hex).map_err(js)
+    }
+}
+
+/// A fresh English BIP-39 mnemonic of `words` words (12, 15, 18, 21 or 24).
+#[wasm_bindgen(js_name = generateMnemonic)]
+pub fn generate_mnemonic(words: usize) -> Result<String, JsError> {
+    crate::generate_mnemonic(words)
+        .map(|m| m.to_string())
+        .map_err(js)
+}
+
+/// Keccak-256 of hex bytes, hex.
+#[wasm_bindgen]
+pub fn keccak256(bytes_hex: &str) -> Result<String, JsError> {
+    crate::keccak256(bytes_hex).map_err(js)
+}

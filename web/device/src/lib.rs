@@ -10,16 +10,20 @@
 //!   XChaCha20-Poly1305, the same sealed format as the command-line device).
 //! - [`Party`]: one protocol session (key generation, or signing one payload), fed the
 //!   envelopes the relay delivers and giving back the envelopes to post.
+//! - [`LocalKey`]: self-custody, a BIP-39 wallet's key at one path signing alone, for users who
+//!   want no threshold wallet (the Dapp SDK's `LocalWallet`).
 //!
 //! The same API is plain Rust on other targets, which is how it is tested; the JavaScript
 //! bindings (`bindings`) exist only in the WebAssembly build.
 
+mod local;
 mod party;
 mod secret;
 
 #[cfg(target_arch = "wasm32")]
 mod bindings;
 
+pub use local::{generate_mnemonic, keccak256, LocalKey};
 pub use party::Party;
 pub use secret::{DeviceSecret, KeygenSpec, ReshareSpec};
 

@@ -17,11 +17,21 @@ enum Session {
 
 /// A finished signature, as JavaScript receives it.
 #[derive(Clone, Debug, Serialize)]
-struct SignatureOut {
+pub(crate) struct SignatureOut {
     scheme: String,
     /// Hex.
     bytes: String,
     recovery_id: Option<u8>,
+}
+
+impl From<mpcw_engine::signer::Signature> for SignatureOut {
+    fn from(s: mpcw_engine::signer::Signature) -> Self {
+        Self {
+            scheme: s.scheme.name().into(),
+            bytes: hex::encode(&s.bytes),
+            recovery_id: s.recovery_id,
+        }
+    }
 }
 
 /// One running session: [`Party::start`], then [`Party::handle`] every envelope the relay
@@ -101,11 +111,7 @@ impl Party {
             Session::Keygen(p, out) if out.is_none() => *out = p.take_output(),
             Session::Reshare(p, out) if out.is_none() => *out = p.take_output(),
             Session::Sign(p, out) if out.is_none() => {
-                *out = p.take_output().map(|s| SignatureOut {
-                    scheme: s.scheme.name().into(),
-                    bytes: hex::encode(&s.bytes),
-                    recovery_id: s.recovery_id,
-                })
+                *out = p.take_output().map(SignatureOut::from)
             }
             _ => {}
         }

@@ -64,7 +64,7 @@ pub struct DeviceSecret {
     share: Option<KeyShare>,
 }
 
-fn scheme(name: &str) -> Result<Scheme> {
+pub(crate) fn scheme(name: &str) -> Result<Scheme> {
     Scheme::ALL
         .into_iter()
         .find(|s| s.name() == name)
