@@ -20,6 +20,9 @@
 //!   Solana signature and this test recovers the EVM transaction's signer with alloy; a wrong
 //!   password, a rejection, a reload, both languages. Screenshots of each step are kept in
 //!   `target/screenshots/signer`.
+//! - `web/signer/test/passkey.test.mjs`: a passkey (WebAuthn PRF, a virtual authenticator)
+//!   in place of the password: the page seals the share under its secret and approves with it
+//!   alone; without it nothing signs.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,12 +50,18 @@ fn built() {
     }
 }
 
-/// Run `node --test test/` in `package` with `env`, expecting `tests` tests to pass; its report.
-async fn node_test(package: &Path, tests: usize, env: Vec<(&'static str, String)>) -> String {
+/// Run `node --test <files>` in `package` with `env`, expecting `tests` tests to pass; its
+/// report.
+async fn node_test(
+    package: &Path,
+    files: &'static str,
+    tests: usize,
+    env: Vec<(&'static str, String)>,
+) -> String {
     let dir = package.to_path_buf();
     let output = tokio::task::spawn_blocking(move || {
         Command::new("node")
-            .args(["--test", "test/"])
+            .args(["--test", files])
             .envs(env)
             .current_dir(dir)
             .output()
@@ -81,6 +90,7 @@ async fn the_device_sdk_makes_a_wallet_and_co_signs() {
     let host = Host::start(&temp_dir("web-sdk"), None, vec![]).await;
     node_test(
         &root().join("web/sdk"),
+        "test/",
         2,
         vec![("MPCW_TEST_HOST", host.url.clone())],
     )
@@ -114,6 +124,7 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
     let results = temp_dir("web-dapp-results").join("local.json");
     node_test(
         &root().join("web/dapp"),
+        "test/",
         2,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
@@ -157,6 +168,7 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     let results = temp_dir("web-signer-results").join("results.json");
     node_test(
         &root().join("web/signer"),
+        "test/signer.test.mjs",
         1,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
@@ -290,4 +302,49 @@ fn check_evm_payment(evm: &serde_json::Value) {
     assert_eq!(tx.gas_limit(), 21_000);
     let signer = tx.recover_signer().expect("the signature recovers");
     assert_eq!(signer.to_checksum(None), evm["address"].as_str().unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_protects_the_device_share_in_chromium() {
+    built();
+    // The page must be at http://localhost (a passkey's relying party is a domain): the server
+    // listens on loopback at a port chosen here and names that origin as its public URL.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (secret, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        public_url: Some(format!("http://localhost:{port}")),
+        data_dir: temp_dir("web-passkey"),
+        signer_dir: Some(root().join("web/signer/dist")),
+        dapps: vec![DappConfig {
+            id: "shop".into(),
+            name: "Shop".into(),
+            allowed_origins: vec![],
+            callback_url: None,
+            api_secret_sha256: hash,
+        }],
+        ..Default::default()
+    };
+    let host = Host::start_with(config, vec![]).await;
+    let screenshots = root().join("target/screenshots/signer");
+    node_test(
+        &root().join("web/signer"),
+        "test/passkey.test.mjs",
+        1,
+        vec![
+            ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
+            ("MPCW_TEST_DAPP", "shop".into()),
+            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+    )
+    .await;
+    for step in ["passkey-1-wallet", "passkey-2-signed"] {
+        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
+    }
+    host.stop().await;
 }

@@ -3,7 +3,7 @@
 // party is the engine in WebAssembly; the share is kept sealed under the user's password in
 // localStorage.
 
-import { Api, Device, webStorage, secretKey } from "/signer/sdk/index.js";
+import { Api, Device, webStorage, secretKey, createPasskey, passkeySecret } from "/signer/sdk/index.js";
 import init, * as wasm from "/signer/wasm/mpcw_device_wasm.js";
 import { strings } from "/signer/i18n.js";
 
@@ -154,6 +154,21 @@ async function walletFor(wallets, network) {
   return wallet ?? null;
 }
 
+// Wallets whose device share is sealed under a passkey's secret: wallet id → credential id
+// (public), in localStorage next to the sealed share.
+const passkeyKey = (walletId) => `mpcw.passkey.${walletId}`;
+const PASSKEY_LABEL = "device-share";
+async function secretFor(walletId, typed) {
+  const credential = localStorage.getItem(passkeyKey(walletId));
+  if (!credential) {
+    if (!typed) throw new Error(t("need_password"));
+    return typed;
+  }
+  progress("passkey");
+  return passkeySecret(navigator.credentials, credential, PASSKEY_LABEL);
+}
+$("#use-passkey").onchange = () => show("#password-label", !$("#use-passkey").checked);
+
 let opened = null;
 async function openBridge(wallets) {
   const wallet = await walletFor(wallets, bridgeNetwork);
@@ -181,9 +196,9 @@ async function openBridge(wallets) {
   row(t("fee"), s.fee);
   for (const d of s.details ?? []) row(d.label, d.value);
   for (const w of s.warnings ?? []) row("⚠", w);
+  show("#bridge-password-label", !localStorage.getItem(passkeyKey(wallet.id)));
   $("#approve").onclick = guard(async () => {
-    const password = $("#bridge-password").value;
-    if (!password) throw new Error(t("need_password"));
+    const password = await secretFor(wallet.id, $("#bridge-password").value);
     await device.sign({
       walletId: wallet.id,
       network: opened.network,
@@ -211,11 +226,18 @@ $("#login-dev").onclick = guard(async () => {
 });
 
 $("#create").onclick = guard(async () => {
-  const password = $("#password").value;
+  const usePasskey = $("#use-passkey").checked;
+  let password = $("#password").value;
   const recoveryPassword = $("#recovery-password").value;
-  if (!password || !recoveryPassword) throw new Error(t("need_password"));
+  if ((!password && !usePasskey) || !recoveryPassword) throw new Error(t("need_password"));
+  let credential = null;
+  if (usePasskey) {
+    progress("passkey");
+    credential = await createPasskey(navigator.credentials, { rpName: "mpcw", userName: $("#subject").value || "mpcw" });
+    password = await passkeySecret(navigator.credentials, credential, PASSKEY_LABEL);
+  }
   const scheme = $("#scheme").value;
-  const { recoverySealed } = await device.createWallet({
+  const { wallet, recoverySealed } = await device.createWallet({
     scheme,
     threshold: 2,
     parties: 3,
@@ -224,6 +246,7 @@ $("#create").onclick = guard(async () => {
     progress,
     primes: () => primes.take(),
   });
+  if (credential) localStorage.setItem(passkeyKey(wallet.id), credential);
   $("#recovery-sealed").value = recoverySealed;
   show("#recovery-box");
   await showWallet();

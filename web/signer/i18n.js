@@ -15,6 +15,7 @@ export const strings = {
     new_wallet: "新建钱包", primes: "正在等待 ECDSA 密钥参数…",
     primes_making: "正在后台准备 ECDSA 密钥参数(Paillier 素数):", primes_ready: "ECDSA 密钥参数已就绪",
     no_wallet_for: "没有适用于此网络的钱包,请先创建一个:", wrong_password: "密码错误",
+    use_passkey: "用通行密钥(Passkey)代替密码保护本机份额", passkey: "正在使用通行密钥…",
   },
   en: {
     title: "mpcw wallet", lang: "中文", login: "Log in", subject: "User name", login_dev: "Dev login",
@@ -31,5 +32,6 @@ export const strings = {
     new_wallet: "New wallet", primes: "Waiting for the ECDSA key parameters…",
     primes_making: "Preparing ECDSA key parameters (Paillier primes) in the background: ", primes_ready: "ECDSA key parameters ready",
     no_wallet_for: "No wallet for this network yet; create one first: ", wrong_password: "Wrong password",
+    use_passkey: "Protect this device's share with a passkey instead of a password", passkey: "Using the passkey…",
   },
 };

@@ -4,8 +4,8 @@
 //   node web/sdk/bench/bench.mjs [server URL, default http://127.0.0.1:8420] [runs, default 10]
 //
 // Needs the SDK and the wasm bindings built (scripts/web.sh) and a server with the dev login
-// on (`cargo run --release -- serve`). It runs in Node.js: the browser figures come with the
-// browser tests.
+// on (`cargo run --release -- serve`). It runs in Node.js; web/signer/bench/browser.mjs measures
+// the same in Chromium.
 
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";

@@ -9,3 +9,5 @@ export { MemoryStore, webStorage } from "./storage.js";
 export type { KeyValueStore } from "./storage.js";
 export { wxFetch, myFetch, wxStorage, myStorage } from "./miniprogram.js";
 export type { WxLike, MyLike } from "./miniprogram.js";
+export { createPasskey, passkeySecret } from "./passkey.js";
+export type { Credentials } from "./passkey.js";

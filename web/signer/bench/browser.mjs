@@ -106,7 +106,7 @@ try {
   console.log(`| co-signing a Solana transfer with the server | ${stats(times.sign)} |`);
   console.log(`| opening the sealed share (Argon2id, 64 MiB, 3 passes: the default) | ${stats(times.open)} |`);
   if (ecdsa) {
-    console.log(`| one set of Paillier primes (made ahead, in a Web Worker) | ${stats(times.primes)} |`);
+    console.log(`| one set of Paillier primes (timed on the page; the signer makes them ahead in a Web Worker) | ${stats(times.primes)} |`);
     console.log(`| 2-of-3 ECDSA wallet with primes ready: key generation and auxiliary info | ${stats(times.ecdsaKeygen)} |`);
     console.log(`| co-signing an EVM transfer (CGGMP presigning and signing) | ${stats(times.ecdsaSign)} |`);
   }
