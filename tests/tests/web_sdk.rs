@@ -50,6 +50,36 @@ fn built() {
     }
 }
 
+/// A free loopback port (for an endpoint a Node test opens, or a server's chosen port).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A server's configuration with the Dapp `shop` ("Shop") registered under the API secret
+/// whose hash is `secret_hash`, sending callbacks to `callback_url`.
+fn with_shop(
+    data_dir: &str,
+    secret_hash: String,
+    callback_url: Option<String>,
+) -> mpcw_host::config::Config {
+    mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: temp_dir(data_dir),
+        dapps: vec![DappConfig {
+            id: "shop".into(),
+            name: "Shop".into(),
+            allowed_origins: vec![],
+            callback_url,
+            api_secret_sha256: secret_hash,
+        }],
+        ..Default::default()
+    }
+}
+
 /// Run `node --test <files>` in `package` with `env`, expecting `tests` tests to pass; its
 /// report.
 async fn node_test(
@@ -102,24 +132,13 @@ async fn the_device_sdk_makes_a_wallet_and_co_signs() {
 async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
     built();
     // A free port for the Dapp's callback endpoint, which the Node test opens.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let (secret, hash) = new_secret();
-    let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("web-dapp"),
-        dapps: vec![DappConfig {
-            id: "shop".into(),
-            name: "Shop".into(),
-            allowed_origins: vec![],
-            callback_url: Some(format!("http://127.0.0.1:{port}/cb")),
-            api_secret_sha256: hash,
-        }],
-        ..Default::default()
-    };
+    let config = with_shop(
+        "web-dapp",
+        hash,
+        Some(format!("http://127.0.0.1:{port}/cb")),
+    );
     let host = Host::start_with(config, vec![]).await;
     let results = temp_dir("web-dapp-results").join("local.json");
     node_test(
@@ -143,24 +162,15 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
 async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     built();
     // The shop's server (web/dapp/example, started by the Node test) takes callbacks here.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let (secret, hash) = new_secret();
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("web-signer"),
         signer_dir: Some(root().join("web/signer/dist")),
-        dapps: vec![DappConfig {
-            id: "shop".into(),
-            name: "Shop".into(),
-            allowed_origins: vec![],
-            callback_url: Some(format!("http://127.0.0.1:{port}/callback")),
-            api_secret_sha256: hash,
-        }],
-        ..Default::default()
+        ..with_shop(
+            "web-signer",
+            hash,
+            Some(format!("http://127.0.0.1:{port}/callback")),
+        )
     };
     // The server's party of the ECDSA wallet takes the first fixture primes; the page the last.
     let host = Host::start_with(config, fixture_primes().into_iter().take(1).collect()).await;
@@ -309,25 +319,13 @@ async fn a_passkey_protects_the_device_share_in_chromium() {
     built();
     // The page must be at http://localhost (a passkey's relying party is a domain): the server
     // listens on loopback at a port chosen here and names that origin as its public URL.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let (secret, hash) = new_secret();
     let config = mpcw_host::config::Config {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
         public_url: Some(format!("http://localhost:{port}")),
-        data_dir: temp_dir("web-passkey"),
         signer_dir: Some(root().join("web/signer/dist")),
-        dapps: vec![DappConfig {
-            id: "shop".into(),
-            name: "Shop".into(),
-            allowed_origins: vec![],
-            callback_url: None,
-            api_secret_sha256: hash,
-        }],
-        ..Default::default()
+        ..with_shop("web-passkey", hash, None)
     };
     let host = Host::start_with(config, vec![]).await;
     let screenshots = root().join("target/screenshots/signer");

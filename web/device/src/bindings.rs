@@ -130,6 +130,7 @@ impl DeviceSecret {
         new_threshold: u16,
         new_parties: u16,
         keep_aux: bool,
+        primes: Option<String>,
     ) -> Result<Party, JsError> {
         let spec = ReshareSpec {
             session,
@@ -141,7 +142,8 @@ impl DeviceSecret {
             new_parties,
             keep_aux,
         };
-        self.0.reshare(&spec).map(Party).map_err(js)
+        let primes = primes.as_deref().map(parse_primes).transpose()?;
+        self.0.reshare(&spec, primes).map(Party).map_err(js)
     }
 
     /// Keep the share of a finished key generation or resharing.

@@ -174,8 +174,9 @@ impl DeviceSecret {
     /// `new_parties` parties at `new_threshold` by the `old_signers` (this party deals if it has
     /// a share). A refresh keeps the parties; a recovery deals to a fresh party (a secret from
     /// [`DeviceSecret::generate`]) in place of a lost one. ECDSA parties keep their Paillier
-    /// keys when `keep_aux` (a refresh), or make new ones (slow) when not.
-    pub fn reshare(&self, spec: &ReshareSpec<'_>) -> Result<Party> {
+    /// keys when `keep_aux` (a refresh), or make new ones when not, with `primes` if made
+    /// ahead (or made now, which is slow).
+    pub fn reshare(&self, spec: &ReshareSpec<'_>, primes: Option<PaillierPrimes>) -> Result<Party> {
         let ctx = SessionContext::new(
             spec.session,
             spec.me,
@@ -192,9 +193,11 @@ impl DeviceSecret {
         };
         let aux = match (ecdsa, spec.me < spec.new_parties, spec.keep_aux) {
             (true, true, true) => Some(AuxSource::Keep),
-            (true, true, false) => Some(AuxSource::Generate(PaillierPrimes::generate(
-                &mut rand_core::OsRng,
-            ))),
+            (true, true, false) => {
+                Some(AuxSource::Generate(primes.unwrap_or_else(|| {
+                    PaillierPrimes::generate(&mut rand_core::OsRng)
+                })))
+            }
             _ => None,
         };
         Ok(Party::reshare(ReshareSession::new(

@@ -1,11 +1,14 @@
 //! The device API as JavaScript drives it, with JSON strings only: three parties make a 2-of-3
 //! Ed25519 wallet, the secrets are sealed and opened again (a wrong password fails), and two of
-//! them sign; ed25519-dalek verifies the signature under the wallet's child key.
+//! them sign; ed25519-dalek verifies the signature under the wallet's child key. An ECDSA wallet
+//! takes Paillier primes made ahead (fixtures here) for key generation and for a recovery, and
+//! k256 recovers its signatures' key.
 
 use std::collections::VecDeque;
 
 use mpcw_device_wasm::{DeviceSecret, KeygenSpec, Party, ReshareSpec};
 use mpcw_engine::vault::KdfParams;
+use mpcw_engine::PaillierPrimes;
 
 /// Deliver every envelope to every party (each ignores what is not addressed to it) until all
 /// are done.
@@ -47,26 +50,36 @@ fn sign(
     session: &str,
     message: &[u8],
 ) -> Result<[u8; 64], String> {
-    let mut parties: Vec<Party> = secrets
-        .iter()
-        .map(|s| {
-            s.sign(session, roster, signers, path, None, &hex::encode(message))
-                .unwrap()
-        })
-        .collect();
-    try_run(&mut parties)?;
-    let sig: serde_json::Value = serde_json::from_str(&parties[0].signature().unwrap()).unwrap();
-    Ok(hex::decode(sig["bytes"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap())
+    signature(secrets, roster, signers, path, session, None, message).map(|(bytes, _)| bytes)
 }
 
-/// Three parties make a 2-of-3 Ed25519 wallet in session `session`: their secrets, and the
-/// roster (JSON) as the server would give it.
-fn ed25519_wallet(session: &str) -> (Vec<DeviceSecret>, String) {
-    let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
-    let roster = format!(
+/// The same with a hash (ECDSA): the signature's bytes and recovery id.
+fn signature(
+    secrets: &[&DeviceSecret],
+    roster: &str,
+    signers: &[u16],
+    path: &[u32],
+    session: &str,
+    hash: Option<&str>,
+    message: &[u8],
+) -> Result<([u8; 64], Option<u8>), String> {
+    let mut parties: Vec<Party> = secrets
+        .iter()
+        .map(|s| s.sign(session, roster, signers, path, hash, &hex::encode(message)))
+        .collect::<Result<_, _>>()
+        .map_err(|e| e.to_string())?;
+    try_run(&mut parties)?;
+    let sig: serde_json::Value = serde_json::from_str(&parties[0].signature().unwrap()).unwrap();
+    let bytes = hex::decode(sig["bytes"].as_str().unwrap())
+        .unwrap()
+        .try_into()
+        .unwrap();
+    Ok((bytes, sig["recovery_id"].as_u64().map(|v| v as u8)))
+}
+
+/// The roster (JSON) of `secrets` as parties `0..`, as the server would give it.
+fn roster_of(secrets: &[DeviceSecret]) -> String {
+    format!(
         "{{{}}}",
         secrets
             .iter()
@@ -74,7 +87,24 @@ fn ed25519_wallet(session: &str) -> (Vec<DeviceSecret>, String) {
             .map(|(i, s)| format!("\"{i}\": {}", s.public_keys()))
             .collect::<Vec<_>>()
             .join(",")
-    );
+    )
+}
+
+/// Three parties make a 2-of-3 Ed25519 wallet in session `session`: their secrets, and the
+/// roster (JSON) as the server would give it.
+fn ed25519_wallet(session: &str) -> (Vec<DeviceSecret>, String) {
+    wallet(session, "ed25519", &mut std::iter::empty())
+}
+
+/// Three parties make a 2-of-3 wallet of `scheme`, ECDSA parties each taking the next of
+/// `primes`.
+fn wallet(
+    session: &str,
+    scheme: &str,
+    primes: &mut dyn Iterator<Item = PaillierPrimes>,
+) -> (Vec<DeviceSecret>, String) {
+    let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
+    let roster = roster_of(&secrets);
     let mut keygen: Vec<Party> = secrets
         .iter()
         .enumerate()
@@ -83,11 +113,11 @@ fn ed25519_wallet(session: &str) -> (Vec<DeviceSecret>, String) {
                 session,
                 me: i as u16,
                 roster: &roster,
-                scheme: "ed25519",
+                scheme,
                 threshold: 2,
                 parties: 3,
             };
-            s.keygen(&spec, None).unwrap()
+            s.keygen(&spec, primes.next()).unwrap()
         })
         .collect();
     run(&mut keygen);
@@ -178,7 +208,7 @@ fn a_refresh_keeps_the_key_and_retires_the_old_shares() {
                 new_parties: 3,
                 keep_aux: true,
             };
-            s.reshare(&spec).unwrap()
+            s.reshare(&spec, None).unwrap()
         })
         .collect();
     run(&mut reshare);
@@ -240,4 +270,94 @@ fn bad_input_is_refused_with_a_reason() {
     let e = s.sign("s", "{}", &[0, 1], &[], None, "00").err().unwrap();
     assert!(e.to_string().contains("no share"), "{e}");
     assert!(DeviceSecret::open("{}", b"pw").is_err());
+}
+
+/// Safe primes checked in as engine test fixtures (never in production paths).
+fn fixture_primes() -> Vec<PaillierPrimes> {
+    serde_json::from_str(include_str!(
+        "../../../engine/tests/fixtures/paillier-primes.json"
+    ))
+    .unwrap()
+}
+
+/// The secp256k1 key (SEC1 hex) that an ECDSA signature over keccak-256 of `message` recovers.
+fn recover(message: &[u8], (bytes, id): ([u8; 64], Option<u8>)) -> k256::ecdsa::VerifyingKey {
+    use sha3::Digest;
+    let sig = k256::ecdsa::Signature::from_slice(&bytes).unwrap();
+    let id = k256::ecdsa::RecoveryId::from_byte(id.unwrap()).unwrap();
+    k256::ecdsa::VerifyingKey::recover_from_prehash(&sha3::Keccak256::digest(message), &sig, id)
+        .unwrap()
+}
+
+#[test]
+fn an_ecdsa_wallet_takes_primes_made_ahead_and_recovers_a_lost_party() {
+    let mut primes = fixture_primes().into_iter();
+    let (mut secrets, roster) = wallet("ecdsa-1", "ecdsa-secp256k1", &mut primes);
+    let key = secrets[0].key_info().unwrap();
+    let path = [0, 0];
+    let child = k256::ecdsa::VerifyingKey::from_sec1_bytes(
+        &hex::decode(secrets[1].child_key(&path).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let message = b"an ECDSA payload";
+    let sig = signature(
+        &[&secrets[0], &secrets[1]],
+        &roster,
+        &[0, 1],
+        &path,
+        "ecdsa-sign-1",
+        Some("keccak256"),
+        message,
+    )
+    .unwrap();
+    assert_eq!(recover(message, sig), child);
+
+    // Party 0 is lost: a fresh party takes its place; 1 and 2 deal, and every new party makes
+    // new auxiliary info with the next primes.
+    let lost = std::mem::replace(&mut secrets[0], DeviceSecret::generate());
+    let roster = roster_of(&secrets);
+    let mut reshare: Vec<Party> = secrets
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let spec = ReshareSpec {
+                session: "ecdsa-recover-1",
+                me: i as u16,
+                roster: &roster,
+                key: &key,
+                old_signers: &[1, 2],
+                new_threshold: 2,
+                new_parties: 3,
+                keep_aux: false,
+            };
+            s.reshare(&spec, Some(primes.next().expect("six fixture sets")))
+                .unwrap()
+        })
+        .collect();
+    run(&mut reshare);
+    for (s, p) in secrets.iter_mut().zip(reshare.iter_mut()) {
+        s.accept(p).unwrap();
+    }
+    let sig = signature(
+        &[&secrets[0], &secrets[2]],
+        &roster,
+        &[0, 2],
+        &path,
+        "ecdsa-sign-2",
+        Some("keccak256"),
+        message,
+    )
+    .unwrap();
+    assert_eq!(recover(message, sig), child, "the same key after recovery");
+    // The lost party's old share no longer signs with the new ones.
+    assert!(signature(
+        &[&lost, &secrets[2]],
+        &roster,
+        &[0, 2],
+        &path,
+        "ecdsa-sign-3",
+        Some("keccak256"),
+        message
+    )
+    .is_err());
 }

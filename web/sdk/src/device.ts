@@ -41,6 +41,7 @@ export interface WasmSecret {
     newThreshold: number,
     newParties: number,
     keepAux: boolean,
+    primes?: string,
   ): WasmParty;
   free?(): void;
 }
@@ -84,6 +85,15 @@ const randomId = (prefix: string) => {
   return `${prefix}_${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
 };
 
+/** The two local parties' primes from `source` (none without a source: made inline). */
+async function twoSets(source: PrimeSource | undefined, progress: Progress = () => {}): Promise<(string | undefined)[]> {
+  if (!source) return [];
+  progress("primes");
+  const sets = [await source(), await source()];
+  if (sets[0] === sets[1]) throw new Error("the prime source gave the same primes twice");
+  return sets;
+}
+
 /** The storage key of a wallet's sealed device secret. */
 export const secretKey = (walletId: string) => `mpcw/wallet/${walletId}/device`;
 
@@ -114,12 +124,7 @@ export class Device {
   }): Promise<CreatedWallet> {
     const progress = opts.progress ?? (() => {});
     const local = [0, opts.parties - 1];
-    const primes: (string | undefined)[] = [];
-    if (opts.scheme === "ecdsa-secp256k1" && opts.primes) {
-      progress("primes");
-      for (let k = 0; k < local.length; k++) primes.push(await opts.primes());
-      if (new Set(primes).size !== primes.length) throw new Error("the prime source gave the same primes twice");
-    }
+    const primes = opts.scheme === "ecdsa-secp256k1" ? await twoSets(opts.primes, progress) : [];
     const secrets = local.map(() => new this.wasm.DeviceSecret());
     const roster: Record<string, unknown> = {};
     local.forEach((i, k) => (roster[i] = JSON.parse(secrets[k].publicKeys())));
@@ -261,11 +266,14 @@ export class Device {
     recoverySealed: string;
     recoveryPassword: string;
     progress?: Progress;
+    /** ECDSA only: new Paillier primes for the two local parties (see `createWallet`). */
+    primes?: PrimeSource;
   }): Promise<string> {
     const wallet = await this.api.wallet(opts.walletId);
+    const primes = wallet.scheme === "ecdsa-secp256k1" ? await twoSets(opts.primes, opts.progress) : [];
     const device = new this.wasm.DeviceSecret();
     const recovery = this.wasm.DeviceSecret.open(opts.recoverySealed, opts.recoveryPassword);
-    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress);
+    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress, primes);
   }
 
   /** Reshare among the device (party 0), the recovery party (the last) and the server. */
@@ -276,6 +284,7 @@ export class Device {
     password: string,
     recoveryPassword: string,
     progress: Progress = () => {},
+    primes: (string | undefined)[] = [],
   ): Promise<string> {
     const local = [0, wallet.parties - 1];
     const secrets = [device, recovery];
@@ -310,6 +319,7 @@ export class Device {
         wallet.threshold,
         wallet.parties,
         refresh,
+        primes[k],
       ),
     );
     progress("reshare");

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicKey, verify } from "node:crypto";
-import { chromium } from "playwright-core";
+import { launch, visibleIn } from "./browser.mjs";
 import { DappClient } from "../../dapp/dist/index.js";
 
 const env = process.env;
@@ -20,10 +20,7 @@ const shots = env.MPCW_SCREENSHOTS ?? "screenshots";
 test("a passkey protects the device share", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
   mkdirSync(shots, { recursive: true });
   assert.match(HOST, /^http:\/\/localhost:/);
-  const browser = await chromium.launch({
-    executablePath: env.MPCW_CHROMIUM ?? "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
-  });
+  const browser = await launch();
   try {
     const page = await browser.newPage({ locale: "zh-CN" });
     const errors = [];
@@ -37,14 +34,7 @@ test("a passkey protects the device share", { skip: !HOST && "MPCW_TEST_HOST is 
         automaticPresenceSimulation: true, hasPrf: true,
       },
     });
-    const visible = async (selector, timeout = 30_000) => {
-      await page.waitForFunction(
-        (s) => (document.querySelector(s) && !document.querySelector(s).hidden) || document.querySelector("#error").textContent,
-        selector,
-        { timeout },
-      );
-      assert.equal(await page.locator("#error").textContent(), "", `waiting for ${selector}`);
-    };
+    const visible = visibleIn(page);
 
     await page.goto(`${HOST}/bridge?dapp=${env.MPCW_TEST_DAPP}`);
     await page.locator("#login").waitFor();

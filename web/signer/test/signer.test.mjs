@@ -19,7 +19,7 @@ import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createPublicKey, verify } from "node:crypto";
-import { chromium } from "playwright-core";
+import { launch, visibleIn } from "./browser.mjs";
 import { DappClient } from "../../dapp/dist/index.js";
 import { ORDERS, startShop } from "../../dapp/example/shop.mjs";
 
@@ -40,13 +40,7 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     port: Number(env.MPCW_TEST_CALLBACK_PORT),
   });
   const dapp = new DappClient({ base: HOST, id: env.MPCW_TEST_DAPP, secret: env.MPCW_TEST_DAPP_SECRET });
-  const browser = await chromium.launch({
-    executablePath: env.MPCW_CHROMIUM ?? "/usr/bin/chromium",
-    args: [
-      "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-      "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    ],
-  });
+  const browser = await launch();
   try {
     const signerContext = await browser.newContext({ locale: "zh-CN" });
     const primes = fixturePrimes();
@@ -63,15 +57,7 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
       p.on("console", (m) => m.type() === "error" && errors.push(m.text()));
     }
     const shot = (name, p = page) => p.screenshot({ path: join(shots, name), fullPage: true });
-    // Wait for `selector`, failing at once with the page's own error message if it shows one.
-    const visible = async (selector, timeout = 30_000) => {
-      await page.waitForFunction(
-        (s) => (document.querySelector(s) && !document.querySelector(s).hidden) || document.querySelector("#error").textContent,
-        selector,
-        { timeout },
-      );
-      assert.equal(await page.locator("#error").textContent(), "", `waiting for ${selector}`);
-    };
+    const visible = visibleIn(page);
     const create = async (scheme) => {
       await page.fill("#password", "correct horse");
       await page.fill("#recovery-password", "battery staple");
