@@ -89,15 +89,11 @@ impl LocalKey {
     pub fn sign(&self, message: &SignMessage) -> Result<Signature> {
         let (bytes, recovery_id) = match (self.scheme, message) {
             (Scheme::EcdsaSecp256k1, SignMessage::Ecdsa(m)) => {
+                // k256 gives low-s signatures (as chains take them), the recovery id adjusted.
                 let (sig, id) = self
                     .ecdsa()
                     .sign_prehash_recoverable(&m.digest())
                     .map_err(|e| Error::Protocol(format!("ECDSA: {e}")))?;
-                // Chains take low-s signatures; normalizing flips the recovery id's parity.
-                let (sig, id) = match sig.normalize_s() {
-                    Some(low) => (low, k256::ecdsa::RecoveryId::new(!id.is_y_odd(), false)),
-                    None => (sig, id),
-                };
                 (sig.to_bytes().to_vec(), Some(id.to_byte()))
             }
             (Scheme::SchnorrBip340, SignMessage::Schnorr(msg)) => {

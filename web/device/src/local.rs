@@ -3,12 +3,12 @@
 //! payloads as the threshold party and gives the same signature JSON.
 
 use mpcw_engine::local::LocalKey as Key;
-use mpcw_engine::signer::{MessageHash, SignMessage};
+use mpcw_engine::EcdsaMessage;
 use zeroize::Zeroizing;
 
 use crate::party::SignatureOut;
-use crate::secret::scheme;
-use crate::{input, DeviceError, Result};
+use crate::secret::{scheme, sign_message};
+use crate::{input, Result};
 
 /// A fresh English BIP-39 mnemonic of `words` words (12 to 24).
 pub fn generate_mnemonic(words: usize) -> Result<Zeroizing<String>> {
@@ -17,9 +17,8 @@ pub fn generate_mnemonic(words: usize) -> Result<Zeroizing<String>> {
 
 /// Keccak-256 of hex bytes, hex (Ethereum addresses are its last 20 bytes of the public key's).
 pub fn keccak256(bytes_hex: &str) -> Result<String> {
-    use sha3::Digest;
     let bytes = hex::decode(bytes_hex.trim_start_matches("0x")).map_err(|e| input("bytes", e))?;
-    Ok(hex::encode(sha3::Keccak256::digest(bytes)))
+    Ok(hex::encode(EcdsaMessage::Keccak256(bytes).digest()))
 }
 
 /// The key of scheme `scheme` at `path` of a BIP-39 wallet.
@@ -44,9 +43,7 @@ impl LocalKey {
     /// Sign one payload: `hash` by name (`keccak256`, `sha256`, `double-sha256`, or none for
     /// Schnorr's bare bytes) over `bytes_hex`. The signature, JSON.
     pub fn sign(&self, hash: Option<&str>, bytes_hex: &str) -> Result<String> {
-        let hash = MessageHash::from_name(hash).map_err(DeviceError::Input)?;
-        let bytes = hex::decode(bytes_hex).map_err(|e| input("payload bytes", e))?;
-        let message = SignMessage::new(self.0.scheme(), hash, bytes).map_err(DeviceError::Input)?;
+        let message = sign_message(self.0.scheme(), hash, bytes_hex)?;
         let signature = SignatureOut::from(self.0.sign(&message)?);
         Ok(serde_json::to_string(&signature).expect("serializes"))
     }

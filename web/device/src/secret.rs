@@ -71,6 +71,17 @@ pub(crate) fn scheme(name: &str) -> Result<Scheme> {
         .ok_or_else(|| input("scheme", format!("unknown scheme {name:?}")))
 }
 
+/// One payload as JavaScript gives it (`hash` by name, hex bytes), checked for `scheme`.
+pub(crate) fn sign_message(
+    scheme: Scheme,
+    hash: Option<&str>,
+    bytes_hex: &str,
+) -> Result<SignMessage> {
+    let hash = MessageHash::from_name(hash).map_err(DeviceError::Input)?;
+    let bytes = hex::decode(bytes_hex).map_err(|e| input("payload bytes", e))?;
+    SignMessage::new(scheme, hash, bytes).map_err(DeviceError::Input)
+}
+
 fn roster(json: &str) -> Result<Roster> {
     serde_json::from_str(json).map_err(|e| input("roster", e))
 }
@@ -223,9 +234,7 @@ impl DeviceSecret {
         let roster = roster(roster_json)?;
         let me = share.index();
         let ctx = |id: &str| SessionContext::new(id, me, self.keys.clone(), roster.clone());
-        let hash = MessageHash::from_name(hash).map_err(DeviceError::Input)?;
-        let bytes = hex::decode(bytes_hex).map_err(|e| input("payload bytes", e))?;
-        let message = SignMessage::new(share.scheme(), hash, bytes).map_err(DeviceError::Input)?;
+        let message = sign_message(share.scheme(), hash, bytes_hex)?;
         let party = signing_party(ctx(session)?, ctx, share, signers, path, message)?;
         Ok(Party::sign(party))
     }
