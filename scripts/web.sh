@@ -30,7 +30,7 @@ done
 echo "== assembling the web signer"
 rm -rf web/signer/dist
 mkdir -p web/signer/dist/sdk web/signer/dist/wasm
-cp web/signer/index.html web/signer/app.js web/signer/primes-worker.js web/signer/i18n.js web/signer/style.css web/signer/dist/
+cp web/signer/index.html web/signer/app.js web/signer/i18n.js web/signer/style.css web/signer/dist/
 cp web/sdk/dist/*.js web/signer/dist/sdk/
 cp web/device/pkg-web/mpcw_device_wasm.js web/device/pkg-web/mpcw_device_wasm_bg.wasm web/signer/dist/wasm/
 (cd web/signer && npm ci --no-audit --no-fund --silent)

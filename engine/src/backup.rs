@@ -142,7 +142,7 @@ pub fn reconstruct_secret_key(shares: &[KeyShare]) -> Result<Zeroizing<[u8; 32]>
     }
     match first {
         KeyShare::EcdsaSecp256k1(_) => reconstruct(shares.iter().map(|s| match s {
-            KeyShare::EcdsaSecp256k1(s) => Some(key_share_core(s)),
+            KeyShare::EcdsaSecp256k1(s) => Some(s.core().clone()),
             _ => None,
         })),
         KeyShare::SchnorrBip340(_) => reconstruct(shares.iter().map(|s| match s {
@@ -154,12 +154,6 @@ pub fn reconstruct_secret_key(shares: &[KeyShare]) -> Result<Zeroizing<[u8; 32]>
             _ => None,
         })),
     }
-}
-
-fn key_share_core(
-    s: &crate::share::EcdsaShare,
-) -> key_share::CoreKeyShare<crate::share::Secp256k1> {
-    key_share::Validate::validate(s.core.clone()).expect("a valid key share has a valid core")
 }
 
 fn reconstruct<E: Curve>(

@@ -6,7 +6,7 @@
 //! authenticated [`Envelope`]s, and turns protocol failures into errors that name the culprit.
 //!
 //! A protocol in flight lives in memory only (it is a suspended computation); what it produces
-//! (shares, presignatures) is serializable. A party that restarts mid-protocol starts a new session.
+//! (shares, signatures) is serializable. A party that restarts mid-protocol starts a new session.
 
 use std::collections::VecDeque;
 
@@ -133,11 +133,6 @@ impl<T: 'static> Driver<T> {
     /// The channel this driver's envelopes carry.
     pub fn channel(&self) -> &'static str {
         self.channel
-    }
-
-    /// Whether the protocol has produced its output (and it has not been taken yet).
-    pub fn is_done(&self) -> bool {
-        self.output.is_some()
     }
 
     /// Take the output once the protocol is done.

@@ -23,6 +23,27 @@ pub enum Error {
         /// What the protocol found wrong.
         reason: String,
     },
+    /// A co-signer's messages failed a check of the OT-based multiplication of ECDSA signing.
+    ///
+    /// That party has attacked the pairwise state that every signature of the two reuses, so
+    /// the state must not be used with it again: record it on the share
+    /// ([`crate::KeyShare::suspend`]) and refresh the wallet before the two sign together again.
+    #[error("party {party} failed a check of the pairwise multiplication ({reason}); do not sign with it again before the wallet is refreshed")]
+    OtAbort {
+        /// Wallet index of the party at fault.
+        party: PartyIndex,
+        /// What the check found.
+        reason: String,
+    },
+    /// Signing with a party is suspended on this share: it failed a check of the pairwise state
+    /// before ([`Error::OtAbort`]). A refresh makes new shares without the suspension.
+    #[error("signing with party {party} is suspended until the wallet is refreshed: it failed a check before ({reason})")]
+    Suspended {
+        /// Wallet index of the suspended co-signer.
+        party: PartyIndex,
+        /// Why it was suspended.
+        reason: String,
+    },
     /// A message whose signature does not verify under the claimed sender's identity key.
     ///
     /// Such a message may have been forged or altered in transit, so the claimed sender is not
@@ -45,9 +66,6 @@ pub enum Error {
     /// The produced signature did not verify under the group key.
     #[error("signature does not verify under the group key")]
     InvalidSignature,
-    /// A presignature or nonce was already consumed.
-    #[error("presignature or nonce already used")]
-    AlreadyUsed,
     /// Decryption of a sealed envelope failed: wrong password or key, or tampered data.
     #[error("decryption failed: wrong password or key, or the data was altered")]
     Decryption,
@@ -62,12 +80,13 @@ impl Error {
         match self {
             Error::InvalidParameters(_) => "invalid_parameters",
             Error::Blame { .. } => "party_misbehaved",
+            Error::OtAbort { .. } => "ot_check_failed",
+            Error::Suspended { .. } => "signing_suspended",
             Error::Unauthenticated { .. } => "unauthenticated_message",
             Error::Misrouted(_) => "misrouted_message",
             Error::Protocol(_) => "protocol_failed",
             Error::Finished => "session_finished",
             Error::InvalidSignature => "invalid_signature",
-            Error::AlreadyUsed => "already_used",
             Error::Decryption => "decryption_failed",
             Error::Malformed(_) => "malformed",
         }
@@ -77,6 +96,7 @@ impl Error {
     pub fn blamed(&self) -> &[PartyIndex] {
         match self {
             Error::Blame { parties, .. } => parties,
+            Error::OtAbort { party, .. } => core::slice::from_ref(party),
             _ => &[],
         }
     }

@@ -125,18 +125,33 @@ impl KeyShare {
     }
 }
 
-/// The secp256k1 child key at `path` of a key, as a point.
-pub(crate) fn derive_secp256k1(
+/// The BIP-32 tweak of the secp256k1 child at `path` of a key (the sum of every step's shift:
+/// the child's secret key is the parent's plus it), with the child's public key and chain code.
+pub(crate) fn secp256k1_shift(
     info: &key_share::DirtyKeyInfo<Secp256k1>,
     path: &[u32],
-) -> Result<NonZero<Point<Secp256k1>>> {
+) -> Result<(
+    generic_ec::Scalar<Secp256k1>,
+    NonZero<Point<Secp256k1>>,
+    [u8; 32],
+)> {
+    use hd_wallet::DeriveShift;
     let chain_code = info
         .chain_code
         .ok_or_else(|| Error::InvalidParameters("key has no chain code".into()))?;
-    let child =
-        derive_point::<Secp256k1, hd_wallet::Slip10>(*info.shared_public_key, chain_code, path)?;
-    NonZero::from_point(child.public_key)
-        .ok_or_else(|| Error::Protocol("derived key is zero".into()))
+    let mut key = hd_wallet::ExtendedPublicKey {
+        public_key: *info.shared_public_key,
+        chain_code,
+    };
+    let mut shift = generic_ec::Scalar::<Secp256k1>::zero();
+    for step in path {
+        let derived = hd_wallet::Slip10::derive_public_shift(&key, check_index(*step)?);
+        shift += derived.shift;
+        key = derived.child_public_key;
+    }
+    let child = NonZero::from_point(key.public_key)
+        .ok_or_else(|| Error::Protocol("derived key is zero".into()))?;
+    Ok((shift, child, key.chain_code))
 }
 
 #[cfg(test)]

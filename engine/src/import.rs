@@ -9,7 +9,8 @@
 //!
 //! The dealer holds the whole key while splitting: run the import on the user's own device, then
 //! distribute the shares over encrypted channels and erase the mnemonic. ECDSA shares then need
-//! their auxiliary info ([`AuxInfoSession`](crate::aux::AuxInfoSession)) before they can sign.
+//! their DKLs23 pairwise state ([`PairwiseSetupSession`](crate::ecdsa::PairwiseSetupSession))
+//! before they can sign.
 
 use generic_ec::{NonZero, Scalar, SecretScalar};
 use hmac::{Hmac, Mac};
@@ -17,7 +18,7 @@ use rand_core::OsRng;
 use sha2::Sha512;
 use zeroize::Zeroizing;
 
-use crate::aux::IncompleteEcdsaShare;
+use crate::ecdsa::IncompleteEcdsaShare;
 use crate::error::{Error, Result};
 use crate::scheme::{check_threshold, Scheme};
 use crate::share::{CoreShare, Ed25519, KeyShare, Secp256k1};
@@ -27,8 +28,8 @@ use crate::share::{CoreShare, Ed25519, KeyShare, Secp256k1};
 pub enum DealtShare {
     /// Ready to sign (Ed25519, BIP-340).
     Complete(KeyShare),
-    /// An ECDSA share that still needs its auxiliary info.
-    NeedsAuxInfo(Box<IncompleteEcdsaShare>),
+    /// An ECDSA share that still needs its pairwise state.
+    NeedsPairwiseSetup(Box<IncompleteEcdsaShare>),
 }
 
 /// The BIP-39 seed of a mnemonic and passphrase.
@@ -148,7 +149,7 @@ pub fn import_seed(
                 .into_iter()
                 .map(|s| match scheme {
                     Scheme::EcdsaSecp256k1 => {
-                        DealtShare::NeedsAuxInfo(Box::new(IncompleteEcdsaShare(s)))
+                        DealtShare::NeedsPairwiseSetup(Box::new(IncompleteEcdsaShare(s)))
                     }
                     _ => DealtShare::Complete(KeyShare::SchnorrBip340(Box::new(s))),
                 })

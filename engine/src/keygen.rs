@@ -1,17 +1,17 @@
 //! Distributed key generation: a wallet key born as `t`-of-`n` shares, with no dealer.
 //!
-//! - ECDSA: CGGMP24 threshold key generation together with the auxiliary-info protocol (each
-//!   party's Paillier key and ring-Pedersen parameters, with their zero-knowledge proofs), run side
-//!   by side in one session.
-//! - Ed25519 and BIP-340: the same UC-secure DKG (cggmp21-keygen) over the FROST curves.
+//! Every scheme's key comes from the same UC-secure threshold DKG (`cggmp21-keygen`, through
+//! `givre`), over secp256k1 or ed25519. An ECDSA key also gets, in the same session, the DKLs23
+//! pairwise setup among all its parties ([`crate::ecdsa`]): OT-based multiplication and
+//! zero-sharing seeds for every pair.
 //!
 //! Every key is HD-capable: the parties agree on a random chain code during key generation.
 
 use generic_ec::Curve;
 use rand_core::OsRng;
 
-use crate::aux::{aux_driver, complete_ecdsa_share, PaillierPrimes};
 use crate::driver::Driver;
+use crate::ecdsa::{EcdsaShare, PairwiseSetup, SETUP};
 use crate::error::{Error, PartyIndex, Result};
 use crate::scheme::{check_threshold, Scheme};
 use crate::session::{execution_id, Status};
@@ -34,7 +34,8 @@ const KEYGEN: &str = "keygen";
 enum State {
     Ecdsa {
         keygen: Driver<CoreShare<Secp256k1>>,
-        aux: Driver<cggmp24::key_share::AuxInfo>,
+        setup: Box<PairwiseSetup>,
+        core: Option<CoreShare<Secp256k1>>,
     },
     Ed25519(Driver<CoreShare<Ed25519>>),
     Bip340(Driver<CoreShare<Secp256k1>>),
@@ -49,16 +50,9 @@ pub struct KeygenSession {
 }
 
 impl KeygenSession {
-    /// Start key generation for party `ctx.me()`.
-    ///
-    /// The roster must hold exactly the parties `0..n`. ECDSA needs this party's Paillier primes:
-    /// pass them if generated ahead of time ([`PaillierPrimes::generate`] takes about a minute),
-    /// or `None` to generate them now.
-    pub fn new(
-        ctx: SessionContext,
-        config: KeygenConfig,
-        primes: Option<PaillierPrimes>,
-    ) -> Result<Self> {
+    /// Start key generation for party `ctx.me()`. The roster must hold exactly the parties
+    /// `0..n`.
+    pub fn new(ctx: SessionContext, config: KeygenConfig) -> Result<Self> {
         check_threshold(config.threshold, config.parties)?;
         let members: Vec<PartyIndex> = (0..config.parties).collect();
         if ctx.roster().keys().copied().collect::<Vec<_>>() != members {
@@ -67,25 +61,16 @@ impl KeygenSession {
                 config.parties
             )));
         }
-        let (i, n, t) = (ctx.me(), config.parties, config.threshold);
+        let (i, t) = (ctx.me(), config.threshold);
         let eid = execution_id(ctx.session_id(), KEYGEN);
         let state = match config.scheme {
-            Scheme::EcdsaSecp256k1 => {
-                let primes = primes.unwrap_or_else(|| PaillierPrimes::generate(&mut OsRng));
-                let machine = round_based::state_machine::wrap_protocol(move |party| async move {
-                    cggmp24::keygen::<Secp256k1>(cggmp24::ExecutionId::new(&eid), i, n)
-                        .set_threshold(t)
-                        .hd_wallet(true)
-                        .start(&mut OsRng, party)
-                        .await
-                });
-                State::Ecdsa {
-                    keygen: Driver::new(KEYGEN, members.clone(), machine),
-                    aux: aux_driver(&ctx, members, primes),
-                }
-            }
-            Scheme::Ed25519 => State::Ed25519(schnorr_keygen::<Ed25519>(eid, members, i, t)),
-            Scheme::SchnorrBip340 => State::Bip340(schnorr_keygen::<Secp256k1>(eid, members, i, t)),
+            Scheme::EcdsaSecp256k1 => State::Ecdsa {
+                setup: Box::new(PairwiseSetup::new(&ctx, members.clone())?),
+                keygen: core_keygen::<Secp256k1>(eid, members, i, t),
+                core: None,
+            },
+            Scheme::Ed25519 => State::Ed25519(core_keygen::<Ed25519>(eid, members, i, t)),
+            Scheme::SchnorrBip340 => State::Bip340(core_keygen::<Secp256k1>(eid, members, i, t)),
         };
         Ok(Self {
             ctx,
@@ -98,13 +83,20 @@ impl KeygenSession {
     fn advance(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
         let ctx = &self.ctx;
         match &mut self.state {
-            State::Ecdsa { keygen, aux } => {
+            State::Ecdsa {
+                keygen,
+                setup,
+                core,
+            } => {
                 keygen.pump(ctx, out)?;
-                aux.pump(ctx, out)?;
-                if keygen.is_done() && aux.is_done() {
-                    let core = keygen.take_output().expect("checked");
-                    let aux = aux.take_output().expect("checked");
-                    self.output = Some(complete_ecdsa_share(core, aux)?);
+                if let Some(c) = keygen.take_output() {
+                    *core = Some(c);
+                }
+                if core.is_some() && setup.is_done() {
+                    let pairwise = setup.take().expect("checked");
+                    let core = core.take().expect("checked");
+                    let share = EcdsaShare::new(core, pairwise)?;
+                    self.output = Some(KeyShare::EcdsaSecp256k1(Box::new(share)));
                 }
             }
             State::Ed25519(d) => {
@@ -126,17 +118,20 @@ impl KeygenSession {
 
 impl KeygenSession {
     fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        if let State::Ecdsa { setup, .. } = &mut self.state {
+            setup.start(&self.ctx, out)?;
+        }
         self.advance(out)
     }
 
-    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
+    fn deliver(&mut self, message: &Envelope, out: &mut Vec<Envelope>) -> Result<()> {
         let body = self.ctx.open(message)?;
         match &mut self.state {
-            State::Ecdsa { keygen, aux } => {
-                if message.channel == keygen.channel() {
-                    keygen.deliver(message.from, message.is_broadcast(), body)
+            State::Ecdsa { keygen, setup, .. } => {
+                if message.channel == SETUP {
+                    setup.handle(&self.ctx, message, &zeroize::Zeroizing::new(body), out)
                 } else {
-                    deliver_on(aux, message, body)
+                    deliver_on(keygen, message, body)
                 }
             }
             State::Ed25519(d) => deliver_on(d, message, body),
@@ -145,7 +140,8 @@ impl KeygenSession {
     }
 }
 
-fn schnorr_keygen<E: Curve>(
+/// The threshold DKG of `cggmp21-keygen` on curve `E`, with a chain code for HD derivation.
+fn core_keygen<E: Curve>(
     eid: [u8; 32],
     members: Vec<PartyIndex>,
     i: PartyIndex,

@@ -5,9 +5,9 @@
 //! takes [`Envelope`]s in and gives envelopes out; the caller moves them (HTTP, a browser, a test
 //! harness). No async runtime, no network, and the same code builds for `wasm32-unknown-unknown`.
 //!
-//! - [`keygen`]: distributed key generation, `t`-of-`n`, for ECDSA (CGGMP24), Ed25519 and BIP-340
-//!   (FROST).
-//! - [`ecdsa`]: presignatures (consumed at most once) and one-round threshold ECDSA signing.
+//! - [`keygen`]: distributed key generation, `t`-of-`n`, for ECDSA (with the DKLs23 pairwise
+//!   setup), Ed25519 and BIP-340.
+//! - [`ecdsa`]: three-round threshold ECDSA signing (DKLs23, multiplication by oblivious transfer).
 //! - [`schnorr`]: threshold Ed25519 and BIP-340/Taproot signing; [`monero`]: the same Ed25519
 //!   keys making Monero's Schnorr signatures.
 //! - [`reshare`]: key refresh and resharing to a new set of parties, same public key.
@@ -20,7 +20,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod aux;
 pub mod backup;
 pub mod compose;
 mod driver;
@@ -42,8 +41,7 @@ pub mod sim;
 pub mod transport;
 pub mod vault;
 
-pub use aux::PaillierPrimes;
-pub use ecdsa::{EcdsaMessage, EcdsaPresignature, EcdsaSignature, PresignConfig};
+pub use ecdsa::{EcdsaMessage, EcdsaShare, EcdsaSignature};
 pub use error::{Error, ErrorReport, PartyIndex, Result};
 pub use keygen::{KeygenConfig, KeygenSession};
 pub use scheme::Scheme;

@@ -17,8 +17,9 @@
 //! The group public key, and with the unchanged chain code every derived address, stays the
 //! same. The new shares lie on a fresh random polynomial, so old shares do not combine with new
 //! ones. Old signers keep their wallet index in the new set; a replaced party (a lost device)
-//! takes its index with a new identity key. ECDSA shares also need auxiliary info: either each
-//! party keeps its own (a refresh among the same parties) or all new parties generate it afresh.
+//! takes its index with a new identity key. ECDSA shares also hold DKLs23 pairwise state: the new
+//! parties make a fresh one among themselves in the same session ([`crate::ecdsa`]), so a refresh
+//! also replaces the state that signatures reuse (and lifts any suspension it carried).
 
 use std::collections::BTreeMap;
 
@@ -28,10 +29,8 @@ use rand_core::OsRng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::aux::{aux_driver, complete_ecdsa_share, PaillierPrimes, AUX};
-use crate::driver::Driver;
+use crate::ecdsa::{EcdsaShare, PairwiseSetup, SETUP};
 use crate::error::{Error, PartyIndex, Result};
-use crate::keygen::deliver_on;
 use crate::scheme::{check_threshold, Scheme};
 use crate::session::Status;
 use crate::share::{CoreShare, Ed25519, KeyShare, PublicKeyInfo, Secp256k1};
@@ -52,15 +51,6 @@ pub struct ReshareConfig {
     pub new_threshold: u16,
     /// Number of new parties; they are the wallet indices `0..new_parties`.
     pub new_parties: u16,
-}
-
-/// Where an ECDSA party's new auxiliary info comes from.
-#[derive(Debug)]
-pub enum AuxSource {
-    /// Keep this party's current Paillier key (a refresh among the same `n` parties).
-    Keep,
-    /// Generate new auxiliary info among all new parties, with these primes.
-    Generate(PaillierPrimes),
 }
 
 #[derive(Serialize, Deserialize)]
@@ -395,8 +385,8 @@ pub struct ReshareSession {
     ctx: SessionContext,
     scheme: Scheme,
     inner: Inner,
-    aux: Option<Driver<cggmp24::key_share::AuxInfo>>,
-    kept_aux: Option<cggmp24::key_share::AuxInfo>,
+    /// ECDSA, for a new party: the pairwise setup among the new parties.
+    setup: Option<Box<PairwiseSetup>>,
     secp_result: Option<Option<CoreShare<Secp256k1>>>,
     status: Status,
     output: Option<Option<KeyShare>>,
@@ -404,13 +394,11 @@ pub struct ReshareSession {
 
 impl ReshareSession {
     /// Start for party `ctx.me()`. `current` is this party's share if it has one (required for
-    /// old signers, and for [`AuxSource::Keep`]); `aux` is required for new parties of an ECDSA
-    /// key. The roster must hold the old signers and the new parties.
+    /// old signers). The roster must hold the old signers and the new parties.
     pub fn new(
         ctx: SessionContext,
         config: ReshareConfig,
         current: Option<&KeyShare>,
-        aux: Option<AuxSource>,
     ) -> Result<Self> {
         check_threshold(config.new_threshold, config.new_parties)?;
         let t_old = usize::from(config.key.threshold);
@@ -454,57 +442,33 @@ impl ReshareSession {
             }
             (Scheme::Ed25519, _) => Inner::Ed(Core::new(me, &config, None)?),
             (_, Some(KeyShare::EcdsaSecp256k1(s))) => {
-                Inner::Secp(Core::new(me, &config, Some(&s.core.x))?)
+                Inner::Secp(Core::new(me, &config, Some(&s.core().x))?)
             }
             (_, Some(KeyShare::SchnorrBip340(s))) => {
                 Inner::Secp(Core::new(me, &config, Some(&s.x))?)
             }
             (_, _) => Inner::Secp(Core::new(me, &config, None)?),
         };
-        let is_new = me < config.new_parties;
-        let mut aux_driver_opt = None;
-        let mut kept_aux = None;
-        if scheme == Scheme::EcdsaSecp256k1 && is_new {
-            match aux {
-                Some(AuxSource::Generate(primes)) => {
-                    aux_driver_opt = Some(aux_driver(&ctx, (0..config.new_parties).collect(), primes));
-                }
-                Some(AuxSource::Keep) => match current {
-                    Some(KeyShare::EcdsaSecp256k1(s)) if config.new_parties == config.key.parties => {
-                        let aux = s.aux.clone();
-                        kept_aux = Some(key_share::Validate::validate(aux).map_err(|e| {
-                            Error::Protocol(format!("current auxiliary info is invalid: {}", e.error()))
-                        })?);
-                    }
-                    _ => {
-                        return Err(Error::InvalidParameters(
-                            "keeping auxiliary info needs this party's current ECDSA share and the same number of parties".into(),
-                        ))
-                    }
-                },
-                None => {
-                    return Err(Error::InvalidParameters(
-                        "a new party of an ECDSA key needs an auxiliary-info source".into(),
-                    ))
-                }
-            }
-        }
+        let setup = if scheme == Scheme::EcdsaSecp256k1 && me < config.new_parties {
+            Some(Box::new(PairwiseSetup::new(
+                &ctx,
+                (0..config.new_parties).collect(),
+            )?))
+        } else {
+            None
+        };
         Ok(Self {
             ctx,
             scheme,
             inner,
-            aux: aux_driver_opt,
-            kept_aux,
+            setup,
             secp_result: None,
             status: Status::default(),
             output: None,
         })
     }
 
-    fn advance(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
-        if let Some(aux) = &mut self.aux {
-            aux.pump(&self.ctx, out)?;
-        }
+    fn advance(&mut self, _out: &mut Vec<Envelope>) -> Result<()> {
         match &mut self.inner {
             Inner::Secp(c) => {
                 if let Some(r) = c.result.take() {
@@ -524,13 +488,15 @@ impl ReshareSession {
                 self.output = Some(Some(KeyShare::SchnorrBip340(Box::new(s))))
             }
             (Some(Some(s)), _) => {
-                let aux = match self.kept_aux.take() {
-                    Some(kept) => Some(kept),
-                    None => self.aux.as_mut().and_then(|d| d.take_output()),
-                };
-                match aux {
-                    Some(aux) => self.output = Some(Some(complete_ecdsa_share(s, aux)?)),
-                    // The new share waits for the auxiliary-info protocol to finish.
+                let setup = self.setup.as_mut().ok_or_else(|| {
+                    Error::Protocol("a new ECDSA party runs the pairwise setup".into())
+                })?;
+                match setup.take() {
+                    Some(pairwise) => {
+                        let share = EcdsaShare::new(s, pairwise)?;
+                        self.output = Some(Some(KeyShare::EcdsaSecp256k1(Box::new(share))));
+                    }
+                    // The new share waits for the pairwise setup to finish.
                     None => self.secp_result = Some(Some(s)),
                 }
             }
@@ -540,6 +506,9 @@ impl ReshareSession {
 
     /// Deal (old signers), then make what progress is possible.
     fn begin(&mut self, out: &mut Vec<Envelope>) -> Result<()> {
+        if let Some(setup) = &mut self.setup {
+            setup.start(&self.ctx, out)?;
+        }
         match &mut self.inner {
             Inner::Secp(c) => c.start(&self.ctx, out),
             Inner::Ed(c) => c.start(&self.ctx, out),
@@ -549,10 +518,15 @@ impl ReshareSession {
 
     fn deliver(&mut self, message: &Envelope, out: &mut Vec<Envelope>) -> Result<()> {
         let body = self.ctx.open(message)?;
-        if message.channel == AUX {
-            return match &mut self.aux {
-                Some(d) => deliver_on(d, message, body),
-                None => Ok(()),
+        if message.channel == SETUP {
+            return match &mut self.setup {
+                Some(setup) => {
+                    setup.handle(&self.ctx, message, &zeroize::Zeroizing::new(body), out)
+                }
+                None => Err(Error::Misrouted(format!(
+                    "party {} takes no part in the pairwise setup",
+                    self.ctx.me()
+                ))),
             };
         }
         match &mut self.inner {

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scheme {
-    /// ECDSA on secp256k1 (Ethereum, Bitcoin legacy/SegWit v0, Conflux, ...), via CGGMP24.
+    /// ECDSA on secp256k1 (Ethereum, Bitcoin legacy/SegWit v0, Conflux, ...), via DKLs23.
     EcdsaSecp256k1,
     /// Ed25519 signatures per RFC 8032 (Solana, TON, ...), via FROST.
     Ed25519,

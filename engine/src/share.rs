@@ -14,8 +14,7 @@ pub type Ed25519 = curves::Ed25519;
 /// The key material common to every scheme: index, secret share and public key info.
 pub type CoreShare<E> = key_share::CoreKeyShare<E>;
 
-/// A complete CGGMP24 ECDSA key share: core share plus Paillier auxiliary info.
-pub type EcdsaShare = cggmp24::KeyShare<Secp256k1>;
+pub use crate::ecdsa::EcdsaShare;
 
 /// One party's share of a wallet key, for one [`Scheme`].
 ///
@@ -24,7 +23,7 @@ pub type EcdsaShare = cggmp24::KeyShare<Secp256k1>;
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(tag = "scheme", content = "share", rename_all = "kebab-case")]
 pub enum KeyShare {
-    /// A CGGMP24 threshold ECDSA share on secp256k1.
+    /// A DKLs23 threshold ECDSA share on secp256k1.
     EcdsaSecp256k1(Box<EcdsaShare>),
     /// A FROST share on ed25519.
     Ed25519(Box<CoreShare<Ed25519>>),
@@ -45,7 +44,7 @@ impl KeyShare {
     /// This party's wallet index.
     pub fn index(&self) -> PartyIndex {
         match self {
-            KeyShare::EcdsaSecp256k1(s) => s.core.i,
+            KeyShare::EcdsaSecp256k1(s) => s.core().i,
             KeyShare::Ed25519(s) => s.i,
             KeyShare::SchnorrBip340(s) => s.i,
         }
@@ -54,7 +53,7 @@ impl KeyShare {
     /// Number of parties holding shares (`n`).
     pub fn parties(&self) -> u16 {
         match self {
-            KeyShare::EcdsaSecp256k1(s) => s.core.key_info.public_shares.len() as u16,
+            KeyShare::EcdsaSecp256k1(s) => s.core().n(),
             KeyShare::Ed25519(s) => s.n(),
             KeyShare::SchnorrBip340(s) => s.n(),
         }
@@ -63,13 +62,7 @@ impl KeyShare {
     /// Number of parties needed to sign (`t`).
     pub fn threshold(&self) -> u16 {
         match self {
-            KeyShare::EcdsaSecp256k1(s) => s
-                .core
-                .key_info
-                .vss_setup
-                .as_ref()
-                .map(|v| v.min_signers)
-                .unwrap_or_else(|| s.core.key_info.public_shares.len() as u16),
+            KeyShare::EcdsaSecp256k1(s) => s.core().min_signers(),
             KeyShare::Ed25519(s) => s.min_signers(),
             KeyShare::SchnorrBip340(s) => s.min_signers(),
         }
@@ -80,7 +73,7 @@ impl KeyShare {
     pub fn public_key(&self) -> Vec<u8> {
         match self {
             KeyShare::EcdsaSecp256k1(s) => {
-                s.core.key_info.shared_public_key.to_bytes(true).to_vec()
+                s.core().key_info.shared_public_key.to_bytes(true).to_vec()
             }
             KeyShare::Ed25519(s) => s.key_info.shared_public_key.to_bytes(true).to_vec(),
             KeyShare::SchnorrBip340(s) => s.key_info.shared_public_key.to_bytes(true).to_vec(),
@@ -90,7 +83,7 @@ impl KeyShare {
     /// The chain code fixed at key generation, for HD derivation.
     pub fn chain_code(&self) -> Option<[u8; 32]> {
         match self {
-            KeyShare::EcdsaSecp256k1(s) => s.core.key_info.chain_code,
+            KeyShare::EcdsaSecp256k1(s) => s.core().key_info.chain_code,
             KeyShare::Ed25519(s) => s.key_info.chain_code,
             KeyShare::SchnorrBip340(s) => s.key_info.chain_code,
         }
@@ -99,12 +92,12 @@ impl KeyShare {
     /// Public information about the wallet key, safe to show and to log.
     pub fn public_info(&self) -> PublicKeyInfo {
         let ids: Vec<Vec<u8>> = match self {
-            KeyShare::EcdsaSecp256k1(s) => encode_ids(&s.core.key_info.vss_setup),
+            KeyShare::EcdsaSecp256k1(s) => encode_ids(&s.core().key_info.vss_setup),
             KeyShare::Ed25519(s) => encode_ids(&s.key_info.vss_setup),
             KeyShare::SchnorrBip340(s) => encode_ids(&s.key_info.vss_setup),
         };
         let shares: Vec<Vec<u8>> = match self {
-            KeyShare::EcdsaSecp256k1(s) => encode_points(&s.core.key_info.public_shares),
+            KeyShare::EcdsaSecp256k1(s) => encode_points(&s.core().key_info.public_shares),
             KeyShare::Ed25519(s) => encode_points(&s.key_info.public_shares),
             KeyShare::SchnorrBip340(s) => encode_points(&s.key_info.public_shares),
         };
@@ -126,7 +119,37 @@ impl KeyShare {
 
     /// Parse and validate bytes from [`to_bytes`](Self::to_bytes).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        serde_json::from_slice(bytes).map_err(|e| Error::malformed(format!("key share: {e}")))
+        let share: Self = serde_json::from_slice(bytes)
+            .map_err(|e| Error::malformed(format!("key share: {e}")))?;
+        if let KeyShare::EcdsaSecp256k1(s) = &share {
+            s.check()?;
+        }
+        Ok(share)
+    }
+
+    /// The parties this share refuses to sign with, and why: co-signers that failed a check of
+    /// the ECDSA pairwise state (see [`KeyShare::suspend`]). Always empty for Schnorr keys.
+    pub fn suspended(&self) -> Vec<(PartyIndex, String)> {
+        match self {
+            KeyShare::EcdsaSecp256k1(s) => {
+                s.suspended().iter().map(|(p, r)| (*p, r.clone())).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Record that this share no longer signs with `party`, after it failed a check of the
+    /// ECDSA pairwise state ([`Error::OtAbort`]); the holder stores the share again. Only a
+    /// refresh (a new share) lifts it. Returns whether the share changed (never for Schnorr
+    /// keys, whose signing reuses no pairwise state).
+    pub fn suspend(&mut self, party: PartyIndex, reason: impl Into<String>) -> bool {
+        match self {
+            KeyShare::EcdsaSecp256k1(s) if s.suspended().get(&party).is_none() => {
+                s.suspend(party, reason);
+                true
+            }
+            _ => false,
+        }
     }
 }
 

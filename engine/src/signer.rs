@@ -1,9 +1,9 @@
 //! One signer's party of a signing session, the same on the server, on a device and in a
-//! browser: ECDSA is a fresh presignature followed by the one-round signature over it (session
-//! `id`, then `id/sign`); Ed25519, BIP-340 and Monero are one FROST session.
+//! browser: ECDSA is one DKLs23 session (three rounds); Ed25519, BIP-340 and Monero are one FROST
+//! session (two rounds).
 
-use crate::compose::{Map, Then};
-use crate::ecdsa::{EcdsaSignSession, PresignConfig, PresignSession};
+use crate::compose::Map;
+use crate::ecdsa::{EcdsaSignConfig, EcdsaSignSession};
 use crate::schnorr::{SchnorrSignConfig, SchnorrSignSession, SchnorrVariant};
 use crate::{EcdsaMessage, Error, KeyShare, PartyIndex, Protocol, Result, Scheme, SessionContext};
 
@@ -104,11 +104,9 @@ pub struct Signature {
 /// One signer's party; its output is the signature.
 pub type SigningParty = Box<dyn Protocol<Output = Signature>>;
 
-/// Party `ctx.me()`'s side of signing `message` on session `ctx.session_id()`; `ctx_for` makes
-/// the context of the ECDSA signing stage's session id.
+/// Party `ctx.me()`'s side of signing `message` on session `ctx.session_id()`.
 pub fn signing_party(
     ctx: SessionContext,
-    ctx_for: impl FnOnce(&str) -> Result<SessionContext>,
     share: &KeyShare,
     signers: &[PartyIndex],
     path: &[u32],
@@ -122,26 +120,22 @@ pub fn signing_party(
                     "an ECDSA payload for a Schnorr key".into(),
                 ));
             }
-            let second_id = format!("{}/sign", ctx.session_id());
-            let ctx2 = ctx_for(&second_id)?;
-            let first = PresignSession::new(
+            let session = EcdsaSignSession::new(
                 ctx,
                 share,
-                PresignConfig {
+                EcdsaSignConfig {
                     signers: signers.to_vec(),
                     path: path.to_vec(),
                 },
+                &message,
             )?;
-            Ok(Box::new(Map::new(
-                Then::new(first, second_id, move |p| {
-                    EcdsaSignSession::new(ctx2, p, message)
-                }),
-                |sig: crate::EcdsaSignature| Signature {
+            Ok(Box::new(Map::new(session, |sig: crate::EcdsaSignature| {
+                Signature {
                     scheme: Scheme::EcdsaSecp256k1,
                     bytes: sig.to_bytes().to_vec(),
                     recovery_id: Some(sig.recovery_id),
-                },
-            )))
+                }
+            })))
         }
         SignMessage::Schnorr(message) => {
             schnorr_party(ctx, share, signers, path, message, SchnorrVariant::Standard)

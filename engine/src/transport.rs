@@ -102,7 +102,7 @@ pub type Roster = BTreeMap<PartyIndex, PartyPublicKeys>;
 pub struct Envelope {
     /// Session the message belongs to.
     pub session: String,
-    /// Sub-protocol within the session (e.g. `keygen`, `aux-info`, `presign`).
+    /// Sub-protocol within the session (e.g. `keygen`, `ot-setup`, `ecdsa-sign`).
     pub channel: String,
     /// Wallet index of the sender.
     pub from: PartyIndex,

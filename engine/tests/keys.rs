@@ -61,41 +61,44 @@ fn public_derivation_matches_the_official_bip32_vectors() {
 #[test]
 fn a_dkg_key_derives_what_an_independent_bip32_implementation_derives() {
     use bip32::{ChildNumber, ExtendedKey, ExtendedKeyAttrs, Prefix};
-    let w = wallet(Scheme::SchnorrBip340, 2, 3);
-    let xpub = w.shares[0].extended_public_key().unwrap();
-    let key = ExtendedKey {
-        prefix: Prefix::XPUB,
-        attrs: ExtendedKeyAttrs {
-            depth: 0,
-            parent_fingerprint: [0; 4],
-            child_number: ChildNumber(0),
-            chain_code: xpub.chain_code,
-        },
-        key_bytes: xpub.public_key.clone().try_into().unwrap(),
-    };
-    let independent = bip32::XPub::try_from(key).unwrap();
-    for path in [
-        vec![0],
-        vec![0, 1],
-        vec![44, 60, 0, 0, 7],
-        vec![2_147_483_647],
-    ] {
-        let mut theirs = independent.clone();
-        for i in &path {
-            theirs = theirs
-                .derive_child(ChildNumber::new(*i, false).unwrap())
-                .unwrap();
+    // ECDSA and BIP-340 keys derive alike (BIP-32 public derivation on secp256k1).
+    for scheme in [Scheme::SchnorrBip340, Scheme::EcdsaSecp256k1] {
+        let w = wallet(scheme, 2, 3);
+        let xpub = w.shares[0].extended_public_key().unwrap();
+        let key = ExtendedKey {
+            prefix: Prefix::XPUB,
+            attrs: ExtendedKeyAttrs {
+                depth: 0,
+                parent_fingerprint: [0; 4],
+                child_number: ChildNumber(0),
+                chain_code: xpub.chain_code,
+            },
+            key_bytes: xpub.public_key.clone().try_into().unwrap(),
+        };
+        let independent = bip32::XPub::try_from(key).unwrap();
+        for path in [
+            vec![0],
+            vec![0, 1],
+            vec![44, 60, 0, 0, 7],
+            vec![2_147_483_647],
+        ] {
+            let mut theirs = independent.clone();
+            for i in &path {
+                theirs = theirs
+                    .derive_child(ChildNumber::new(*i, false).unwrap())
+                    .unwrap();
+            }
+            assert_eq!(
+                w.shares[1].derive(&path).unwrap(),
+                ours(&theirs),
+                "{scheme} path {path:?}"
+            );
         }
-        assert_eq!(
-            w.shares[1].derive(&path).unwrap(),
-            ours(&theirs),
-            "path {path:?}"
+        assert!(
+            w.shares[0].derive(&[0x8000_0000]).is_err(),
+            "hardened steps are refused"
         );
     }
-    assert!(
-        w.shares[0].derive(&[0x8000_0000]).is_err(),
-        "hardened steps are refused"
-    );
 }
 
 #[test]

@@ -200,7 +200,7 @@ fn a_party_forging_a_keygen_message_is_blamed_and_nobody_keeps_a_share() {
                     roster.clone(),
                 )
                 .unwrap();
-                KeygenSession::new(ctx, config, None).unwrap()
+                KeygenSession::new(ctx, config).unwrap()
             })
             .collect();
         let mut forged = false;
@@ -270,7 +270,6 @@ fn reshare(
                 ctx,
                 config.clone(),
                 current.get(i as usize).copied().flatten(),
-                None,
             )
             .unwrap()
         })
@@ -419,7 +418,6 @@ fn a_cheating_dealer_in_resharing_is_blamed() {
                 w.ctx("cheat-reshare", i),
                 config.clone(),
                 Some(&w.shares[i as usize]),
-                None,
             )
             .unwrap()
         })
@@ -441,7 +439,7 @@ fn a_solana_mnemonic_imports_into_shares_with_the_same_address() {
         d.into_iter()
             .map(|s| match s {
                 DealtShare::Complete(k) => k,
-                DealtShare::NeedsAuxInfo(_) => panic!(),
+                DealtShare::NeedsPairwiseSetup(_) => panic!(),
             })
             .collect()
     };

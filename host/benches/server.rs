@@ -5,19 +5,17 @@
 //! device's and, for key generation, the recovery share's). Prints wallet creation time, the
 //! end-to-end signing latency (prepare, threshold signing through the relay, finalize) for an
 //! ECDSA Ethereum transfer and an Ed25519 Solana transfer, and signatures per second with 1, 8
-//! and 64 concurrent clients (Ed25519; ECDSA with 1 and 8).
+//! and 64 concurrent clients for both schemes.
 //!
-//! ECDSA key generation here uses precomputed Paillier primes from the engine's test fixtures
-//! (making them is about a minute per party and is measured by `cargo bench -p mpcw-engine`);
-//! every ECDSA signature includes its fresh presignature. Client and server share the machine's
-//! cores, and the clients run on one thread.
+//! ECDSA is DKLs23: key generation includes the pairwise oblivious-transfer setup of every pair
+//! of parties, and every signature is a fresh three-round DKLs23 signing. Client and server share
+//! the machine's cores, and the clients run on one thread.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use mpcw_engine::{PaillierPrimes, Scheme};
+use mpcw_engine::Scheme;
 use mpcw_host::api::WalletView;
 use mpcw_host::chains::{Network, Registry};
 use mpcw_host::config::Config;
@@ -27,13 +25,6 @@ use mpcw_host::server::Server;
 use serde_json::json;
 
 const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
-
-fn fixture_primes() -> Vec<PaillierPrimes> {
-    serde_json::from_str(include_str!(
-        "../../engine/tests/fixtures/paillier-primes.json"
-    ))
-    .expect("fixture primes")
-}
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -71,11 +62,7 @@ impl Signer {
     }
 }
 
-async fn create(
-    client: &Client,
-    scheme: Scheme,
-    primes: BTreeMap<u16, PaillierPrimes>,
-) -> (Duration, WalletView, LocalShare) {
+async fn create(client: &Client, scheme: Scheme) -> (Duration, WalletView, LocalShare) {
     let t = Instant::now();
     let spec = WalletSpec {
         scheme,
@@ -84,7 +71,7 @@ async fn create(
         local: vec![0, 2],
         label: None,
     };
-    let (wallet, shares) = device::create_wallet(client, &spec, primes, |_| {})
+    let (wallet, shares) = device::create_wallet(client, &spec, |_| {})
         .await
         .expect("key generation");
     let elapsed = t.elapsed();
@@ -161,9 +148,7 @@ async fn run() {
         max_live_sessions: 0,
         ..Config::default()
     };
-    let server = Server::bind(config, 0).await.expect("server starts");
-    let mut primes = fixture_primes().into_iter();
-    server.state.primes.add(primes.next().unwrap());
+    let server = Server::bind(config).await.expect("server starts");
     let url = format!("http://{}", server.local_addr().unwrap());
     let state: Arc<_> = server.state.clone();
     tokio::spawn(server.run(std::future::pending()));
@@ -181,23 +166,26 @@ async fn run() {
     println!("| operation | result |");
     println!("|---|---|");
 
-    let mut ed_times = Vec::new();
-    let mut ed = None;
-    for _ in 0..5 {
-        let (t, w, s) = create(&client, Scheme::Ed25519, BTreeMap::new()).await;
-        ed_times.push(t);
-        ed = Some((w, s));
+    let mut made = Vec::new();
+    for (label, scheme) in [
+        ("Ed25519", Scheme::Ed25519),
+        ("ECDSA", Scheme::EcdsaSecp256k1),
+    ] {
+        let mut times = Vec::new();
+        let mut last = None;
+        for _ in 0..5 {
+            let (t, w, s) = create(&client, scheme).await;
+            times.push(t);
+            last = Some((w, s));
+        }
+        println!(
+            "| wallet creation, {label} (median of 5) | {} |",
+            ms(percentile(&mut times, 0.5))
+        );
+        made.push(last.expect("a wallet"));
     }
-    println!(
-        "| wallet creation, Ed25519 (median of 5) | {} |",
-        ms(percentile(&mut ed_times, 0.5))
-    );
-    let local = BTreeMap::from([(0, primes.next().unwrap()), (2, primes.next().unwrap())]);
-    let (t, ecdsa_wallet, ecdsa_share) = create(&client, Scheme::EcdsaSecp256k1, local).await;
-    println!(
-        "| wallet creation, ECDSA (precomputed Paillier primes) | {} |",
-        ms(t)
-    );
+    let (ecdsa_wallet, ecdsa_share) = made.pop().expect("the ECDSA wallet");
+    let (ed_wallet, ed_share) = made.pop().expect("the Ed25519 wallet");
 
     let signer = |wallet: WalletView, share: LocalShare, network: &str| {
         let network = registry.get(network).unwrap().clone();
@@ -214,7 +202,6 @@ async fn run() {
             },
         })
     };
-    let (ed_wallet, ed_share) = ed.unwrap();
     let mut solana = signer(ed_wallet, ed_share, "solana");
     let mut ethereum = signer(ecdsa_wallet, ecdsa_share, "ethereum");
     for s in [&mut solana, &mut ethereum] {
@@ -231,7 +218,7 @@ async fn run() {
 
     for (label, s, n) in [
         ("Ed25519, Solana transfer", &solana, 200),
-        ("ECDSA, Ethereum transfer", &ethereum, 10),
+        ("ECDSA, Ethereum transfer", &ethereum, 200),
     ] {
         s.sign().await;
         let mut samples = Vec::new();
@@ -246,17 +233,13 @@ async fn run() {
             ms(p99)
         );
     }
-    for clients in [1, 8, 64] {
-        let (rate, n) = throughput(&solana, clients, Duration::from_secs(5)).await;
-        println!(
-            "| throughput, Ed25519, {clients} clients | {rate:.1} signatures/s ({n} in 5 s) |"
-        );
-    }
-    // Each ECDSA signature runs a fresh presignature (Paillier proofs), so the two cores are
-    // saturated long before 64 clients; 1 and 8 show it.
-    for clients in [1, 8] {
-        let (rate, n) = throughput(&ethereum, clients, Duration::from_secs(15)).await;
-        println!("| throughput, ECDSA, {clients} clients | {rate:.2} signatures/s ({n} in 15 s) |");
+    for (label, s) in [("Ed25519", &solana), ("ECDSA", &ethereum)] {
+        for clients in [1, 8, 64] {
+            let (rate, n) = throughput(s, clients, Duration::from_secs(5)).await;
+            println!(
+                "| throughput, {label}, {clients} clients | {rate:.1} signatures/s ({n} in 5 s) |"
+            );
+        }
     }
     let metrics = state.metrics.render(&[]);
     let failed = metrics

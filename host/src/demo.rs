@@ -3,20 +3,17 @@
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use mpcw_engine::ecdsa::{EcdsaMessage, EcdsaSignSession, PresignConfig, PresignSession};
+use mpcw_engine::ecdsa::{EcdsaMessage, EcdsaSignConfig, EcdsaSignSession};
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
-use mpcw_engine::reshare::{AuxSource, ReshareConfig, ReshareSession};
+use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
 use mpcw_engine::schnorr::{SchnorrSignConfig, SchnorrSignSession};
-use mpcw_engine::{
-    sim, KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
-};
+use mpcw_engine::{sim, KeyShare, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
 use rand_core::OsRng;
 
 /// Options of `mpcw demo`.
 #[derive(clap::Args)]
 pub struct DemoArgs {
     /// Schemes to walk through (comma-separated): ecdsa-secp256k1, ed25519, schnorr-bip340.
-    /// ECDSA generates each party's Paillier safe primes, which takes minutes.
     #[arg(
         long,
         value_delimiter = ',',
@@ -53,30 +50,7 @@ fn step(text: &str) {
     println!("  - {text}");
 }
 
-/// Generate each party's primes on its own thread (about a minute each).
-pub(crate) fn primes(n: usize) -> Vec<PaillierPrimes> {
-    let start = Instant::now();
-    println!("  - generating Paillier safe primes for {n} parties (takes minutes; a device does this ahead of time)...");
-    let handles: Vec<_> = (0..n)
-        .map(|_| std::thread::spawn(|| PaillierPrimes::generate(&mut OsRng)))
-        .collect();
-    let out = handles
-        .into_iter()
-        .map(|h| h.join().expect("prime generation"))
-        .collect();
-    step(&format!(
-        "primes ready in {:.1} s",
-        start.elapsed().as_secs_f64()
-    ));
-    out
-}
-
 fn keygen(scheme: Scheme, keys: &[PartyKeys]) -> anyhow::Result<Vec<KeyShare>> {
-    let mut p = if scheme == Scheme::EcdsaSecp256k1 {
-        primes(3).into_iter().map(Some).collect()
-    } else {
-        vec![None, None, None]
-    };
     let config = KeygenConfig {
         scheme,
         threshold: 2,
@@ -87,7 +61,6 @@ fn keygen(scheme: Scheme, keys: &[PartyKeys]) -> anyhow::Result<Vec<KeyShare>> {
             Ok(KeygenSession::new(
                 ctx(keys, &format!("demo-dkg-{scheme}"), i)?,
                 config,
-                p[i as usize].take(),
             )?)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
@@ -114,30 +87,18 @@ fn sign(
     let start = Instant::now();
     let key = match scheme {
         Scheme::EcdsaSecp256k1 => {
-            let session = format!("demo-presign-{label}");
-            let mut pre = signers
-                .iter()
-                .map(|i| {
-                    Ok(PresignSession::new(
-                        ctx(keys, &session, *i)?,
-                        &shares[*i as usize],
-                        PresignConfig {
-                            signers: signers.to_vec(),
-                            path: vec![0],
-                        },
-                    )?)
-                })
-                .collect::<anyhow::Result<Vec<_>>>()?;
-            let presigs = sim::run(&mut pre)?;
             let msg = EcdsaMessage::Keccak256(format!("demo transfer ({label})").into_bytes());
             let mut sess = signers
                 .iter()
-                .zip(presigs)
-                .map(|(i, p)| {
+                .map(|i| {
                     Ok(EcdsaSignSession::new(
                         ctx(keys, &format!("demo-sign-{label}"), *i)?,
-                        p,
-                        msg.clone(),
+                        &shares[*i as usize],
+                        EcdsaSignConfig {
+                            signers: signers.to_vec(),
+                            path: vec![0],
+                        },
+                        &msg,
                     )?)
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
@@ -210,11 +171,6 @@ fn recover(
 ) -> anyhow::Result<Vec<KeyShare>> {
     keys[0] = PartyKeys::generate(&mut OsRng);
     step("the device is lost; a new device joins with new identity keys and no share");
-    let mut p: Vec<Option<PaillierPrimes>> = if scheme == Scheme::EcdsaSecp256k1 {
-        primes(3).into_iter().map(Some).collect()
-    } else {
-        vec![None, None, None]
-    };
     let config = ReshareConfig {
         key: shares[0].public_info(),
         old_signers: vec![1, 2],
@@ -224,12 +180,10 @@ fn recover(
     let current = [None, Some(&shares[1]), Some(&shares[2])];
     let mut sessions = (0..3u16)
         .map(|i| {
-            let aux = p[i as usize].take().map(AuxSource::Generate);
             Ok(ReshareSession::new(
                 ctx(keys, &format!("demo-recover-{scheme}"), i)?,
                 config.clone(),
                 current[i as usize],
-                aux,
             )?)
         })
         .collect::<anyhow::Result<Vec<_>>>()?;

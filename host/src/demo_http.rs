@@ -4,11 +4,10 @@
 //! signature independently, lose the device, recover with the recovery share, sign again from
 //! the same address.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use anyhow::{bail, Context as _};
-use mpcw_engine::{PaillierPrimes, PartyIndex, Scheme};
+use mpcw_engine::Scheme;
 use mpcw_host::api::{SigningView, WalletView};
 use mpcw_host::chains::{Network, Registry};
 use mpcw_host::config::Config;
@@ -19,15 +18,6 @@ use serde_json::json;
 
 fn step(text: &str) {
     println!("  - {text}");
-}
-
-/// Paillier primes for `parties` (made in parallel, about a minute each).
-fn primes(parties: &[PartyIndex]) -> BTreeMap<PartyIndex, PaillierPrimes> {
-    parties
-        .iter()
-        .copied()
-        .zip(crate::demo::primes(parties.len()))
-        .collect()
 }
 
 /// A sample PSBT spending a made-up 0.01 BTC output of the wallet's SegWit `address`: 0.001
@@ -239,7 +229,7 @@ pub fn run(server: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
                 data_dir: dir.clone(),
                 ..Config::default()
             };
-            let server = Server::bind(config, 1).await?;
+            let server = Server::bind(config).await?;
             let url = format!("http://{}", server.local_addr()?);
             tokio::spawn(server.run(std::future::pending()));
             println!(
@@ -268,11 +258,6 @@ async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
 
     for scheme in schemes {
         println!("\n== {scheme}: a 2-of-3 wallet (device 0, server 1, recovery 2) ==");
-        let local_primes = if *scheme == Scheme::EcdsaSecp256k1 {
-            primes(&[0, 2])
-        } else {
-            BTreeMap::new()
-        };
         let t = Instant::now();
         let spec = WalletSpec {
             scheme: *scheme,
@@ -281,7 +266,7 @@ async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
             local: vec![0, 2],
             label: Some("demo".into()),
         };
-        let (wallet, shares) = device::create_wallet(&client, &spec, local_primes, step).await?;
+        let (wallet, shares) = device::create_wallet(&client, &spec, step).await?;
         step(&format!(
             "wallet {} created by distributed key generation in {:.1} s",
             wallet.id,
@@ -314,14 +299,8 @@ async fn story(url: &str, schemes: &[Scheme]) -> anyhow::Result<()> {
         step(
             "the device is lost; the recovery share and the server reshare the key to a new device",
         );
-        let new_primes = if *scheme == Scheme::EcdsaSecp256k1 {
-            primes(&[0, 2])
-        } else {
-            BTreeMap::new()
-        };
         let t = Instant::now();
-        let (reshared, new_shares) =
-            device::recover(&client, &wallet, 0, &recovery, new_primes, step).await?;
+        let (reshared, new_shares) = device::recover(&client, &wallet, 0, &recovery, step).await?;
         step(&format!("recovered in {:.1} s", t.elapsed().as_secs_f64()));
         let fresh = new_shares
             .into_iter()

@@ -1,6 +1,5 @@
 //! `mpcw device …`: the user's device as a party, from a terminal.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -248,8 +247,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 local,
                 label: label.clone(),
             };
-            let (wallet, shares) =
-                device::create_wallet(&client, &spec, BTreeMap::new(), say).await?;
+            let (wallet, shares) = device::create_wallet(&client, &spec, say).await?;
             save_shares(&args, &client, &wallet, shares, password, recovery_password)?;
             println!(
                 "wallet {} ({} {}-of-{}) created in {:.1} s; group key {}",
@@ -291,8 +289,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 .open(recovery_password.as_bytes())
                 .context("opening the recovery share")?;
             let current = client.wallet(wallet).await?;
-            let (view, shares) =
-                device::recover(&client, &current, 0, &recovery, BTreeMap::new(), say).await?;
+            let (view, shares) = device::recover(&client, &current, 0, &recovery, say).await?;
             save_shares(&args, &client, &view, shares, password, recovery_password)?;
             print_reshared(&view);
         }
@@ -350,8 +347,26 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 signers: vec![0, 1],
                 bridge: None,
             };
-            let view =
-                device::sign(&client, &file.wallet, &local, &spec, Some(&runtime), say).await?;
+            let signed =
+                device::sign(&client, &file.wallet, &local, &spec, Some(&runtime), say).await;
+            let view = match signed {
+                Err(device::DeviceError::Engine(mpcw_engine::Error::OtAbort { party, reason })) => {
+                    // The co-signer attacked the pairwise state: this share no longer signs with
+                    // it until the wallet is refreshed.
+                    let mut local = local;
+                    local.share.suspend(party, reason.clone());
+                    let file = DeviceFile::seal(
+                        client.base(),
+                        &file.wallet,
+                        &local,
+                        password.as_bytes(),
+                        KdfParams::default(),
+                    )?;
+                    file.write(&share_path(&args.home, wallet, "device"))?;
+                    bail!("party {party} failed a check of the pairwise multiplication ({reason}); this device no longer signs with it until the wallet is refreshed");
+                }
+                other => other?,
+            };
             let result = view.result.context("no result")?;
             println!(
                 "{}",

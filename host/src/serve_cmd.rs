@@ -12,10 +12,6 @@ pub struct ServeArgs {
     /// wins over the file. See the README for the keys.
     #[arg(long, env = "MPCW_CONFIG")]
     config: Option<PathBuf>,
-    /// How many Paillier primes a background thread keeps ready for ECDSA key generation
-    /// (about a minute of one core each); 0 makes them during key generation instead.
-    #[arg(long, env = "MPCW_PRIME_POOL", default_value_t = 1)]
-    prime_pool: usize,
 }
 
 /// Run the server until Ctrl-C or SIGTERM.
@@ -23,7 +19,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::load(args.config.as_deref())?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let server = Server::bind(config, args.prime_pool).await?;
+        let server = Server::bind(config).await?;
         let addr = server.local_addr()?;
         let c = &server.state.config;
         println!(

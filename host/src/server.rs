@@ -19,12 +19,12 @@ use crate::chains::Registry;
 use crate::config::Config;
 use crate::mpc::Sessions;
 use crate::plugin::{Limits, Runtime};
-use crate::state::{now, AppState, Metrics, PrimePool};
+use crate::state::{now, AppState, Metrics};
 use crate::store::Store;
 
 /// A server ready to accept connections.
 pub struct Server {
-    /// Shared state (tests reach in to seed the prime pool).
+    /// Shared state.
     pub state: Arc<AppState>,
     listener: TcpListener,
     /// Bridge requests whose signing the last stop interrupted, settled once serving.
@@ -32,9 +32,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// Open everything `config` names and bind its address. `prime_pool` is how many Paillier
-    /// primes the background thread keeps ready (0: none, key generation makes its own).
-    pub async fn bind(config: Config, prime_pool: usize) -> anyhow::Result<Self> {
+    /// Open everything `config` names and bind its address.
+    pub async fn bind(config: Config) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let kek = config.load_kek()?;
@@ -84,8 +83,6 @@ impl Server {
         if config.public_url.is_none() {
             config.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let primes = PrimePool::new(prime_pool);
-        primes.start();
         let limiter = crate::state::subject_limiter(config.rate_limit_per_minute);
         let state = Arc::new(AppState {
             limiter,
@@ -95,7 +92,6 @@ impl Server {
             runtime: Arc::new(runtime),
             registry,
             sessions: Sessions::default(),
-            primes,
             metrics: Metrics::default(),
             in_flight: Mutex::new(Default::default()),
             tokens,

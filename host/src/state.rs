@@ -1,11 +1,10 @@
 //! What every request handler shares: configuration, database, key-encryption key, plugins,
-//! network registry, live sessions, the pool of Paillier primes and the metrics.
+//! network registry, live sessions and the metrics.
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Mutex};
 
-use mpcw_engine::PaillierPrimes;
 use zeroize::Zeroizing;
 
 use crate::auth::alipay::Alipay;
@@ -35,8 +34,6 @@ pub struct AppState {
     pub registry: Registry,
     /// Live protocol sessions.
     pub sessions: Sessions,
-    /// Paillier primes made ahead of ECDSA key generation.
-    pub primes: Arc<PrimePool>,
     /// Counters for `/v1/metrics`.
     pub metrics: Metrics,
     /// Idempotency keys whose first request is still being answered.
@@ -102,69 +99,6 @@ pub fn random_token() -> Zeroizing<String> {
     let mut b = Zeroizing::new([0u8; 32]);
     rand_core::OsRng.fill_bytes(b.as_mut());
     Zeroizing::new(format!("mpcw_{}", hex::encode(b.as_ref())))
-}
-
-/// Paillier primes for the server's part of ECDSA key generation, made ahead of time by a
-/// background thread (about a minute each) so that creating a wallet does not wait for them.
-/// Primes are used once and never stored.
-pub struct PrimePool {
-    ready: Mutex<Vec<PaillierPrimes>>,
-    wanted: Condvar,
-    target: usize,
-}
-
-impl PrimePool {
-    /// A pool that keeps `target` primes ready once [`start`](Self::start)ed.
-    pub fn new(target: usize) -> Arc<Self> {
-        Arc::new(Self {
-            ready: Mutex::new(Vec::new()),
-            wanted: Condvar::new(),
-            target,
-        })
-    }
-
-    /// Start the background thread that fills the pool (nothing if the target is zero).
-    pub fn start(self: &Arc<Self>) {
-        if self.target == 0 {
-            return;
-        }
-        let pool = Arc::clone(self);
-        let _ = std::thread::Builder::new()
-            .name("paillier-primes".into())
-            .spawn(move || loop {
-                {
-                    let mut ready = pool.ready.lock().expect("pool lock");
-                    while ready.len() >= pool.target {
-                        ready = pool.wanted.wait(ready).expect("pool lock");
-                    }
-                }
-                let primes = PaillierPrimes::generate(&mut rand_core::OsRng);
-                pool.ready.lock().expect("pool lock").push(primes);
-                tracing::debug!("Paillier primes ready");
-            });
-    }
-
-    /// Add primes made elsewhere (a pool shared between processes, or test fixtures).
-    pub fn add(&self, primes: PaillierPrimes) {
-        self.ready.lock().expect("pool lock").push(primes);
-    }
-
-    /// Take primes if some are ready; `None` means key generation makes its own.
-    pub fn take(&self) -> Option<PaillierPrimes> {
-        let p = self.ready.lock().expect("pool lock").pop();
-        self.wanted.notify_one();
-        p
-    }
-
-    /// How many are ready.
-    pub fn len(&self) -> usize {
-        self.ready.lock().expect("pool lock").len()
-    }
-
-    /// Whether none are ready.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
 
 /// Counters exported in the Prometheus text format.

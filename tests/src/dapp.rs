@@ -2,8 +2,6 @@
 //! its API secret and reads their status (plain, long poll, server-sent events); the signer logs
 //! in for the Dapp and opens, approves or rejects them.
 
-use std::collections::BTreeMap;
-
 use mpcw_engine::Scheme;
 use mpcw_host::auth::dapps::{new_secret, DappConfig};
 use mpcw_host::device::{self, Client, LocalShare, WalletSpec};
@@ -133,9 +131,7 @@ pub async fn ed25519_wallet(client: &Client) -> (mpcw_host::api::WalletView, Loc
         local: vec![0, 2],
         label: None,
     };
-    let (wallet, shares) = device::create_wallet(client, &spec, BTreeMap::new(), |_| {})
-        .await
-        .unwrap();
+    let (wallet, shares) = device::create_wallet(client, &spec, |_| {}).await.unwrap();
     let new_share = shares.into_iter().next().unwrap();
     let share = LocalShare {
         index: new_share.index,

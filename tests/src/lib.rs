@@ -63,15 +63,6 @@ pub fn unhex(s: &str) -> Vec<u8> {
     hex::decode(s.trim_start_matches("0x")).expect("hex")
 }
 
-/// Safe primes checked in as engine test fixtures (`engine/tests/fixtures`), so that ECDSA key
-/// generation in tests takes seconds, not minutes. Production code generates its own.
-pub fn fixture_primes() -> Vec<mpcw_engine::PaillierPrimes> {
-    serde_json::from_str(include_str!(
-        "../../engine/tests/fixtures/paillier-primes.json"
-    ))
-    .expect("fixture primes parse")
-}
-
 /// A wallet made by a real DKG among parties 0 (device), 1 (server) and 2 (recovery).
 pub struct Wallet {
     /// Each party's identity keys.
@@ -95,7 +86,6 @@ impl Wallet {
             .enumerate()
             .map(|(i, k)| (i as PartyIndex, k.public()))
             .collect();
-        let mut primes = fixture_primes().into_iter();
         let config = KeygenConfig {
             scheme,
             threshold: t,
@@ -108,9 +98,7 @@ impl Wallet {
                 let ctx =
                     SessionContext::new("e2e-dkg", i as PartyIndex, k.clone(), roster.clone())
                         .unwrap();
-                let p = (scheme == mpcw_engine::Scheme::EcdsaSecp256k1)
-                    .then(|| primes.next().expect("enough fixture primes"));
-                KeygenSession::new(ctx, config, p).unwrap()
+                KeygenSession::new(ctx, config).unwrap()
             })
             .collect();
         let shares = sim::run(&mut sessions).expect("dkg succeeds");
@@ -155,8 +143,8 @@ impl Wallet {
     }
 
     /// Threshold-sign a plugin's payload by `signers` for the child key at `path`, every party
-    /// running the same signing party as the server and the device (ECDSA: presigning, then
-    /// signing; Ed25519 and BIP-340: FROST).
+    /// running the same signing party as the server and the device (ECDSA: DKLs23; Ed25519 and
+    /// BIP-340: FROST).
     pub fn sign(
         &self,
         signers: &[mpcw_engine::PartyIndex],
@@ -171,7 +159,6 @@ impl Wallet {
             .map(|i| {
                 signing_party(
                     self.ctx("e2e-sign", *i),
-                    |id| Ok(self.ctx(id, *i)),
                     &self.shares[*i as usize],
                     signers,
                     path,
@@ -196,32 +183,22 @@ pub struct Host {
 
 impl Host {
     /// Start a host on `127.0.0.1:0` with SQLite in `data_dir` (or the database at
-    /// `database_url`), with `primes` ready in its Paillier prime pool.
-    pub async fn start(
-        data_dir: &std::path::Path,
-        database_url: Option<String>,
-        primes: Vec<mpcw_engine::PaillierPrimes>,
-    ) -> Host {
+    /// `database_url`).
+    pub async fn start(data_dir: &std::path::Path, database_url: Option<String>) -> Host {
         let config = mpcw_host::config::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.to_path_buf(),
             database_url,
             ..Default::default()
         };
-        Host::start_with(config, primes).await
+        Host::start_with(config).await
     }
 
     /// Start a host with `config` (its `listen` should be a loopback address with port 0).
-    pub async fn start_with(
-        config: mpcw_host::config::Config,
-        primes: Vec<mpcw_engine::PaillierPrimes>,
-    ) -> Host {
-        let server = mpcw_host::server::Server::bind(config, 0)
+    pub async fn start_with(config: mpcw_host::config::Config) -> Host {
+        let server = mpcw_host::server::Server::bind(config)
             .await
             .expect("host starts");
-        for p in primes {
-            server.state.primes.add(p);
-        }
         let url = format!("http://{}", server.local_addr().unwrap());
         let state = server.state.clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

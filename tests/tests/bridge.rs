@@ -58,7 +58,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
         callback_first_retry_ms: 200,
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let url = host.url.clone();
 
     // The user's wallet, made for the shop.

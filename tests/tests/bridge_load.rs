@@ -92,7 +92,7 @@ async fn run(store: &'static str, redis: Option<String>, secs: u64, workers: u64
         max_live_sessions: 0,
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let url = host.url.clone();
     let alice = user_token(&url, "alice", "shop").await;
     let client = Client::new(&url).with_token(&alice);

@@ -54,21 +54,15 @@ async fn two_hosts_share_one_bridge_through_redis() {
         public_url: Some("https://wallet.example.cn".into()),
         ..Default::default()
     };
-    let a = Host::start_with(
-        Config {
-            data_dir: temp_dir("bridge-a"),
-            ..shared.clone()
-        },
-        vec![],
-    )
+    let a = Host::start_with(Config {
+        data_dir: temp_dir("bridge-a"),
+        ..shared.clone()
+    })
     .await;
-    let b = Host::start_with(
-        Config {
-            data_dir: temp_dir("bridge-b"),
-            ..shared.clone()
-        },
-        vec![],
-    )
+    let b = Host::start_with(Config {
+        data_dir: temp_dir("bridge-b"),
+        ..shared.clone()
+    })
     .await;
     assert_eq!(a.state.bridge.kind(), "redis");
 

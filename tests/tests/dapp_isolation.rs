@@ -51,7 +51,7 @@ async fn a_dapp_never_sees_another_dapps_wallets() {
         ],
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let mut clients = BTreeMap::new();
     for d in ["shop", "game", "none"] {
         let body = if d == "none" {
@@ -77,7 +77,7 @@ async fn a_dapp_never_sees_another_dapps_wallets() {
         local: vec![0, 2],
         label: Some("shop wallet".into()),
     };
-    let (wallet, _shares) = device::create_wallet(&clients["shop"], &spec, BTreeMap::new(), |_| {})
+    let (wallet, _shares) = device::create_wallet(&clients["shop"], &spec, |_| {})
         .await
         .expect("key generation for the shop");
     assert_eq!(clients["shop"].wallets().await.unwrap().len(), 1);

@@ -9,12 +9,13 @@ use std::collections::BTreeMap;
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::TxEnvelope;
 use alloy_eips::eip2718::Decodable2718;
+use mpcw_engine::ecdsa::SignRound;
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
-use mpcw_engine::{PartyKeys, Protocol, Scheme, SessionContext};
+use mpcw_engine::{Envelope, PartyIndex, PartyKeys, Protocol, Scheme, SessionContext};
 use mpcw_host::api::{CreateWallet, StartSigning};
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
-use mpcw_tests::{fixture_primes, runtime, temp_dir, Host};
+use mpcw_tests::{runtime, temp_dir, Host};
 use serde_json::json;
 
 fn api_code(e: &DeviceError) -> (u16, String) {
@@ -78,10 +79,7 @@ async fn ecdsa_wallet_lifecycle_on_postgres() {
 /// the share from before the refresh refused.
 async fn wallet_lifecycle(database_url: Option<String>) {
     let dir = temp_dir("host-api");
-    let mut primes = fixture_primes().into_iter();
-    let mut next = || primes.next().expect("six fixture primes");
-    let (p0, p1, p2, p3, p4, p5) = (next(), next(), next(), next(), next(), next());
-    let host = Host::start(&dir, database_url.clone(), vec![p1]).await;
+    let host = Host::start(&dir, database_url.clone()).await;
     let alice_token = token(&host.url, "alice").await;
     let alice = Client::new(&host.url).with_token(alice_token.clone());
 
@@ -92,10 +90,9 @@ async fn wallet_lifecycle(database_url: Option<String>) {
         local: vec![0, 2],
         label: Some("main".into()),
     };
-    let (wallet, shares) =
-        device::create_wallet(&alice, &spec, BTreeMap::from([(0, p0), (2, p2)]), |_| {})
-            .await
-            .expect("key generation over HTTP");
+    let (wallet, shares) = device::create_wallet(&alice, &spec, |_| {})
+        .await
+        .expect("key generation over HTTP");
     assert_eq!(wallet.server_index, 1);
     let mut shares = shares.into_iter();
     let device_share = shares.next().unwrap();
@@ -171,7 +168,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     // Restart on the same data directory: the login, the wallet and its server share are still
     // there, and the recovery share now co-signs with the server.
     host.stop().await;
-    let host = Host::start(&dir, database_url, vec![p4]).await;
+    let host = Host::start(&dir, database_url).await;
     let alice = Client::new(&host.url).with_token(alice_token);
     let again = alice.wallet(&wallet.id).await.unwrap();
     assert_eq!(
@@ -201,17 +198,10 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     assert_eq!(recovered_sender(&view.result.unwrap().encoded), expected);
 
     // The device is lost. The recovery share and the server reshare the key to a new device
-    // (new identity keys at index 0), with fresh Paillier keys for everyone.
-    let (reshared, new_shares) = device::recover(
-        &alice,
-        &again,
-        0,
-        &recovery,
-        BTreeMap::from([(0, p3), (2, p5)]),
-        |_| {},
-    )
-    .await
-    .expect("recovery by resharing");
+    // (new identity keys at index 0), with a new pairwise oblivious-transfer setup for every pair.
+    let (reshared, new_shares) = device::recover(&alice, &again, 0, &recovery, |_| {})
+        .await
+        .expect("recovery by resharing");
     assert_eq!(
         reshared.public_key.as_ref().unwrap().public_key,
         wallet.public_key.as_ref().unwrap().public_key,
@@ -261,7 +251,7 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     let stale = device::sign(&alice, &wallet, &lost, &spec(3), Some(&plugins), |_| {}).await;
     assert!(stale.is_err(), "an old share must not sign after resharing");
 
-    // A refresh among the same parties (each keeps its Paillier key): new shares, same key; the
+    // A refresh among the same parties: new shares, same key; the
     // refreshed device share signs, the one from before the refresh does not.
     let recovery_now = LocalShare {
         index: 2,
@@ -313,10 +303,206 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// A device party that cheats in the oblivious-transfer multiplication of DKLs23: its round-two
+/// message is altered and signed again with its own keys, as a real cheater would do.
+struct TamperingDevice<P> {
+    inner: P,
+    keys: PartyKeys,
+    roster: mpcw_engine::Roster,
+}
+
+impl<P: Protocol> TamperingDevice<P> {
+    fn tamper(&self, out: Vec<Envelope>) -> Vec<Envelope> {
+        out.into_iter().map(|env| self.tamper_one(env)).collect()
+    }
+
+    fn tamper_one(&self, env: Envelope) -> Envelope {
+        // The multiplication travels in private messages; broadcasts go as they are.
+        let Some(to) = env.to else { return env };
+        let me = env.from;
+        // The sender can open its own box (crypto_box is symmetric in the two key pairs): read it
+        // as the recipient would, with a roster in which the roles are swapped.
+        let mut swapped = self.roster.clone();
+        swapped.insert(to, self.keys.public());
+        swapped.insert(
+            me,
+            mpcw_engine::PartyPublicKeys {
+                verifying_key: self.keys.public().verifying_key,
+                encryption_key: self.roster[&to].encryption_key,
+            },
+        );
+        let reader = SessionContext::new(env.session.clone(), to, self.keys.clone(), swapped)
+            .expect("a reading context");
+        let body = reader.open(&env).expect("the device reads its own message");
+        let body = match SignRound::from_bytes(&body).expect("a DKLs23 round") {
+            SignRound::Two(mut m) => {
+                m.mul_transmit.verify_r[0] ^= 1;
+                SignRound::Two(m).to_bytes()
+            }
+            _ => return env,
+        };
+        SessionContext::new(
+            env.session.clone(),
+            me,
+            self.keys.clone(),
+            self.roster.clone(),
+        )
+        .expect("the device's context")
+        .seal(&env.channel, env.to, &body)
+        .expect("sealed again")
+    }
+}
+
+impl<P: Protocol> Protocol for TamperingDevice<P> {
+    type Output = P::Output;
+
+    fn party(&self) -> PartyIndex {
+        self.inner.party()
+    }
+
+    fn start(&mut self) -> mpcw_engine::Result<Vec<Envelope>> {
+        let out = self.inner.start()?;
+        Ok(self.tamper(out))
+    }
+
+    fn handle(&mut self, message: &Envelope) -> mpcw_engine::Result<Vec<Envelope>> {
+        let out = self.inner.handle(message)?;
+        Ok(self.tamper(out))
+    }
+
+    fn take_output(&mut self) -> Option<Self::Output> {
+        self.inner.take_output()
+    }
+}
+
+/// DKLs23 requires that a party which fails the oblivious-transfer check is not signed with
+/// again (each attempt could leak a bit of the honest party's secret): the server records it on
+/// its share and refuses the pair with a clear error until a refresh, while the recovery share
+/// still signs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cheating_device_is_suspended_until_a_refresh() {
+    let dir = temp_dir("host-ot-abort");
+    let host = Host::start(&dir, None).await;
+    let alice = login(&host.url, "alice").await;
+    let spec = WalletSpec {
+        scheme: Scheme::EcdsaSecp256k1,
+        threshold: 2,
+        parties: 3,
+        local: vec![0, 2],
+        label: None,
+    };
+    let (wallet, shares) = device::create_wallet(&alice, &spec, |_| {})
+        .await
+        .expect("key generation over HTTP");
+    let mut shares = shares.into_iter().map(|s| LocalShare {
+        index: s.index,
+        keys: s.keys,
+        share: s.share,
+    });
+    let (device, recovery) = (shares.next().unwrap(), shares.next().unwrap());
+    let ethereum = Registry::builtin()
+        .unwrap()
+        .get("ethereum")
+        .unwrap()
+        .clone();
+    let address = alice.addresses(&wallet.id).await.unwrap();
+    let address = address
+        .iter()
+        .find(|n| n.network == "ethereum")
+        .unwrap()
+        .addresses[0]
+        .value
+        .clone();
+    let spec = |nonce, signers: Vec<PartyIndex>| SignSpec {
+        network: ethereum.clone(),
+        request: transfer(&address, nonce),
+        signers,
+        bridge: None,
+    };
+
+    // The device cheats: the server's party catches it and the signing fails, naming the check.
+    let started = alice
+        .start_signing(
+            &wallet.id,
+            &StartSigning {
+                network: "ethereum".into(),
+                request: transfer(&address, 0),
+                signers: vec![0, 1],
+                bridge: None,
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    let payload = &started.payloads[0];
+    let cheater = TamperingDevice {
+        inner: device::signing_session(&device, &wallet, &started, payload).unwrap(),
+        keys: device.keys.clone(),
+        roster: wallet.roster.clone(),
+    };
+    let err = device::run_parties(&alice, &payload.session, vec![cheater], &mut |_| {})
+        .await
+        .expect_err("the server refuses a tampered multiplication");
+    assert!(err.to_string().contains("pairwise multiplication"), "{err}");
+    let mut failed = alice.signing(&started.id).await.unwrap();
+    for _ in 0..50 {
+        if failed.status != "running" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        failed = alice.signing(&started.id).await.unwrap();
+    }
+    assert_eq!(failed.status, "failed");
+    assert!(failed.error.unwrap().contains("party 0"));
+
+    // From now on the server refuses to sign with the device, before any session starts...
+    let refused = device::sign(&alice, &wallet, &device, &spec(0, vec![0, 1]), None, |_| {})
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&refused), (409, "signing_suspended".into()));
+    assert!(refused.to_string().contains("refresh"), "{refused}");
+    // ...while the recovery share still co-signs with the server.
+    let view = device::sign(
+        &alice,
+        &wallet,
+        &recovery,
+        &spec(0, vec![1, 2]),
+        None,
+        |_| {},
+    )
+    .await
+    .expect("the recovery share signs");
+    assert_eq!(recovered_sender(&view.result.unwrap().encoded), address);
+
+    // A refresh makes new shares (with a new pairwise setup) and lifts the suspension.
+    let (refreshed, fresh) = device::refresh(&alice, &wallet, &[&device, &recovery], |_| {})
+        .await
+        .expect("refresh");
+    let fresh = fresh.into_iter().find(|s| s.index == 0).unwrap();
+    let device = LocalShare {
+        index: 0,
+        keys: fresh.keys,
+        share: fresh.share,
+    };
+    let view = device::sign(
+        &alice,
+        &refreshed,
+        &device,
+        &spec(1, vec![0, 1]),
+        None,
+        |_| {},
+    )
+    .await
+    .expect("the refreshed device signs again");
+    assert_eq!(recovered_sender(&view.result.unwrap().encoded), address);
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_requests_get_clear_errors_and_change_nothing() {
     let dir = temp_dir("host-errors");
-    let host = Host::start(&dir, None, vec![]).await;
+    let host = Host::start(&dir, None).await;
     let http = mpcw_tests::dapp::http();
     let url = |p: &str| format!("{}{p}", host.url);
 
@@ -430,7 +616,6 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
             threshold: 2,
             parties: 3,
         },
-        None,
     )
     .unwrap();
     let mut envelopes = party.start().unwrap();
@@ -472,7 +657,6 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
             local: vec![0, 2],
             label: None,
         },
-        BTreeMap::new(),
         |_| {},
     )
     .await
@@ -528,7 +712,7 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_openapi_document_matches_the_routes() {
     let dir = temp_dir("host-openapi");
-    let host = Host::start(&dir, None, vec![]).await;
+    let host = Host::start(&dir, None).await;
     let http = mpcw_tests::dapp::http();
     let doc: serde_json::Value = http
         .get(format!("{}/v1/openapi.json", host.url))
@@ -576,7 +760,7 @@ async fn too_many_requests_are_refused_per_subject() {
         rate_limit_per_minute: 60,
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let http = mpcw_tests::dapp::http();
     let dave = token(&host.url, "dave").await;
     let erin = token(&host.url, "erin").await;
@@ -610,7 +794,7 @@ async fn live_sessions_are_capped_per_subject() {
         max_live_sessions: 2,
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let frank = login(&host.url, "frank").await;
     let body = || {
         let (a, b) = (

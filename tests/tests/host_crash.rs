@@ -16,7 +16,7 @@ use mpcw_host::device::{
     self, signing_session, Client, DeviceError, LocalShare, SignSpec, WalletSpec,
 };
 use mpcw_host::store::WalletStatus;
-use mpcw_tests::{fixture_primes, runtime, temp_dir};
+use mpcw_tests::{runtime, temp_dir};
 use serde_json::json;
 
 /// A host process, killed when dropped (also when an assertion fails first).
@@ -37,10 +37,9 @@ impl Drop for HostProcess {
 }
 
 /// Start the test host in its own process; its URL.
-fn spawn_host(dir: &std::path::Path, primes: usize) -> (HostProcess, String) {
+fn spawn_host(dir: &std::path::Path) -> (HostProcess, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_mpcw-test-host"))
         .arg(dir)
-        .arg(primes.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -68,16 +67,13 @@ fn transfer(from: &str, nonce: u64) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_between_signing_rounds_loses_nothing() {
     let dir = temp_dir("host-crash");
-    let (mut child, url) = spawn_host(&dir, 2);
+    let (mut child, url) = spawn_host(&dir);
     let token = Client::new(&url)
         .dev_login("carol")
         .await
         .unwrap()
         .access_token;
     let carol = Client::new(&url).with_token(token.clone());
-    // The child took fixture primes 0 and 1; the device parties take 2 and 3.
-    let mut primes = fixture_primes().into_iter().skip(2);
-    let local_primes = BTreeMap::from([(0, primes.next().unwrap()), (2, primes.next().unwrap())]);
     let (wallet, shares) = device::create_wallet(
         &carol,
         &WalletSpec {
@@ -87,7 +83,6 @@ async fn killed_between_signing_rounds_loses_nothing() {
             local: vec![0, 2],
             label: None,
         },
-        local_primes,
         |_| {},
     )
     .await
@@ -166,7 +161,7 @@ async fn killed_between_signing_rounds_loses_nothing() {
     // SIGKILL: no shutdown, no cleanup.
     child.kill();
 
-    let (mut child, url) = spawn_host(&dir, 0);
+    let (mut child, url) = spawn_host(&dir);
     let carol = Client::new(&url).with_token(token);
     // The interrupted request failed cleanly; its session is gone.
     let failed = carol.signing(&view.id).await.unwrap();

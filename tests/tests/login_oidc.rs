@@ -164,7 +164,7 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
         }],
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let http = mpcw_tests::dapp::http();
 
     // Good logins with each algorithm.

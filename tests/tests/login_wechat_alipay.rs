@@ -81,7 +81,7 @@ async fn wechat_logins_and_refusals() {
         }),
         ..Default::default()
     };
-    let host = Host::start_with(config(APP_SECRET), vec![]).await;
+    let host = Host::start_with(config(APP_SECRET)).await;
 
     let (status, text) = login(&host.url, "/v1/auth/wechat", json!({"code": "code-alice"})).await;
     assert_eq!(status, 201, "{text}");
@@ -116,7 +116,7 @@ async fn wechat_logins_and_refusals() {
     host.stop().await;
 
     // A wrong secret in the configuration is the server's problem, not the user's.
-    let misconfigured = Host::start_with(config("wrong"), vec![]).await;
+    let misconfigured = Host::start_with(config("wrong")).await;
     let (got, text) = login(
         &misconfigured.url,
         "/v1/auth/wechat",
@@ -252,7 +252,7 @@ async fn alipay_logins_and_refusals() {
         }),
         ..Default::default()
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let (status, text) = login(
         &host.url,
         "/v1/auth/alipay",

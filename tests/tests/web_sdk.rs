@@ -29,7 +29,7 @@ use std::process::Command;
 
 use mpcw_host::auth::dapps::new_secret;
 use mpcw_host::auth::dapps::DappConfig;
-use mpcw_tests::{fixture_primes, temp_dir, Host};
+use mpcw_tests::{temp_dir, Host};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -117,7 +117,7 @@ async fn node_test(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_device_sdk_makes_a_wallet_and_co_signs() {
     built();
-    let host = Host::start(&temp_dir("web-sdk"), None, vec![]).await;
+    let host = Host::start(&temp_dir("web-sdk"), None).await;
     node_test(
         &root().join("web/sdk"),
         "test/",
@@ -139,7 +139,7 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
         hash,
         Some(format!("http://127.0.0.1:{port}/cb")),
     );
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let results = temp_dir("web-dapp-results").join("local.json");
     node_test(
         &root().join("web/dapp"),
@@ -172,8 +172,7 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
             Some(format!("http://127.0.0.1:{port}/callback")),
         )
     };
-    // The server's party of the ECDSA wallet takes the first fixture primes; the page the last.
-    let host = Host::start_with(config, fixture_primes().into_iter().take(1).collect()).await;
+    let host = Host::start_with(config).await;
     let screenshots = root().join("target/screenshots/signer");
     let results = temp_dir("web-signer-results").join("results.json");
     node_test(
@@ -327,7 +326,7 @@ async fn a_passkey_protects_the_device_share_in_chromium() {
         signer_dir: Some(root().join("web/signer/dist")),
         ..with_shop("web-passkey", hash, None)
     };
-    let host = Host::start_with(config, vec![]).await;
+    let host = Host::start_with(config).await;
     let screenshots = root().join("target/screenshots/signer");
     node_test(
         &root().join("web/signer"),

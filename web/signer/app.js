@@ -48,45 +48,6 @@ const guard = (f) => async () => {
   }
 };
 
-// Paillier primes for ECDSA key generation, made in Web Workers (one set per worker) from the
-// moment the user picks ECDSA, so that they are ready, or nearly, when the wallet is created.
-// They live only in memory and each set is handed out once.
-const primes = {
-  jobs: [],
-  made: 0,
-  started: 0,
-  fill(count) {
-    while (this.jobs.length < count) this.jobs.push(this.one());
-  },
-  one() {
-    this.started += 1;
-    this.status();
-    return new Promise((resolve, reject) => {
-      const worker = new Worker("/signer/primes-worker.js", { type: "module" });
-      worker.onmessage = (e) => {
-        worker.terminate();
-        this.made += 1;
-        this.status();
-        resolve(e.data);
-      };
-      worker.onerror = (e) => {
-        worker.terminate();
-        reject(new Error(e.message || "the primes worker failed"));
-      };
-    });
-  },
-  take() {
-    this.fill(1);
-    return this.jobs.shift();
-  },
-  status() {
-    show("#primes-status", this.started > 0);
-    $("#primes-status").textContent =
-      this.made >= this.started ? t("primes_ready") : `${t("primes_making")}${this.made}/${this.started}`;
-  },
-};
-$("#scheme").onchange = () => $("#scheme").value === "ecdsa-secp256k1" && primes.fill(2);
-
 // The user's wallets whose device secret this browser keeps.
 async function localWallets() {
   const mine = [];
@@ -244,7 +205,6 @@ $("#create").onclick = guard(async () => {
     password,
     recoveryPassword,
     progress,
-    primes: () => primes.take(),
   });
   if (credential) localStorage.setItem(passkeyKey(wallet.id), credential);
   $("#recovery-sealed").value = recoverySealed;

@@ -1,19 +1,10 @@
-//! Shared helpers for the engine's integration tests: parties, rosters, fixtures.
+//! Shared helpers for the engine's integration tests: parties, rosters, wallets, forgery.
 
 #![allow(dead_code)]
 
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
-use mpcw_engine::{
-    sim, KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
-};
+use mpcw_engine::{sim, KeyShare, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
 use rand_core::OsRng;
-
-/// Safe primes generated once with `PaillierPrimes::generate` and checked in, so that tests do
-/// not spend minutes on prime generation. Test fixtures only: production code always generates
-/// its own.
-pub fn fixture_primes() -> Vec<PaillierPrimes> {
-    serde_json::from_str(include_str!("../fixtures/paillier-primes.json")).expect("fixture parses")
-}
 
 /// Identity keys for parties `0..n` and their roster.
 pub fn identities(n: u16) -> (Vec<PartyKeys>, Roster) {
@@ -29,7 +20,6 @@ pub fn identities(n: u16) -> (Vec<PartyKeys>, Roster) {
 /// Run a DKG for `scheme` among `n` parties with threshold `t`.
 pub fn dkg(scheme: Scheme, t: u16, n: u16) -> (Vec<PartyKeys>, Roster, Vec<KeyShare>) {
     let (keys, roster) = identities(n);
-    let mut primes = fixture_primes().into_iter();
     let config = KeygenConfig {
         scheme,
         threshold: t,
@@ -41,19 +31,14 @@ pub fn dkg(scheme: Scheme, t: u16, n: u16) -> (Vec<PartyKeys>, Roster, Vec<KeySh
         .map(|(i, k)| {
             let ctx = SessionContext::new("dkg-test", i as PartyIndex, k.clone(), roster.clone())
                 .unwrap();
-            let p = if scheme == Scheme::EcdsaSecp256k1 {
-                Some(primes.next().expect("enough fixture primes"))
-            } else {
-                None
-            };
-            KeygenSession::new(ctx, config, p).unwrap()
+            KeygenSession::new(ctx, config).unwrap()
         })
         .collect();
     let shares = sim::run(&mut sessions).expect("dkg succeeds");
     (keys, roster, shares)
 }
 
-/// A wallet made once per test binary and shared by its tests (ECDSA key generation is slow).
+/// A wallet made once per test binary and shared by its tests.
 pub struct Wallet {
     pub keys: Vec<PartyKeys>,
     pub roster: Roster,
@@ -113,31 +98,6 @@ pub fn subsets(n: u16, t: u16) -> Vec<Vec<PartyIndex>> {
         }
     }
     out
-}
-
-/// Run presignature generation among `signers` of `w`.
-pub fn presign(
-    w: &Wallet,
-    session: &str,
-    signers: &[PartyIndex],
-    path: &[u32],
-) -> Vec<mpcw_engine::EcdsaPresignature> {
-    use mpcw_engine::ecdsa::{PresignConfig, PresignSession};
-    let mut sessions: Vec<PresignSession> = signers
-        .iter()
-        .map(|i| {
-            PresignSession::new(
-                w.ctx(session, *i),
-                w.share(*i),
-                PresignConfig {
-                    signers: signers.to_vec(),
-                    path: path.to_vec(),
-                },
-            )
-            .unwrap()
-        })
-        .collect();
-    sim::run(&mut sessions).expect("presigning succeeds")
 }
 
 /// The protocol message inside an envelope, opened with the recipient's keys (any recipient of a
@@ -213,4 +173,36 @@ fn corrupt_byte(v: &mut serde_json::Value) -> bool {
         serde_json::Value::Object(o) => o.values_mut().any(corrupt_byte),
         _ => false,
     }
+}
+
+/// The plain body of `env`, opened with the keys of a recipient (any recipient of a broadcast).
+pub fn body_bytes(env: &mpcw_engine::Envelope, keys: &[PartyKeys], roster: &Roster) -> Vec<u8> {
+    let reader = env.to.unwrap_or(if env.from == 0 { 1 } else { 0 });
+    let ctx = SessionContext::new(
+        env.session.clone(),
+        reader,
+        keys[reader as usize].clone(),
+        roster.clone(),
+    )
+    .unwrap();
+    ctx.open(env).unwrap()
+}
+
+/// Act as a malicious sender: replace the body of `env` with `mutate(body)` and sign (and, for
+/// a private message, encrypt) it again with the sender's own keys.
+pub fn forge_bytes_as_sender(
+    env: &mut mpcw_engine::Envelope,
+    keys: &[PartyKeys],
+    roster: &Roster,
+    mutate: impl FnOnce(Vec<u8>) -> Vec<u8>,
+) {
+    let body = mutate(body_bytes(env, keys, roster));
+    let ctx = SessionContext::new(
+        env.session.clone(),
+        env.from,
+        keys[env.from as usize].clone(),
+        roster.clone(),
+    )
+    .unwrap();
+    *env = ctx.seal(&env.channel, env.to, &body).unwrap();
 }

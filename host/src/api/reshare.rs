@@ -8,8 +8,8 @@ use std::time::Duration;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use mpcw_engine::reshare::{AuxSource, ReshareConfig, ReshareSession};
-use mpcw_engine::{KeyShare, PartyIndex, Roster, Scheme, SessionContext};
+use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
+use mpcw_engine::{KeyShare, PartyIndex, Roster, SessionContext};
 use tokio::sync::oneshot;
 
 use super::error::ApiError;
@@ -18,7 +18,7 @@ use super::idempotency;
 use super::signing::{open_party_keys, open_share};
 use super::views::{SessionView, StartReshare, StartedReshare};
 use super::wallets::{owned_wallet, ready_key, seal_server_share, wallet_view};
-use crate::mpc::{spawn_party, LiveSession, SessionState};
+use crate::mpc::{spawn_party, LiveSession, PartyFailure, SessionState};
 use crate::state::{now, random_id, AppState};
 use crate::store::Reshared;
 
@@ -56,22 +56,6 @@ async fn start_reshare(
         return Err(invalid(format!(
             "the server (party {server}) must stay among the new parties"
         )));
-    }
-    let aux = match (key.scheme, body.aux.as_deref()) {
-        (Scheme::EcdsaSecp256k1, Some("keep")) => Some(false),
-        (Scheme::EcdsaSecp256k1, Some("generate")) => Some(true),
-        (Scheme::EcdsaSecp256k1, _) => {
-            return Err(invalid(
-                "an ECDSA wallet needs aux: \"keep\" or \"generate\"",
-            ))
-        }
-        (_, None) => None,
-        (_, Some(_)) => return Err(invalid("aux applies to ECDSA wallets only")),
-    };
-    if aux == Some(false) && (body.new_parties != wallet.parties) {
-        return Err(invalid(
-            "keeping Paillier keys is a refresh among the same parties; use aux \"generate\"",
-        ));
     }
     let members: BTreeSet<PartyIndex> = body
         .old_signers
@@ -133,18 +117,11 @@ async fn start_reshare(
     state.sessions.insert(session.clone());
     let ctx = SessionContext::new(session_id.clone(), server, keys, roster.clone())
         .map_err(|e| ApiError::internal("starting resharing", e))?;
-    let aux_source = match aux {
-        None => None,
-        Some(false) => Some(AuxSource::Keep),
-        Some(true) => Some(AuxSource::Generate(state.primes.take().unwrap_or_else(
-            || mpcw_engine::PaillierPrimes::generate(&mut rand_core::OsRng),
-        ))),
-    };
     let (done_tx, done_rx) = oneshot::channel();
     let cfg = config.clone();
     spawn_party(
         session.clone(),
-        move || Ok(Box::new(ReshareSession::new(ctx, cfg, Some(&share), aux_source)?) as _),
+        move || Ok(Box::new(ReshareSession::new(ctx, cfg, Some(&share))?) as _),
         rx,
         done_tx,
     );
@@ -175,12 +152,12 @@ async fn finish_reshare(
     wallet_id: String,
     roster: Roster,
     config: ReshareConfig,
-    done: oneshot::Receiver<Result<Option<KeyShare>, String>>,
+    done: oneshot::Receiver<Result<Option<KeyShare>, PartyFailure>>,
 ) {
     let outcome = match done.await {
         Ok(Ok(Some(share))) => store(&state, &wallet_id, &roster, &config, &share).await,
         Ok(Ok(None)) => Err("the server received no new share".to_owned()),
-        Ok(Err(e)) => Err(e),
+        Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the server's party stopped".to_owned()),
     };
     match outcome {

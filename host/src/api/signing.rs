@@ -20,9 +20,11 @@ use super::error::ApiError;
 use super::extract::{ApiJson, IdempotencyKey, Subject};
 use super::idempotency;
 use super::views::{PayloadView, SigningView, StartSigning, WalletView};
-use super::wallets::{derived_key, owned_wallet, ready_key, wallet_view};
+use super::wallets::{derived_key, owned_wallet, ready_key, seal_server_share, wallet_view};
 use crate::chains::Network;
-use crate::mpc::{hash_name, sign_message, signing_party, spawn_party, LiveSession, SessionState};
+use crate::mpc::{
+    hash_name, sign_message, signing_party, spawn_party, LiveSession, PartyFailure, SessionState,
+};
 use crate::plugin::wit;
 use crate::state::{now, random_id, AppState, Metrics};
 use crate::store::{SigningRow, WalletRow};
@@ -44,7 +46,7 @@ struct SignedResult {
     signatures: Vec<wit::Signature>,
 }
 
-type SignatureFuture = Pin<Box<dyn Future<Output = Result<wit::Signature, String>> + Send>>;
+type SignatureFuture = Pin<Box<dyn Future<Output = Result<wit::Signature, PartyFailure>> + Send>>;
 
 /// `POST /v1/wallets/{id}/signatures`.
 pub async fn start(
@@ -198,6 +200,7 @@ async fn start_signing(
     }
 
     let share = open_share(state, &wallet_id).await?;
+    refuse_suspended(&share, &signers)?;
     let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
     let roster = wallet.roster.clone();
     let signing_id = random_id("sig");
@@ -271,6 +274,7 @@ async fn start_signing(
         state.clone(),
         Finishing {
             signing_id: signing_id.clone(),
+            wallet_id: wallet_id.clone(),
             bridge: body.bridge.clone(),
             network,
             request,
@@ -316,6 +320,23 @@ fn check_signers(
     Ok(set.into_iter().collect())
 }
 
+/// Refuse a signature with a co-signer whose pair the server's share suspended (a past signature
+/// with it failed an oblivious-transfer check), before any session starts.
+fn refuse_suspended(share: &KeyShare, signers: &[PartyIndex]) -> Result<(), ApiError> {
+    let suspended = share.suspended();
+    match suspended.iter().find(|(p, _)| signers.contains(p)) {
+        Some((party, reason)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "signing_suspended",
+            format!(
+                "signing with party {party} is suspended ({reason}); refresh the wallet's shares \
+                 (POST /v1/wallets/{{id}}/reshare) before signing with it again"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
 pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiError> {
     let sealed = state
         .store
@@ -356,8 +377,13 @@ struct PartyJob {
 }
 
 impl PartyJob {
-    fn ctx(&self, session: &str) -> mpcw_engine::Result<SessionContext> {
-        SessionContext::new(session, self.me, self.keys.clone(), self.roster.clone())
+    fn ctx(&self) -> mpcw_engine::Result<SessionContext> {
+        SessionContext::new(
+            &self.session_id,
+            self.me,
+            self.keys.clone(),
+            self.roster.clone(),
+        )
     }
 
     /// Start the party for `payload`; the future gives its signature.
@@ -369,25 +395,16 @@ impl PartyJob {
     ) -> Result<SignatureFuture, ApiError> {
         let message = sign_message(payload.scheme, payload.hash, payload.bytes.clone())
             .map_err(|e| ApiError::unprocessable("request_rejected", e))?;
-        let (done, rx) = oneshot::channel::<Result<wit::Signature, String>>();
+        let (done, rx) = oneshot::channel::<Result<wit::Signature, PartyFailure>>();
         spawn_party(
             session,
-            move || {
-                signing_party(
-                    self.ctx(&self.session_id)?,
-                    |id| self.ctx(id),
-                    &self.share,
-                    &self.signers,
-                    &self.path,
-                    message,
-                )
-            },
+            move || signing_party(self.ctx()?, &self.share, &self.signers, &self.path, message),
             inbox,
             done,
         );
         Ok(Box::pin(async move {
             rx.await
-                .map_err(|_| "the server's party stopped".to_owned())?
+                .map_err(|_| PartyFailure::Ended("the server's party stopped"))?
         }))
     }
 }
@@ -395,6 +412,7 @@ impl PartyJob {
 /// What a running signing request ends with.
 struct Finishing {
     signing_id: String,
+    wallet_id: String,
     /// The bridge request it approves, if any.
     bridge: Option<String>,
     network: Network,
@@ -412,6 +430,7 @@ async fn finish_signing(
 ) {
     let Finishing {
         signing_id,
+        wallet_id,
         bridge,
         network,
         request,
@@ -423,7 +442,10 @@ async fn finish_signing(
         match f.await {
             Ok(s) => signatures.push(s),
             Err(e) => {
-                failure = Some(e);
+                if let PartyFailure::Engine(mpcw_engine::Error::OtAbort { party, reason }) = &e {
+                    suspend_pair(&state, &wallet_id, *party, reason).await;
+                }
+                failure = Some(e.to_string());
                 break;
             }
         }
@@ -476,6 +498,48 @@ async fn finish_signing(
     }
     if let Some(bridge) = bridge {
         super::bridge::signing_finished(&state, &bridge).await;
+    }
+}
+
+/// A co-signer failed an oblivious-transfer check: record in the server's share that signing
+/// with it is suspended until the next refresh (DKLs23 requires this: going on would let it learn
+/// the server's secret bit by bit). A refresh that replaced the share meanwhile wins.
+async fn suspend_pair(state: &AppState, wallet_id: &str, party: PartyIndex, reason: &str) {
+    let result: Result<bool, String> = async {
+        let Some((generation, sealed)) = state
+            .store
+            .server_share_generation(wallet_id)
+            .await
+            .map_err(|e| e.to_string())?
+        else {
+            return Ok(false);
+        };
+        let sealed: SealedBox = serde_json::from_str(&sealed).map_err(|e| e.to_string())?;
+        let bytes = zeroize::Zeroizing::new(
+            sealed
+                .open_with_kek(&state.kek)
+                .map_err(|e| e.to_string())?,
+        );
+        let mut share = KeyShare::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        if !share.suspend(party, reason) {
+            return Ok(false);
+        }
+        let (_, resealed) = seal_server_share(state, wallet_id, &share)?;
+        state
+            .store
+            .replace_server_share(wallet_id, generation, &resealed)
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    match result {
+        Ok(true) => {
+            tracing::warn!(wallet = %wallet_id, party, "signing with a party suspended after a failed oblivious-transfer check")
+        }
+        Ok(false) => {}
+        Err(e) => {
+            tracing::error!(wallet = %wallet_id, party, error = %e, "cannot record a suspended party")
+        }
     }
 }
 

@@ -24,18 +24,11 @@ pub async fn health(State(state): State<Arc<AppState>>) -> Result<impl IntoRespo
 
 /// `GET /v1/metrics`: Prometheus text.
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
-    let text = state.metrics.render(&[
-        (
-            "mpcw_sessions_running",
-            "Protocol sessions in progress",
-            state.sessions.running() as u64,
-        ),
-        (
-            "mpcw_paillier_primes_ready",
-            "Paillier primes ready for ECDSA key generation",
-            state.primes.len() as u64,
-        ),
-    ]);
+    let text = state.metrics.render(&[(
+        "mpcw_sessions_running",
+        "Protocol sessions in progress",
+        state.sessions.running() as u64,
+    )]);
     (
         [(
             header::CONTENT_TYPE,

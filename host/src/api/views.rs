@@ -252,9 +252,9 @@ pub struct StartReshare {
     pub new_parties: u16,
     /// Identity keys of every session party but the server: old signers and new parties.
     pub roster: BTreeMap<PartyIndex, PartyPublicKeys>,
-    /// ECDSA only: `keep` each party's Paillier key (a refresh among the same parties), or
-    /// `generate` new ones (needed when a party is new).
-    #[serde(default)]
+    /// No longer used (ECDSA shares get a new pairwise state at every resharing); accepted and
+    /// ignored so that older clients keep working.
+    #[serde(default, skip_serializing)]
     pub aux: Option<String>,
 }
 

@@ -18,7 +18,7 @@ use super::error::ApiError;
 use super::extract::{ApiJson, IdempotencyKey, Subject};
 use super::idempotency;
 use super::views::{CreateWallet, CreatedWallet, NetworkAddresses, SessionView, WalletView};
-use crate::mpc::{spawn_party, LiveSession, SessionState};
+use crate::mpc::{spawn_party, LiveSession, PartyFailure, SessionState};
 use crate::state::{now, random_id, AppState, Metrics};
 use crate::store::{WalletRow, WalletStatus};
 
@@ -115,9 +115,6 @@ async fn start_keygen(
     state.sessions.insert(session.clone());
     let ctx = SessionContext::new(session_id.clone(), server_index, keys, roster)
         .map_err(|e| ApiError::internal("starting key generation", e))?;
-    let primes = (scheme == Scheme::EcdsaSecp256k1)
-        .then(|| state.primes.take())
-        .flatten();
     let config = KeygenConfig {
         scheme,
         threshold: t,
@@ -126,7 +123,7 @@ async fn start_keygen(
     let (done_tx, done_rx) = oneshot::channel();
     spawn_party(
         session.clone(),
-        move || Ok(Box::new(KeygenSession::new(ctx, config, primes)?) as _),
+        move || Ok(Box::new(KeygenSession::new(ctx, config)?) as _),
         rx,
         done_tx,
     );
@@ -153,11 +150,11 @@ async fn finish_keygen(
     state: Arc<AppState>,
     session: Arc<LiveSession>,
     wallet_id: String,
-    done: oneshot::Receiver<Result<KeyShare, String>>,
+    done: oneshot::Receiver<Result<KeyShare, PartyFailure>>,
 ) {
     let outcome = match done.await {
         Ok(Ok(share)) => store_share(&state, &wallet_id, &share).await,
-        Ok(Err(e)) => Err(e),
+        Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err("the server's party stopped".to_owned()),
     };
     match outcome {

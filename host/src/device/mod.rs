@@ -9,9 +9,7 @@ mod run;
 use std::collections::BTreeMap;
 
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
-use mpcw_engine::{
-    KeyShare, PaillierPrimes, PartyIndex, PartyKeys, Roster, Scheme, SessionContext,
-};
+use mpcw_engine::{KeyShare, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
 
 pub use client::Client;
 pub use local::{DeviceFile, LocalShare};
@@ -73,12 +71,9 @@ pub struct WalletSpec {
 }
 
 /// Create a wallet with the server: the `spec.local` parties run here, the server runs its own.
-/// `primes` gives local parties' Paillier primes for ECDSA (missing ones are generated now,
-/// about a minute each).
 pub async fn create_wallet(
     client: &Client,
     spec: &WalletSpec,
-    mut primes: BTreeMap<PartyIndex, PaillierPrimes>,
     mut progress: impl FnMut(&str),
 ) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
     let (scheme, threshold, parties, local) =
@@ -124,21 +119,7 @@ pub async fn create_wallet(
             k.clone(),
             full_roster.clone(),
         )?;
-        let p = if scheme == Scheme::EcdsaSecp256k1 {
-            if !primes.contains_key(i) {
-                progress(&format!(
-                    "generating Paillier primes for party {i} (about a minute)"
-                ));
-            }
-            Some(
-                primes
-                    .remove(i)
-                    .unwrap_or_else(|| PaillierPrimes::generate(&mut rand_core::OsRng)),
-            )
-        } else {
-            None
-        };
-        sessions.push(KeygenSession::new(ctx, config, p)?);
+        sessions.push(KeygenSession::new(ctx, config)?);
     }
     progress("running distributed key generation");
     let shares = run_parties(client, &created.session.id, sessions, &mut progress).await?;
@@ -267,10 +248,8 @@ pub struct ReshareParty {
     pub index: PartyIndex,
     /// Identity keys: an old signer's own, or a new party's fresh ones.
     pub keys: PartyKeys,
-    /// The current share, for an old signer (and for keeping Paillier keys).
+    /// The current share, for an old signer.
     pub share: Option<KeyShare>,
-    /// Paillier primes for new ECDSA auxiliary info (`None`: generated now when needed).
-    pub primes: Option<PaillierPrimes>,
 }
 
 /// How to reshare.
@@ -282,8 +261,6 @@ pub struct ReshareSpec {
     pub new_threshold: u16,
     /// New number of parties.
     pub new_parties: u16,
-    /// ECDSA: keep the Paillier keys (a refresh) or generate new ones.
-    pub keep_aux: bool,
 }
 
 /// Refresh or reshare wallet `wallet_id` with the server: new shares of the same key (same
@@ -296,9 +273,7 @@ pub async fn reshare(
     parties: Vec<ReshareParty>,
     mut progress: impl FnMut(&str),
 ) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
-    use mpcw_engine::reshare::{AuxSource, ReshareConfig, ReshareSession};
-    let current = client.wallet(wallet_id).await?;
-    let ecdsa = current.scheme == Scheme::EcdsaSecp256k1.name();
+    use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
     let roster: Roster = parties.iter().map(|p| (p.index, p.keys.public())).collect();
     let started = client
         .start_reshare(
@@ -308,7 +283,7 @@ pub async fn reshare(
                 new_threshold: spec.new_threshold,
                 new_parties: spec.new_parties,
                 roster,
-                aux: ecdsa.then(|| if spec.keep_aux { "keep" } else { "generate" }.to_owned()),
+                aux: None,
             },
             Some(&crate::state::random_id("idem")),
         )
@@ -333,27 +308,7 @@ pub async fn reshare(
             p.keys.clone(),
             started.roster.clone(),
         )?;
-        let aux = match (ecdsa, p.index < spec.new_parties, spec.keep_aux) {
-            (true, true, true) => Some(AuxSource::Keep),
-            (true, true, false) => {
-                if p.primes.is_none() {
-                    progress(&format!(
-                        "generating Paillier primes for party {} (about a minute)",
-                        p.index
-                    ));
-                }
-                Some(AuxSource::Generate(p.primes.unwrap_or_else(|| {
-                    PaillierPrimes::generate(&mut rand_core::OsRng)
-                })))
-            }
-            _ => None,
-        };
-        sessions.push(ReshareSession::new(
-            ctx,
-            config.clone(),
-            p.share.as_ref(),
-            aux,
-        )?);
+        sessions.push(ReshareSession::new(ctx, config.clone(), p.share.as_ref())?);
         kept.push((p.index, p.keys));
     }
     let outputs = run_parties(client, &started.session.id, sessions, &mut progress).await?;
@@ -369,15 +324,13 @@ pub async fn reshare(
 
 /// Recover from a lost device: the `recovery` party and the server reshare the key to a new
 /// party at index `lost` with fresh identity keys (same threshold and parties, so the same key
-/// and addresses); the lost party's old share stops working. `primes` holds Paillier primes for
-/// the two local parties of an ECDSA wallet (missing ones are generated now). Returns the wallet
-/// and the new shares of both local parties.
+/// and addresses); the lost party's old share stops working. Returns the wallet and the new
+/// shares of both local parties.
 pub async fn recover(
     client: &Client,
     wallet: &WalletView,
     lost: PartyIndex,
     recovery: &LocalShare,
-    mut primes: BTreeMap<PartyIndex, PaillierPrimes>,
     progress: impl FnMut(&str),
 ) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
     let parties = vec![
@@ -385,13 +338,11 @@ pub async fn recover(
             index: lost,
             keys: PartyKeys::generate(&mut rand_core::OsRng),
             share: None,
-            primes: primes.remove(&lost),
         },
         ReshareParty {
             index: recovery.index,
             keys: recovery.keys.clone(),
             share: Some(recovery.share.clone()),
-            primes: primes.remove(&recovery.index),
         },
     ];
     let mut old_signers = vec![wallet.server_index, recovery.index];
@@ -400,13 +351,12 @@ pub async fn recover(
         old_signers,
         new_threshold: wallet.threshold,
         new_parties: wallet.parties,
-        keep_aux: false,
     };
     reshare(client, &wallet.id, &spec, parties, progress).await
 }
 
 /// Refresh: every party gets a new share of the same key and shares from before stop working.
-/// `locals` are all the parties but the server (each keeps its identity and Paillier keys).
+/// `locals` are all the parties but the server (each keeps its identity keys).
 pub async fn refresh(
     client: &Client,
     wallet: &WalletView,
@@ -427,14 +377,12 @@ pub async fn refresh(
             index: l.index,
             keys: l.keys.clone(),
             share: Some(l.share.clone()),
-            primes: None,
         })
         .collect();
     let spec = ReshareSpec {
         old_signers,
         new_threshold: wallet.threshold,
         new_parties: wallet.parties,
-        keep_aux: true,
     };
     reshare(client, &wallet.id, &spec, parties, progress).await
 }

@@ -131,7 +131,6 @@ pub fn signing_session(
         .map_err(DeviceError::Protocol)?;
     Ok(signing_party(
         ctx(&payload.session)?,
-        ctx,
         &local.share,
         &view.signers,
         &view.path,

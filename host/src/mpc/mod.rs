@@ -9,7 +9,7 @@ mod relay;
 mod sign;
 mod worker;
 
-pub use mpcw_engine::compose::{Map, Then};
+pub use mpcw_engine::compose::Map;
 pub use relay::{LiveSession, RelayError, SessionState, Sessions};
 pub use sign::{hash_from_name, hash_name, sign_message, signing_party, SignMessage, SigningParty};
-pub use worker::spawn_party;
+pub use worker::{spawn_party, PartyFailure};

@@ -64,13 +64,12 @@ pub fn hash_from_name(name: Option<&str>) -> Result<wit::MessageHash, String> {
 /// as plugins take it.
 pub fn signing_party(
     ctx: SessionContext,
-    ctx_for: impl FnOnce(&str) -> mpcw_engine::Result<SessionContext>,
     share: &KeyShare,
     signers: &[PartyIndex],
     path: &[u32],
     message: SignMessage,
 ) -> mpcw_engine::Result<SigningParty> {
-    let party = signer::signing_party(ctx, ctx_for, share, signers, path, message)?;
+    let party = signer::signing_party(ctx, share, signers, path, message)?;
     Ok(Box::new(Map::new(party, |s: signer::Signature| {
         wit::Signature {
             scheme: s.scheme.into(),

@@ -387,6 +387,42 @@ impl Store {
         text_column(row, "sealed")
     }
 
+    /// The newest sealed server share of a wallet with its generation, for a change that must
+    /// not overwrite a newer share (see [`Store::replace_server_share`]).
+    pub async fn server_share_generation(&self, wallet_id: &str) -> Result<Option<(i64, String)>> {
+        let row = sqlx::query(
+            "SELECT generation, sealed FROM server_shares WHERE wallet_id = $1 \
+             ORDER BY generation DESC LIMIT 1",
+        )
+        .bind(wallet_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => Ok(Some((row.try_get("generation")?, row.try_get("sealed")?))),
+            None => Ok(None),
+        }
+    }
+
+    /// Replace the sealed server share of one generation in place (a share that changed state
+    /// without a new key, such as a suspended pair). Returns `false` if that generation is gone,
+    /// because a refresh replaced it meanwhile: the newer share wins.
+    pub async fn replace_server_share(
+        &self,
+        wallet_id: &str,
+        generation: i64,
+        sealed: &str,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE server_shares SET sealed = $1 WHERE wallet_id = $2 AND generation = $3",
+        )
+        .bind(sealed)
+        .bind(wallet_id)
+        .bind(generation)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     // ---- signing requests
 
     /// Record a signing request that is starting.

@@ -2,26 +2,12 @@
 //! with the message; JSON goes in and out as strings.
 
 use mpcw_engine::vault::KdfParams;
-use mpcw_engine::PaillierPrimes;
 use wasm_bindgen::prelude::*;
 
 use crate::{DeviceError, DeviceSecret as Secret, KeygenSpec, Party as Session, ReshareSpec};
 
 fn js(e: DeviceError) -> JsError {
     JsError::new(&e.to_string())
-}
-
-fn parse_primes(json: &str) -> Result<PaillierPrimes, JsError> {
-    serde_json::from_str(json).map_err(|e| JsError::new(&format!("Paillier primes: {e}")))
-}
-
-/// Fresh Paillier safe primes for one ECDSA key generation, JSON (secret: pass them to
-/// [`DeviceSecret::keygen`] and nowhere else). Slow (minutes in WebAssembly): run it in a Web
-/// Worker ahead of time.
-#[wasm_bindgen(js_name = generatePrimes)]
-pub fn generate_primes() -> String {
-    serde_json::to_string(&PaillierPrimes::generate(&mut rand_core::OsRng))
-        .expect("primes serialize")
 }
 
 /// A party's identity keys and, after key generation, its share; sealed under a password to
@@ -91,10 +77,7 @@ impl DeviceSecret {
             .map_err(js)
     }
 
-    /// Key generation session `session` as party `me` of `roster` (JSON). ECDSA takes this
-    /// party's Paillier primes from [`generate_primes`] (JSON), made ahead of time; without
-    /// them they are made now, which blocks for minutes.
-    #[allow(clippy::too_many_arguments)]
+    /// Key generation session `session` as party `me` of `roster` (JSON).
     pub fn keygen(
         &self,
         session: &str,
@@ -103,7 +86,6 @@ impl DeviceSecret {
         scheme: &str,
         threshold: u16,
         parties: u16,
-        primes: Option<String>,
     ) -> Result<Party, JsError> {
         let spec = KeygenSpec {
             session,
@@ -113,8 +95,7 @@ impl DeviceSecret {
             threshold,
             parties,
         };
-        let primes = primes.as_deref().map(parse_primes).transpose()?;
-        self.0.keygen(&spec, primes).map(Party).map_err(js)
+        self.0.keygen(&spec).map(Party).map_err(js)
     }
 
     /// This party's side of resharing session `session` (see the Rust `DeviceSecret::reshare`);
@@ -129,8 +110,6 @@ impl DeviceSecret {
         old_signers: Vec<u16>,
         new_threshold: u16,
         new_parties: u16,
-        keep_aux: bool,
-        primes: Option<String>,
     ) -> Result<Party, JsError> {
         let spec = ReshareSpec {
             session,
@@ -140,10 +119,8 @@ impl DeviceSecret {
             old_signers: &old_signers,
             new_threshold,
             new_parties,
-            keep_aux,
         };
-        let primes = primes.as_deref().map(parse_primes).transpose()?;
-        self.0.reshare(&spec, primes).map(Party).map_err(js)
+        self.0.reshare(&spec).map(Party).map_err(js)
     }
 
     /// Keep the share of a finished key generation or resharing.
@@ -165,6 +142,19 @@ impl DeviceSecret {
             .sign(session, roster, &signers, &path, hash.as_deref(), bytes_hex)
             .map(Party)
             .map_err(js)
+    }
+
+    /// ECDSA: record that signing with `party` is suspended until the wallet is refreshed (it
+    /// failed an oblivious-transfer check, see [`Party::cheater`]); seal the secret again to
+    /// keep it. `false` if it already was, or the share is not ECDSA.
+    pub fn suspend(&mut self, party: u16, reason: &str) -> Result<bool, JsError> {
+        self.0.suspend(party, reason).map_err(js)
+    }
+
+    /// The co-signers this share refuses to sign with until a refresh, JSON
+    /// `[[party, reason], …]`.
+    pub fn suspended(&self) -> Result<String, JsError> {
+        self.0.suspended().map_err(js)
     }
 }
 
@@ -194,6 +184,15 @@ impl Party {
     #[wasm_bindgen(js_name = isDone)]
     pub fn is_done(&self) -> bool {
         self.0.is_done()
+    }
+
+    /// The co-signer that failed an oblivious-transfer check in this session, JSON
+    /// `{party, reason}`, or undefined: do not sign with it again before a refresh
+    /// ([`DeviceSecret::suspend`]).
+    pub fn cheater(&self) -> Option<String> {
+        self.0.cheater().map(|(party, reason)| {
+            serde_json::json!({ "party": party, "reason": reason }).to_string()
+        })
     }
 
     /// A finished signing session's signature, JSON, or undefined.

@@ -3,7 +3,7 @@
 use mpcw_engine::keygen::KeygenSession;
 use mpcw_engine::reshare::ReshareSession;
 use mpcw_engine::signer::SigningParty;
-use mpcw_engine::{Envelope, KeyShare, Protocol};
+use mpcw_engine::{Envelope, Error, KeyShare, PartyIndex, Protocol};
 use serde::Serialize;
 
 use crate::{input, Result};
@@ -38,6 +38,8 @@ impl From<mpcw_engine::signer::Signature> for SignatureOut {
 /// delivers, posting what each returns, until [`Party::is_done`].
 pub struct Party {
     session: Session,
+    /// The co-signer that failed an oblivious-transfer check in this session, and why.
+    cheater: Option<(PartyIndex, String)>,
 }
 
 fn envelopes(list: Vec<Envelope>) -> String {
@@ -48,18 +50,21 @@ impl Party {
     pub(crate) fn keygen(session: KeygenSession) -> Self {
         Self {
             session: Session::Keygen(Box::new(session), None),
+            cheater: None,
         }
     }
 
     pub(crate) fn reshare(session: ReshareSession) -> Self {
         Self {
             session: Session::Reshare(Box::new(session), None),
+            cheater: None,
         }
     }
 
     pub(crate) fn sign(party: SigningParty) -> Self {
         Self {
             session: Session::Sign(party, None),
+            cheater: None,
         }
     }
 
@@ -100,7 +105,12 @@ impl Party {
             Ok(out) => out,
             // A message that is not fatal (a late duplicate, say) is dropped.
             Err(e) if !e.is_fatal() => Vec::new(),
-            Err(e) => return Err(e.into()),
+            Err(e) => {
+                if let Error::OtAbort { party, reason } = &e {
+                    self.cheater = Some((*party, reason.clone()));
+                }
+                return Err(e.into());
+            }
         };
         self.collect();
         Ok(envelopes(out))
@@ -134,6 +144,13 @@ impl Party {
             Session::Reshare(_, out) => out.take(),
             Session::Sign(..) => None,
         }
+    }
+
+    /// The co-signer that failed an oblivious-transfer check in this (ECDSA signing) session,
+    /// if one did: DKLs23 requires that this party does not sign with it again before a refresh
+    /// (`DeviceSecret::suspend`).
+    pub fn cheater(&self) -> Option<(PartyIndex, String)> {
+        self.cheater.clone()
     }
 
     /// The signature of a finished signing session, JSON `{scheme, bytes, recovery_id}`.

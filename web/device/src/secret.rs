@@ -1,12 +1,10 @@
 //! The party's secrets: identity keys, and the share once key generation has made it.
 
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
-use mpcw_engine::reshare::{AuxSource, ReshareConfig, ReshareSession};
+use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
 use mpcw_engine::signer::{signing_party, MessageHash, SignMessage};
 use mpcw_engine::vault::{KdfParams, SealedBox};
-use mpcw_engine::{
-    KeyShare, PaillierPrimes, PartyIndex, PartyKeys, PublicKeyInfo, Roster, Scheme, SessionContext,
-};
+use mpcw_engine::{KeyShare, PartyIndex, PartyKeys, PublicKeyInfo, Roster, Scheme, SessionContext};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
@@ -54,8 +52,6 @@ pub struct ReshareSpec<'a> {
     pub new_threshold: u16,
     /// The new number of parties.
     pub new_parties: u16,
-    /// ECDSA: keep this party's Paillier keys (a refresh).
-    pub keep_aux: bool,
 }
 
 /// A party's identity keys and, after key generation, its share.
@@ -153,10 +149,9 @@ impl DeviceSecret {
         })
     }
 
-    /// This party's side of a key generation. ECDSA needs Paillier primes, which take a while
-    /// to make (about a minute natively, longer in a browser): pass them if made ahead, or
-    /// `None` to make them now.
-    pub fn keygen(&self, spec: &KeygenSpec<'_>, primes: Option<PaillierPrimes>) -> Result<Party> {
+    /// This party's side of a key generation (ECDSA includes the pairwise oblivious-transfer
+    /// setup with every other party).
+    pub fn keygen(&self, spec: &KeygenSpec<'_>) -> Result<Party> {
         let ctx = SessionContext::new(
             spec.session,
             spec.me,
@@ -168,7 +163,7 @@ impl DeviceSecret {
             threshold: spec.threshold,
             parties: spec.parties,
         };
-        Ok(Party::keygen(KeygenSession::new(ctx, config, primes)?))
+        Ok(Party::keygen(KeygenSession::new(ctx, config)?))
     }
 
     /// Keep the share a finished key generation or resharing made (a resharing party that
@@ -184,10 +179,9 @@ impl DeviceSecret {
     /// This party's side of a resharing the server set up: the same key dealt again to
     /// `new_parties` parties at `new_threshold` by the `old_signers` (this party deals if it has
     /// a share). A refresh keeps the parties; a recovery deals to a fresh party (a secret from
-    /// [`DeviceSecret::generate`]) in place of a lost one. ECDSA parties keep their Paillier
-    /// keys when `keep_aux` (a refresh), or make new ones when not, with `primes` if made
-    /// ahead (or made now, which is slow).
-    pub fn reshare(&self, spec: &ReshareSpec<'_>, primes: Option<PaillierPrimes>) -> Result<Party> {
+    /// [`DeviceSecret::generate`]) in place of a lost one. ECDSA's new parties also run a new
+    /// pairwise oblivious-transfer setup.
+    pub fn reshare(&self, spec: &ReshareSpec<'_>) -> Result<Party> {
         let ctx = SessionContext::new(
             spec.session,
             spec.me,
@@ -195,27 +189,16 @@ impl DeviceSecret {
             roster(spec.roster)?,
         )?;
         let key: PublicKeyInfo = serde_json::from_str(spec.key).map_err(|e| input("key", e))?;
-        let ecdsa = key.scheme == Scheme::EcdsaSecp256k1;
         let config = ReshareConfig {
             key,
             old_signers: spec.old_signers.to_vec(),
             new_threshold: spec.new_threshold,
             new_parties: spec.new_parties,
         };
-        let aux = match (ecdsa, spec.me < spec.new_parties, spec.keep_aux) {
-            (true, true, true) => Some(AuxSource::Keep),
-            (true, true, false) => {
-                Some(AuxSource::Generate(primes.unwrap_or_else(|| {
-                    PaillierPrimes::generate(&mut rand_core::OsRng)
-                })))
-            }
-            _ => None,
-        };
         Ok(Party::reshare(ReshareSession::new(
             ctx,
             config,
             self.share.as_ref(),
-            aux,
         )?))
     }
 
@@ -233,9 +216,25 @@ impl DeviceSecret {
         let share = self.share()?;
         let roster = roster(roster_json)?;
         let me = share.index();
-        let ctx = |id: &str| SessionContext::new(id, me, self.keys.clone(), roster.clone());
+        let ctx = SessionContext::new(session, me, self.keys.clone(), roster)?;
         let message = sign_message(share.scheme(), hash, bytes_hex)?;
-        let party = signing_party(ctx(session)?, ctx, share, signers, path, message)?;
+        let party = signing_party(ctx, share, signers, path, message)?;
         Ok(Party::sign(party))
+    }
+
+    /// ECDSA: record that signing with `party` is suspended (it failed an oblivious-transfer
+    /// check, [`Party::cheater`]); seal the secret again to keep it. `false` if it already was,
+    /// or the share is not ECDSA.
+    pub fn suspend(&mut self, party: PartyIndex, reason: &str) -> Result<bool> {
+        let share = self.share.as_mut().ok_or_else(|| {
+            DeviceError::Input("there is no share yet: run key generation".into())
+        })?;
+        Ok(share.suspend(party, reason))
+    }
+
+    /// The co-signers this share refuses to sign with until a refresh, with why, JSON
+    /// `[[party, reason], …]`.
+    pub fn suspended(&self) -> Result<String> {
+        Ok(serde_json::to_string(&self.share()?.suspended()).expect("serializes"))
     }
 }

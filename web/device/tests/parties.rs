@@ -1,14 +1,13 @@
 //! The device API as JavaScript drives it, with JSON strings only: three parties make a 2-of-3
 //! Ed25519 wallet, the secrets are sealed and opened again (a wrong password fails), and two of
 //! them sign; ed25519-dalek verifies the signature under the wallet's child key. An ECDSA wallet
-//! takes Paillier primes made ahead (fixtures here) for key generation and for a recovery, and
-//! k256 recovers its signatures' key.
+//! (DKLs23) signs, recovers a lost party and refuses a suspended co-signer; k256 recovers its
+//! signatures' key.
 
 use std::collections::VecDeque;
 
 use mpcw_device_wasm::{DeviceSecret, KeygenSpec, Party, ReshareSpec};
 use mpcw_engine::vault::KdfParams;
-use mpcw_engine::PaillierPrimes;
 
 /// Deliver every envelope to every party (each ignores what is not addressed to it) until all
 /// are done.
@@ -93,16 +92,11 @@ fn roster_of(secrets: &[DeviceSecret]) -> String {
 /// Three parties make a 2-of-3 Ed25519 wallet in session `session`: their secrets, and the
 /// roster (JSON) as the server would give it.
 fn ed25519_wallet(session: &str) -> (Vec<DeviceSecret>, String) {
-    wallet(session, "ed25519", &mut std::iter::empty())
+    wallet(session, "ed25519")
 }
 
-/// Three parties make a 2-of-3 wallet of `scheme`, ECDSA parties each taking the next of
-/// `primes`.
-fn wallet(
-    session: &str,
-    scheme: &str,
-    primes: &mut dyn Iterator<Item = PaillierPrimes>,
-) -> (Vec<DeviceSecret>, String) {
+/// Three parties make a 2-of-3 wallet of `scheme`.
+fn wallet(session: &str, scheme: &str) -> (Vec<DeviceSecret>, String) {
     let mut secrets: Vec<DeviceSecret> = (0..3).map(|_| DeviceSecret::generate()).collect();
     let roster = roster_of(&secrets);
     let mut keygen: Vec<Party> = secrets
@@ -117,7 +111,7 @@ fn wallet(
                 threshold: 2,
                 parties: 3,
             };
-            s.keygen(&spec, primes.next()).unwrap()
+            s.keygen(&spec).unwrap()
         })
         .collect();
     run(&mut keygen);
@@ -206,9 +200,8 @@ fn a_refresh_keeps_the_key_and_retires_the_old_shares() {
                 old_signers: &[0, 1],
                 new_threshold: 2,
                 new_parties: 3,
-                keep_aux: true,
             };
-            s.reshare(&spec, None).unwrap()
+            s.reshare(&spec).unwrap()
         })
         .collect();
     run(&mut reshare);
@@ -265,19 +258,11 @@ fn bad_input_is_refused_with_a_reason() {
         threshold: 2,
         parties: 3,
     };
-    let e = s.keygen(&spec, None).err().unwrap();
+    let e = s.keygen(&spec).err().unwrap();
     assert!(e.to_string().contains("roster"), "{e}");
     let e = s.sign("s", "{}", &[0, 1], &[], None, "00").err().unwrap();
     assert!(e.to_string().contains("no share"), "{e}");
     assert!(DeviceSecret::open("{}", b"pw").is_err());
-}
-
-/// Safe primes checked in as engine test fixtures (never in production paths).
-fn fixture_primes() -> Vec<PaillierPrimes> {
-    serde_json::from_str(include_str!(
-        "../../../engine/tests/fixtures/paillier-primes.json"
-    ))
-    .unwrap()
 }
 
 /// The secp256k1 key (SEC1 hex) that an ECDSA signature over keccak-256 of `message` recovers.
@@ -290,9 +275,8 @@ fn recover(message: &[u8], (bytes, id): ([u8; 64], Option<u8>)) -> k256::ecdsa::
 }
 
 #[test]
-fn an_ecdsa_wallet_takes_primes_made_ahead_and_recovers_a_lost_party() {
-    let mut primes = fixture_primes().into_iter();
-    let (mut secrets, roster) = wallet("ecdsa-1", "ecdsa-secp256k1", &mut primes);
+fn an_ecdsa_wallet_signs_and_recovers_a_lost_party() {
+    let (mut secrets, roster) = wallet("ecdsa-1", "ecdsa-secp256k1");
     let key = secrets[0].key_info().unwrap();
     let path = [0, 0];
     let child = k256::ecdsa::VerifyingKey::from_sec1_bytes(
@@ -312,8 +296,8 @@ fn an_ecdsa_wallet_takes_primes_made_ahead_and_recovers_a_lost_party() {
     .unwrap();
     assert_eq!(recover(message, sig), child);
 
-    // Party 0 is lost: a fresh party takes its place; 1 and 2 deal, and every new party makes
-    // new auxiliary info with the next primes.
+    // Party 0 is lost: a fresh party takes its place; 1 and 2 deal, and the new parties run a
+    // new pairwise oblivious-transfer setup.
     let lost = std::mem::replace(&mut secrets[0], DeviceSecret::generate());
     let roster = roster_of(&secrets);
     let mut reshare: Vec<Party> = secrets
@@ -328,10 +312,8 @@ fn an_ecdsa_wallet_takes_primes_made_ahead_and_recovers_a_lost_party() {
                 old_signers: &[1, 2],
                 new_threshold: 2,
                 new_parties: 3,
-                keep_aux: false,
             };
-            s.reshare(&spec, Some(primes.next().expect("six fixture sets")))
-                .unwrap()
+            s.reshare(&spec).unwrap()
         })
         .collect();
     run(&mut reshare);
@@ -360,4 +342,46 @@ fn an_ecdsa_wallet_takes_primes_made_ahead_and_recovers_a_lost_party() {
         message
     )
     .is_err());
+}
+
+#[test]
+fn a_suspended_co_signer_is_refused_until_a_refresh_and_the_seal_keeps_it() {
+    let (mut secrets, roster) = wallet("ecdsa-2", "ecdsa-secp256k1");
+    assert_eq!(secrets[0].suspended().unwrap(), "[]");
+    assert!(secrets[0]
+        .suspend(1, "a multiplication check failed")
+        .unwrap());
+    assert!(
+        !secrets[0].suspend(1, "again").unwrap(),
+        "already suspended"
+    );
+    let sealed = secrets[0].seal("device", b"pw", light()).unwrap();
+    let opened = DeviceSecret::open(&sealed, b"pw").unwrap();
+    assert!(opened.suspended().unwrap().contains("multiplication"));
+    let refused = opened
+        .sign("s", &roster, &[0, 1], &[], Some("keccak256"), "00")
+        .err()
+        .expect("signing with a suspended party is refused");
+    assert!(refused.to_string().contains("suspended"), "{refused}");
+    // With the other party it still signs.
+    let message = b"still signs with party 2";
+    let sig = signature(
+        &[&opened, &secrets[2]],
+        &roster,
+        &[0, 2],
+        &[],
+        "ecdsa-sign-4",
+        Some("keccak256"),
+        message,
+    )
+    .unwrap();
+    let group = k256::ecdsa::VerifyingKey::from_sec1_bytes(
+        &hex::decode(secrets[2].group_key().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(recover(message, sig), group);
+    // Ed25519 shares have nothing to suspend.
+    let (mut ed, _) = ed25519_wallet("dkg-3");
+    assert!(!ed[0].suspend(1, "no").unwrap());
+    secrets.clear();
 }

@@ -11,6 +11,8 @@ export interface WasmParty {
   handle(envelope: string): string;
   isDone(): boolean;
   signature(): string | undefined;
+  /** ECDSA: the co-signer that failed an oblivious-transfer check, JSON `{party, reason}`. */
+  cheater?(): string | undefined;
   free?(): void;
 }
 
@@ -28,7 +30,6 @@ export interface WasmSecret {
     scheme: string,
     threshold: number,
     parties: number,
-    primes?: string,
   ): WasmParty;
   accept(party: WasmParty): void;
   sign(session: string, roster: string, signers: Uint16Array, path: Uint32Array, hash: string | undefined, bytesHex: string): WasmParty;
@@ -40,25 +41,16 @@ export interface WasmSecret {
     oldSigners: Uint16Array,
     newThreshold: number,
     newParties: number,
-    keepAux: boolean,
-    primes?: string,
   ): WasmParty;
+  /** ECDSA: refuse to sign with `party` until a refresh; `false` if it already was. */
+  suspend?(party: number, reason: string): boolean;
   free?(): void;
 }
 
 /** The wasm module (`mpcw_device_wasm`, built with wasm-bindgen). */
 export interface DeviceWasm {
   DeviceSecret: { new (): WasmSecret; open(sealed: string, password: string): WasmSecret };
-  /** Fresh Paillier primes, JSON (minutes of work: call it in a Web Worker). */
-  generatePrimes?(): string;
 }
-
-/**
- * Where an ECDSA key generation gets each local party's Paillier safe primes (JSON from
- * `generatePrimes`): fresh ones at every call, never given to two parties. Making them takes
- * minutes in WebAssembly, so a page makes them in a Web Worker ahead of time.
- */
-export type PrimeSource = () => Promise<string>;
 
 /** Argon2id cost of sealing; the defaults (64 MiB, 3 passes) suit phones and browsers. */
 export interface SealCost {
@@ -85,15 +77,6 @@ const randomId = (prefix: string) => {
   return `${prefix}_${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
 };
 
-/** The two local parties' primes from `source` (none without a source: made inline). */
-async function twoSets(source: PrimeSource | undefined, progress: Progress = () => {}): Promise<(string | undefined)[]> {
-  if (!source) return [];
-  progress("primes");
-  const sets = [await source(), await source()];
-  if (sets[0] === sets[1]) throw new Error("the prime source gave the same primes twice");
-  return sets;
-}
-
 /** The storage key of a wallet's sealed device secret. */
 export const secretKey = (walletId: string) => `mpcw/wallet/${walletId}/device`;
 
@@ -119,12 +102,9 @@ export class Device {
     recoveryPassword: string;
     label?: string;
     progress?: Progress;
-    /** ECDSA only: the local parties' primes; without it they are made inline (slow). */
-    primes?: PrimeSource;
   }): Promise<CreatedWallet> {
     const progress = opts.progress ?? (() => {});
     const local = [0, opts.parties - 1];
-    const primes = opts.scheme === "ecdsa-secp256k1" ? await twoSets(opts.primes, progress) : [];
     const secrets = local.map(() => new this.wasm.DeviceSecret());
     const roster: Record<string, unknown> = {};
     local.forEach((i, k) => (roster[i] = JSON.parse(secrets[k].publicKeys())));
@@ -142,7 +122,7 @@ export class Device {
     );
     const fullRoster = JSON.stringify(created.wallet.roster);
     const parties = local.map((i, k) =>
-      secrets[k].keygen(created.session.id, i, fullRoster, opts.scheme, opts.threshold, opts.parties, primes[k]),
+      secrets[k].keygen(created.session.id, i, fullRoster, opts.scheme, opts.threshold, opts.parties),
     );
     progress("keygen");
     await this.run(created.session.id, local, parties, progress);
@@ -192,7 +172,9 @@ export class Device {
   /**
    * Co-sign `request` on `network` with the server: the device's secret is opened with
    * `password` (a wrong one throws before anything is sent), each payload is signed in its
-   * session, and the server's finalized result is returned.
+   * session, and the server's finalized result is returned. If the server fails an ECDSA
+   * oblivious-transfer check, the device stops signing with it until the wallet is refreshed
+   * (DKLs23 requires it): the suspension is sealed into the stored secret.
    */
   async sign(opts: {
     walletId: string;
@@ -224,7 +206,12 @@ export class Device {
           payload.hash ?? undefined,
           payload.bytes,
         );
-        await this.run(payload.session, [kept.index], [party], progress);
+        try {
+          await this.run(payload.session, [kept.index], [party], progress);
+        } catch (e) {
+          await this.suspendCheater(opts.walletId, kept, secret, party, opts.password);
+          throw e;
+        }
       }
       const last = started.payloads[started.payloads.length - 1];
       if (last) await this.waitDone(last.session, kept.index);
@@ -235,6 +222,23 @@ export class Device {
     } finally {
       secret.free?.();
     }
+  }
+
+  /** Keep a co-signer's failed oblivious-transfer check in the stored secret. */
+  private async suspendCheater(
+    walletId: string,
+    kept: { wallet: WalletView; index: number; sealed: string },
+    secret: WasmSecret,
+    party: WasmParty,
+    password: string,
+  ) {
+    const cheater = party.cheater?.();
+    if (!cheater || !secret.suspend) return;
+    const { party: index, reason } = JSON.parse(cheater) as { party: number; reason: string };
+    if (!secret.suspend(index, reason)) return;
+    const { memoryKib, passes } = this.cost;
+    const sealed = secret.seal(`mpcw/device-share/${walletId}/${kept.index}`, password, memoryKib, passes);
+    await this.store.set(secretKey(walletId), JSON.stringify({ ...kept, sealed }));
   }
 
   /**
@@ -266,14 +270,11 @@ export class Device {
     recoverySealed: string;
     recoveryPassword: string;
     progress?: Progress;
-    /** ECDSA only: new Paillier primes for the two local parties (see `createWallet`). */
-    primes?: PrimeSource;
   }): Promise<string> {
     const wallet = await this.api.wallet(opts.walletId);
-    const primes = wallet.scheme === "ecdsa-secp256k1" ? await twoSets(opts.primes, opts.progress) : [];
     const device = new this.wasm.DeviceSecret();
     const recovery = this.wasm.DeviceSecret.open(opts.recoverySealed, opts.recoveryPassword);
-    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress, primes);
+    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress);
   }
 
   /** Reshare among the device (party 0), the recovery party (the last) and the server. */
@@ -284,7 +285,6 @@ export class Device {
     password: string,
     recoveryPassword: string,
     progress: Progress = () => {},
-    primes: (string | undefined)[] = [],
   ): Promise<string> {
     const local = [0, wallet.parties - 1];
     const secrets = [device, recovery];
@@ -295,7 +295,6 @@ export class Device {
     const roster: Record<string, unknown> = {};
     local.forEach((i, k) => (roster[i] = JSON.parse(secrets[k].publicKeys())));
     progress("creating");
-    const ecdsa = wallet.scheme === "ecdsa-secp256k1";
     const started = await this.api.startReshare(
       wallet.id,
       {
@@ -303,7 +302,6 @@ export class Device {
         new_threshold: wallet.threshold,
         new_parties: wallet.parties,
         roster,
-        aux: ecdsa ? (refresh ? "keep" : "generate") : undefined,
       },
       randomId("idem"),
     );
@@ -318,8 +316,6 @@ export class Device {
         Uint16Array.from(oldSigners),
         wallet.threshold,
         wallet.parties,
-        refresh,
-        primes[k],
       ),
     );
     progress("reshare");

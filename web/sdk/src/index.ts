@@ -4,7 +4,7 @@
 export { Api, ApiError } from "./api.js";
 export type { Fetch, Roster, WalletView, SigningView, PayloadView, Messages, NetworkView } from "./api.js";
 export { Device, secretKey } from "./device.js";
-export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet, PrimeSource } from "./device.js";
+export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet } from "./device.js";
 export { MemoryStore, webStorage } from "./storage.js";
 export type { KeyValueStore } from "./storage.js";
 export { wxFetch, myFetch, wxStorage, myStorage } from "./miniprogram.js";

@@ -2,11 +2,11 @@
 // and of a co-signature with the server, measured inside headless Chromium (Debian's, driven by
 // Playwright) on a page of the server's origin:
 //
-//   node web/signer/bench/browser.mjs [server URL, default http://127.0.0.1:8420] [runs, default 5] [--ecdsa]
+//   node web/signer/bench/browser.mjs [server URL, default http://127.0.0.1:8420] [runs, default 5]
 //
 // Needs scripts/web.sh's build (the signer's dist, Playwright) and a server with the dev login
-// on that serves the signer (`signer_dir = "web/signer/dist"`). `--ecdsa` also makes two sets of
-// Paillier primes in the page (minutes) and times an ECDSA wallet and an EVM transfer with them.
+// on that serves the signer (`signer_dir = "web/signer/dist"`). Ed25519 and ECDSA (DKLs23)
+// wallets are made and co-sign; ECDSA key generation runs at most three times.
 
 import { readFileSync, readdirSync } from "node:fs";
 import { gzipSync } from "node:zlib";
@@ -18,7 +18,6 @@ const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const base = (args[0] ?? "http://127.0.0.1:8420").replace(/\/+$/, "");
 const runs = Number(args[1] ?? 5);
-const ecdsa = process.argv.includes("--ecdsa");
 
 const kib = (n) => `${(n / 1024).toFixed(0)} KiB`;
 const size = (files) => {
@@ -45,7 +44,7 @@ try {
   await page.goto(`${base}/signer/`);
   // Everything below runs in the page: the SDK and the wasm as the signer loads them.
   const times = await page.evaluate(
-    async ({ runs, ecdsa }) => {
+    async ({ runs }) => {
       const { Api, Device, MemoryStore } = await import("/signer/sdk/index.js");
       const wasm = await import("/signer/wasm/mpcw_device_wasm.js");
       await wasm.default();
@@ -56,11 +55,11 @@ try {
         await f();
         return performance.now() - t0;
       };
-      const out = { keygen: [], sign: [], open: [], primes: [], ecdsaKeygen: [], ecdsaSign: [] };
+      const out = { keygen: [], sign: [], open: [], ecdsaKeygen: [], ecdsaSign: [] };
       // The cheapest sealing cost for the protocol runs; the default is timed on its own.
       const device = new Device(api, wasm, new MemoryStore(), { memoryKib: 8 * 1024, passes: 1 });
-      const create = (scheme, primes) =>
-        device.createWallet({ scheme, threshold: 2, parties: 3, password: "pw", recoveryPassword: "rpw", primes });
+      const create = (scheme) =>
+        device.createWallet({ scheme, threshold: 2, parties: 3, password: "pw", recoveryPassword: "rpw" });
       let wallet;
       for (let i = 0; i < runs; i++) out.keygen.push(await time(async () => ({ wallet } = await create("ed25519"))));
       const sol = {
@@ -78,21 +77,19 @@ try {
       });
       const kept = JSON.parse(await store.get(`mpcw/wallet/${sealed.wallet.id}/device`)).sealed;
       for (let i = 0; i < 3; i++) out.open.push(await time(async () => wasm.DeviceSecret.open(kept, "pw").free()));
-      if (ecdsa) {
-        const made = [];
-        for (let i = 0; i < 2; i++) out.primes.push(await time(async () => made.push(wasm.generatePrimes())));
-        out.ecdsaKeygen.push(await time(async () => ({ wallet } = await create("ecdsa-secp256k1", async () => made.shift()))));
-        const eth = {
-          kind: "transaction", nonce: "0x0", to: "0x3535353535353535353535353535353535353535",
-          value: "1000", gas: 21000, maxFeePerGas: "0x9502f9000", maxPriorityFeePerGas: "1500000000",
-        };
-        for (let i = 0; i < runs; i++) {
-          out.ecdsaSign.push(await time(() => device.sign({ walletId: wallet.id, network: "sepolia", request: eth, password: "pw" })));
-        }
+      for (let i = 0; i < Math.min(runs, 3); i++) {
+        out.ecdsaKeygen.push(await time(async () => ({ wallet } = await create("ecdsa-secp256k1"))));
+      }
+      const eth = {
+        kind: "transaction", nonce: "0x0", to: "0x3535353535353535353535353535353535353535",
+        value: "1000", gas: 21000, maxFeePerGas: "0x9502f9000", maxPriorityFeePerGas: "1500000000",
+      };
+      for (let i = 0; i < runs; i++) {
+        out.ecdsaSign.push(await time(() => device.sign({ walletId: wallet.id, network: "sepolia", request: eth, password: "pw" })));
       }
       return out;
     },
-    { runs, ecdsa },
+    { runs },
   );
   const stats = (xs) => {
     const s = [...xs].sort((a, b) => a - b);
@@ -105,11 +102,8 @@ try {
   console.log(`| 2-of-3 Ed25519 wallet: key generation with the server (device and recovery parties in the page) | ${stats(times.keygen)} |`);
   console.log(`| co-signing a Solana transfer with the server | ${stats(times.sign)} |`);
   console.log(`| opening the sealed share (Argon2id, 64 MiB, 3 passes: the default) | ${stats(times.open)} |`);
-  if (ecdsa) {
-    console.log(`| one set of Paillier primes (timed on the page; the signer makes them ahead in a Web Worker) | ${stats(times.primes)} |`);
-    console.log(`| 2-of-3 ECDSA wallet with primes ready: key generation and auxiliary info | ${stats(times.ecdsaKeygen)} |`);
-    console.log(`| co-signing an EVM transfer (CGGMP presigning and signing) | ${stats(times.ecdsaSign)} |`);
-  }
+  console.log(`| 2-of-3 ECDSA wallet (DKLs23): key generation and pairwise OT setup with the server | ${stats(times.ecdsaKeygen)} |`);
+  console.log(`| co-signing an EVM transfer (DKLs23, three rounds) | ${stats(times.ecdsaSign)} |`);
 } finally {
   await browser.close();
 }

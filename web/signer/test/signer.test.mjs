@@ -3,9 +3,8 @@
 // MPCW_TEST_DAPP registered and its callbacks sent to MPCW_TEST_CALLBACK_PORT; started by
 // tests/tests/web_sdk.rs). The shop (web/dapp/example) runs here on that port.
 //
-// The user logs in and creates two 2-of-3 wallets in the signer page, Ed25519 and ECDSA (whose
-// Paillier primes come from the page's Web Worker; here the worker script is replaced by one
-// that hands out checked-in fixture primes, so the test does not spend minutes making them).
+// The user logs in and creates two 2-of-3 wallets in the signer page, Ed25519 and ECDSA
+// (DKLs23, made entirely in the page: no precomputed parameters).
 // In the shop's page the user pays in ETH (Sepolia) and in SOL: the shop shows a QR code and
 // link, the user opens the link in the signer, sees the summary and approves, and the shop's
 // page shows the result and its verified callback. Node verifies the Solana signature with
@@ -26,11 +25,6 @@ import { ORDERS, startShop } from "../../dapp/example/shop.mjs";
 const env = process.env;
 const HOST = env.MPCW_TEST_HOST;
 const shots = env.MPCW_SCREENSHOTS ?? "screenshots";
-// Test fixtures only (engine/tests/fixtures): the server's pool takes the first sets, the page
-// the last two. Real pages make their own in the worker.
-const fixturePrimes = () =>
-  JSON.parse(readFileSync(new URL("../../../engine/tests/fixtures/paillier-primes.json", import.meta.url))).slice(-2);
-
 test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
   mkdirSync(shots, { recursive: true });
   const shop = await startShop({
@@ -43,12 +37,6 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
   const browser = await launch();
   try {
     const signerContext = await browser.newContext({ locale: "zh-CN" });
-    const primes = fixturePrimes();
-    await signerContext.route("**/signer/primes-worker.js", (route) => {
-      const set = primes.shift();
-      assert.ok(set, "the page asked for more than two sets of primes");
-      route.fulfill({ contentType: "text/javascript", body: `postMessage(${JSON.stringify(JSON.stringify(set))});` });
-    });
     const page = await signerContext.newPage();
     const shopPage = await (await browser.newContext({ locale: "en-US" })).newPage();
     const errors = [];
@@ -63,7 +51,7 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
       await page.fill("#recovery-password", "battery staple");
       await page.selectOption("#scheme", scheme);
       await page.click("#create");
-      await visible(`article[data-scheme="${scheme}"]`, 900_000);
+      await visible(`article[data-scheme="${scheme}"]`, 120_000);
       assert.ok((await page.locator("#recovery-sealed").inputValue()).includes("ciphertext"));
     };
     const address = (scheme, network) => page.locator(`article[data-scheme="${scheme}"] li[data-network="${network}"] code`).textContent();
@@ -81,9 +69,7 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     assert.match(solAddress, /^[1-9A-HJ-NP-Za-km-z]{32,44}$/);
     assert.ok(await page.locator('article[data-scheme="ed25519"] li[data-network="ton"]').count());
 
-    // And an ECDSA wallet: picking ECDSA starts the primes workers.
-    await page.selectOption("#scheme", "ecdsa-secp256k1");
-    await page.waitForFunction(() => document.querySelector("#primes-status").textContent === "ECDSA 密钥参数已就绪");
+    // And an ECDSA wallet.
     await create("ecdsa-secp256k1");
     const ethAddress = await address("ecdsa-secp256k1", "sepolia");
     assert.match(ethAddress, /^0x[0-9a-fA-F]{40}$/);
