@@ -125,16 +125,19 @@ impl KeyShare {
     }
 }
 
+/// A BIP-32 tweak with the child's public key and chain code.
+pub(crate) type Secp256k1Shift = (
+    generic_ec::Scalar<Secp256k1>,
+    NonZero<Point<Secp256k1>>,
+    [u8; 32],
+);
+
 /// The BIP-32 tweak of the secp256k1 child at `path` of a key (the sum of every step's shift:
 /// the child's secret key is the parent's plus it), with the child's public key and chain code.
 pub(crate) fn secp256k1_shift(
     info: &key_share::DirtyKeyInfo<Secp256k1>,
     path: &[u32],
-) -> Result<(
-    generic_ec::Scalar<Secp256k1>,
-    NonZero<Point<Secp256k1>>,
-    [u8; 32],
-)> {
+) -> Result<Secp256k1Shift> {
     use hd_wallet::DeriveShift;
     let chain_code = info
         .chain_code

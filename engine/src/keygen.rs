@@ -35,7 +35,7 @@ enum State {
     Ecdsa {
         keygen: Driver<CoreShare<Secp256k1>>,
         setup: Box<PairwiseSetup>,
-        core: Option<CoreShare<Secp256k1>>,
+        core: Option<Box<CoreShare<Secp256k1>>>,
     },
     Ed25519(Driver<CoreShare<Ed25519>>),
     Bip340(Driver<CoreShare<Secp256k1>>),
@@ -90,12 +90,12 @@ impl KeygenSession {
             } => {
                 keygen.pump(ctx, out)?;
                 if let Some(c) = keygen.take_output() {
-                    *core = Some(c);
+                    *core = Some(Box::new(c));
                 }
                 if core.is_some() && setup.is_done() {
                     let pairwise = setup.take().expect("checked");
                     let core = core.take().expect("checked");
-                    let share = EcdsaShare::new(core, pairwise)?;
+                    let share = EcdsaShare::new(*core, pairwise)?;
                     self.output = Some(KeyShare::EcdsaSecp256k1(Box::new(share)));
                 }
             }

@@ -65,19 +65,6 @@ fn check_ecdsa(public_key: &[u8], msg: &EcdsaMessage, sig: &mpcw_engine::EcdsaSi
     assert_eq!(recovered, vk, "public key recovered from (r, s, v)");
 }
 
-fn wallet_of(keys: &[PartyKeys], shares: Vec<KeyShare>) -> Wallet {
-    let roster: Roster = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (i as PartyIndex, k.public()))
-        .collect();
-    Wallet {
-        keys: keys.to_vec(),
-        roster,
-        shares,
-    }
-}
-
 #[test]
 fn ecdsa_every_subset_signs_2_of_3_and_3_of_5() {
     for (t, n) in [(2, 3), (3, 5)] {
@@ -330,7 +317,7 @@ fn a_tampered_multiplication_suspends_the_pair_until_a_refresh() {
     // With the third party it still signs.
     let mut others = w.shares.clone();
     others[0] = share.clone();
-    let with_third = wallet_of(&w.keys, others.clone());
+    let with_third = Wallet::of(&w.keys, others.clone());
     let sig = ecdsa_sign(&with_third, "after-tamper-2", &[0, 2], &[], &msg);
     check_ecdsa(&w.shares[0].public_key(), &msg, &sig);
 
@@ -345,7 +332,7 @@ fn a_tampered_multiplication_suspends_the_pair_until_a_refresh() {
         2,
     );
     assert!(fresh.iter().all(|s| s.suspended().is_empty()));
-    let refreshed = wallet_of(&w.keys, fresh);
+    let refreshed = Wallet::of(&w.keys, fresh);
     let sig = ecdsa_sign(&refreshed, "after-refresh", &[0, 1], &[], &msg);
     check_ecdsa(&w.shares[0].public_key(), &msg, &sig);
 }
@@ -468,12 +455,12 @@ fn refresh_keeps_the_key_and_old_shares_stop_working() {
             old.public_info().public_shares
         );
     }
-    let refreshed = wallet_of(&w.keys, fresh.clone());
+    let refreshed = Wallet::of(&w.keys, fresh.clone());
     let msg = EcdsaMessage::Keccak256(b"after refresh".to_vec());
     let sig = ecdsa_sign(&refreshed, "refresh-sign", &[0, 2], &[], &msg);
     check_ecdsa(&pk, &msg, &sig);
     // An old share with a new one neither signs nor gives the key.
-    let mixed = wallet_of(
+    let mixed = Wallet::of(
         &w.keys,
         vec![fresh[0].clone(), w.shares[1].clone(), fresh[2].clone()],
     );
@@ -506,7 +493,7 @@ fn a_lost_device_is_replaced_by_resharing_and_keeps_its_addresses() {
         fresh[0].derive(&[0]).unwrap(),
         w.shares[0].derive(&[0]).unwrap()
     );
-    let recovered = wallet_of(&keys, fresh.clone());
+    let recovered = Wallet::of(&keys, fresh.clone());
     for signers in [[0u16, 1], [0, 2], [1, 2]] {
         let msg = EcdsaMessage::Keccak256(format!("recovered {signers:?}").into_bytes());
         let sig = ecdsa_sign(
@@ -519,7 +506,7 @@ fn a_lost_device_is_replaced_by_resharing_and_keeps_its_addresses() {
         check_ecdsa(&fresh[0].derive(&[0]).unwrap().public_key, &msg, &sig);
     }
     // The lost device's share, should it turn up, signs with nobody.
-    let stale = wallet_of(
+    let stale = Wallet::of(
         &w.keys,
         vec![w.shares[0].clone(), fresh[1].clone(), fresh[2].clone()],
     );
@@ -537,7 +524,7 @@ fn resharing_can_grow_2_of_3_into_3_of_5() {
     let current: Vec<Option<&KeyShare>> = w.shares.iter().map(Some).collect();
     let fresh = reshare(w, "grow", &keys, &[0, 2], &current, 3);
     assert!(fresh.iter().all(|s| (s.threshold(), s.parties()) == (3, 5)));
-    let grown = wallet_of(&keys, fresh);
+    let grown = Wallet::of(&keys, fresh);
     let pk = w.shares[0].public_key();
     for signers in [[0u16, 1, 2], [1, 3, 4], [0, 2, 4]] {
         let msg = EcdsaMessage::Sha256(format!("3-of-5 {signers:?}").into_bytes());
@@ -576,7 +563,7 @@ fn an_ecdsa_share_backs_up_seals_and_signs_after_restoring() {
     let opened = KeyShare::from_bytes(&sealed.open_with_password(b"pass phrase").unwrap()).unwrap();
     let mut shares = w.shares.clone();
     shares[1] = opened;
-    let again = wallet_of(&w.keys, shares);
+    let again = Wallet::of(&w.keys, shares);
     let msg = EcdsaMessage::Keccak256(b"restored".to_vec());
     let sig = ecdsa_sign(&again, "restored-sign", &[1, 2], &[], &msg);
     check_ecdsa(&w.shares[0].public_key(), &msg, &sig);
@@ -629,7 +616,7 @@ fn a_bip39_wallet_imports_into_shares_with_the_same_ethereum_address() {
         eth_address(&child.public_key),
         "9858effd232b4033e47d90003d41ec34ecaeda94"
     );
-    let w = wallet_of(&keys, shares);
+    let w = Wallet::of(&keys, shares);
     let msg = EcdsaMessage::Keccak256(b"imported".to_vec());
     let sig = ecdsa_sign(&w, "import-sign", &[1, 2], &[0], &msg);
     check_ecdsa(&child.public_key, &msg, &sig);

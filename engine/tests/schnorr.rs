@@ -277,19 +277,6 @@ fn reshare(
     sim::run(&mut sessions)
 }
 
-fn wallet_of(keys: &[PartyKeys], shares: Vec<KeyShare>) -> Wallet {
-    let roster = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (i as PartyIndex, k.public()))
-        .collect();
-    Wallet {
-        keys: keys.to_vec(),
-        roster,
-        shares,
-    }
-}
-
 #[test]
 fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {
     for scheme in [Scheme::Ed25519, Scheme::SchnorrBip340] {
@@ -310,7 +297,7 @@ fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {
         .map(Option::unwrap)
         .collect();
         assert!(fresh.iter().all(|s| s.public_key() == pk));
-        let fw = wallet_of(&w.keys, fresh.clone());
+        let fw = Wallet::of(&w.keys, fresh.clone());
         let config = SchnorrSignConfig {
             signers: vec![0, 1],
             path: vec![0, 1],
@@ -325,7 +312,7 @@ fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {
             "same address before and after"
         );
         // A new share with an old one cannot sign.
-        let mixed = wallet_of(
+        let mixed = Wallet::of(
             &w.keys,
             vec![fresh[0].clone(), w.shares[1].clone(), fresh[2].clone()],
         );
@@ -360,7 +347,7 @@ fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {
         .into_iter()
         .map(Option::unwrap)
         .collect();
-        let rw = wallet_of(&keys, recovered);
+        let rw = Wallet::of(&keys, recovered);
         let sig2 = schnorr_sign(&rw, &format!("recovered-{scheme}"), &config);
         assert_eq!(sig2.public_key, before.public_key);
     }
@@ -380,7 +367,7 @@ fn resharing_can_grow_2_of_3_into_3_of_5() {
     assert!(grown.iter().all(|s| s.threshold() == 3
         && s.parties() == 5
         && s.public_key() == w.shares[0].public_key()));
-    let gw = wallet_of(&keys, grown);
+    let gw = Wallet::of(&keys, grown);
     let message = b"grown".to_vec();
     let sig = schnorr_sign(
         &gw,
@@ -463,7 +450,7 @@ fn a_solana_mnemonic_imports_into_shares_with_the_same_address() {
         "HAgk14JpMQLgt6rVgv7cBQFJWFto5Dqxi472uT3DKpqk"
     );
     let (keys, _) = common::identities(3);
-    let iw = wallet_of(&keys, shares);
+    let iw = Wallet::of(&keys, shares);
     let message = b"solana tx message".to_vec();
     let sig = schnorr_sign(
         &iw,

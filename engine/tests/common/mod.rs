@@ -9,12 +9,16 @@ use rand_core::OsRng;
 /// Identity keys for parties `0..n` and their roster.
 pub fn identities(n: u16) -> (Vec<PartyKeys>, Roster) {
     let keys: Vec<PartyKeys> = (0..n).map(|_| PartyKeys::generate(&mut OsRng)).collect();
-    let roster = keys
-        .iter()
+    let roster = roster_of(&keys);
+    (keys, roster)
+}
+
+/// The roster of parties `0..` with `keys`.
+pub fn roster_of(keys: &[PartyKeys]) -> Roster {
+    keys.iter()
         .enumerate()
         .map(|(i, k)| (i as PartyIndex, k.public()))
-        .collect();
-    (keys, roster)
+        .collect()
 }
 
 /// Run a DKG for `scheme` among `n` parties with threshold `t`.
@@ -46,6 +50,15 @@ pub struct Wallet {
 }
 
 impl Wallet {
+    /// A wallet of `shares` held by the parties with `keys`.
+    pub fn of(keys: &[PartyKeys], shares: Vec<KeyShare>) -> Wallet {
+        Wallet {
+            keys: keys.to_vec(),
+            roster: roster_of(keys),
+            shares,
+        }
+    }
+
     /// The session context of party `i` in session `session`.
     pub fn ctx(&self, session: &str, i: PartyIndex) -> SessionContext {
         SessionContext::new(
@@ -107,15 +120,7 @@ pub fn body_json(
     keys: &[PartyKeys],
     roster: &Roster,
 ) -> serde_json::Value {
-    let reader = env.to.unwrap_or(if env.from == 0 { 1 } else { 0 });
-    let ctx = SessionContext::new(
-        env.session.clone(),
-        reader,
-        keys[reader as usize].clone(),
-        roster.clone(),
-    )
-    .unwrap();
-    serde_json::from_slice(&ctx.open(env).unwrap()).unwrap()
+    serde_json::from_slice(&body_bytes(env, keys, roster)).unwrap()
 }
 
 /// Act as a malicious sender: change the message inside `env` with `mutate` and sign (and, for a
