@@ -10,8 +10,7 @@ use k256::ecdsa::signature::hazmat::PrehashVerifier;
 use mpcw_engine::ecdsa::{
     EcdsaMessage, EcdsaSignConfig, EcdsaSignSession, PairwiseSetupSession, SignRound,
 };
-use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
-use mpcw_engine::{sim, Error, KeyShare, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
+use mpcw_engine::{sim, Error, KeyShare, PartyIndex, PartyKeys, Scheme, SessionContext};
 
 fn sessions(
     w: &Wallet,
@@ -399,6 +398,7 @@ fn a_party_cheating_in_the_pairwise_setup_is_blamed_and_nobody_keeps_a_share() {
 
 // ---- refresh, resharing, backup, import -----------------------------------------------------
 
+/// Reshare `w`'s key; every party is new and gets a share.
 fn reshare(
     w: &Wallet,
     session: &str,
@@ -407,34 +407,18 @@ fn reshare(
     current: &[Option<&KeyShare>],
     new_threshold: u16,
 ) -> Vec<KeyShare> {
-    let roster: Roster = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (i as PartyIndex, k.public()))
-        .collect();
-    let config = ReshareConfig {
-        key: w.shares[0].public_info(),
-        old_signers: old_signers.to_vec(),
+    common::reshare(
+        &w.shares[0],
+        session,
+        keys,
+        old_signers,
+        current,
         new_threshold,
-        new_parties: keys.len() as u16,
-    };
-    let mut parties: Vec<ReshareSession> = (0..keys.len() as u16)
-        .map(|i| {
-            let ctx =
-                SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap();
-            ReshareSession::new(
-                ctx,
-                config.clone(),
-                current.get(i as usize).copied().flatten(),
-            )
-            .unwrap()
-        })
-        .collect();
-    sim::run(&mut parties)
-        .expect("resharing succeeds")
-        .into_iter()
-        .map(|s| s.expect("every party is new"))
-        .collect()
+    )
+    .expect("resharing succeeds")
+    .into_iter()
+    .map(|s| s.expect("every party is new"))
+    .collect()
 }
 
 #[test]

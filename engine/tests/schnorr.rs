@@ -240,42 +240,9 @@ fn a_party_forging_a_keygen_message_is_blamed_and_nobody_keeps_a_share() {
     }
 }
 
+use common::reshare;
 use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
-use mpcw_engine::{KeyShare, PartyIndex, PartyKeys, Roster, SessionContext};
-
-fn reshare(
-    key: &KeyShare,
-    session: &str,
-    keys: &[PartyKeys],
-    old_signers: &[PartyIndex],
-    current: &[Option<&KeyShare>],
-    new_threshold: u16,
-) -> Result<Vec<Option<KeyShare>>, sim::SimError> {
-    let roster: Roster = keys
-        .iter()
-        .enumerate()
-        .map(|(i, k)| (i as PartyIndex, k.public()))
-        .collect();
-    let config = ReshareConfig {
-        key: key.public_info(),
-        old_signers: old_signers.to_vec(),
-        new_threshold,
-        new_parties: keys.len() as u16,
-    };
-    let mut sessions: Vec<ReshareSession> = (0..keys.len() as u16)
-        .map(|i| {
-            let ctx =
-                SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap();
-            ReshareSession::new(
-                ctx,
-                config.clone(),
-                current.get(i as usize).copied().flatten(),
-            )
-            .unwrap()
-        })
-        .collect();
-    sim::run(&mut sessions)
-}
+use mpcw_engine::{KeyShare, PartyKeys};
 
 #[test]
 fn refresh_and_lost_device_keep_the_key_and_mixed_shares_cannot_sign() {

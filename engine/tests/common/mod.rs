@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
+use mpcw_engine::reshare::{ReshareConfig, ReshareSession};
 use mpcw_engine::{sim, KeyShare, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
 use rand_core::OsRng;
 
@@ -131,17 +132,11 @@ pub fn forge_as_sender(
     roster: &Roster,
     mutate: impl FnOnce(&mut serde_json::Value),
 ) {
-    let mut value = body_json(env, keys, roster);
-    mutate(&mut value);
-    let body = serde_json::to_vec(&value).unwrap();
-    let ctx = SessionContext::new(
-        env.session.clone(),
-        env.from,
-        keys[env.from as usize].clone(),
-        roster.clone(),
-    )
-    .unwrap();
-    *env = ctx.seal(&env.channel, env.to, &body).unwrap();
+    forge_bytes_as_sender(env, keys, roster, |body| {
+        let mut value: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        mutate(&mut value);
+        serde_json::to_vec(&value).unwrap()
+    });
 }
 
 /// Change the first piece of data found in `v` (depth first): one hex digit of the first long
@@ -210,4 +205,36 @@ pub fn forge_bytes_as_sender(
     )
     .unwrap();
     *env = ctx.seal(&env.channel, env.to, &body).unwrap();
+}
+
+/// Reshare `key` among the parties with `keys` (wallet indices `0..`), dealt by `old_signers`
+/// with their `current` shares, at `new_threshold`: every party's output, or where it failed.
+pub fn reshare(
+    key: &KeyShare,
+    session: &str,
+    keys: &[PartyKeys],
+    old_signers: &[PartyIndex],
+    current: &[Option<&KeyShare>],
+    new_threshold: u16,
+) -> Result<Vec<Option<KeyShare>>, sim::SimError> {
+    let roster = roster_of(keys);
+    let config = ReshareConfig {
+        key: key.public_info(),
+        old_signers: old_signers.to_vec(),
+        new_threshold,
+        new_parties: keys.len() as u16,
+    };
+    let mut sessions: Vec<ReshareSession> = (0..keys.len() as u16)
+        .map(|i| {
+            let ctx =
+                SessionContext::new(session, i, keys[i as usize].clone(), roster.clone()).unwrap();
+            ReshareSession::new(
+                ctx,
+                config.clone(),
+                current.get(i as usize).copied().flatten(),
+            )
+            .unwrap()
+        })
+        .collect();
+    sim::run(&mut sessions)
 }

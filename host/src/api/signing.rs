@@ -343,12 +343,16 @@ pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyS
         .server_share(wallet_id)
         .await?
         .ok_or_else(|| ApiError::internal("opening the server share", "no share stored"))?;
-    let sealed: SealedBox = serde_json::from_str(&sealed)
-        .map_err(|e| ApiError::internal("opening the server share", e))?;
+    open_sealed_share(state, &sealed).map_err(|e| ApiError::internal("opening the server share", e))
+}
+
+/// A server share sealed under the KEK (JSON, as stored), opened.
+fn open_sealed_share(state: &AppState, sealed: &str) -> Result<KeyShare, String> {
+    let sealed: SealedBox = serde_json::from_str(sealed).map_err(|e| e.to_string())?;
     let bytes = sealed
         .open_with_kek(&state.kek)
-        .map_err(|e| ApiError::internal("opening the server share", e))?;
-    KeyShare::from_bytes(&bytes).map_err(|e| ApiError::internal("opening the server share", e))
+        .map_err(|e| e.to_string())?;
+    KeyShare::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
 pub(super) fn open_party_keys(
@@ -514,13 +518,7 @@ async fn suspend_pair(state: &AppState, wallet_id: &str, party: PartyIndex, reas
         else {
             return Ok(false);
         };
-        let sealed: SealedBox = serde_json::from_str(&sealed).map_err(|e| e.to_string())?;
-        let bytes = zeroize::Zeroizing::new(
-            sealed
-                .open_with_kek(&state.kek)
-                .map_err(|e| e.to_string())?,
-        );
-        let mut share = KeyShare::from_bytes(&bytes).map_err(|e| e.to_string())?;
+        let mut share = open_sealed_share(state, &sealed)?;
         if !share.suspend(party, reason) {
             return Ok(false);
         }

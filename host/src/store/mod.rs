@@ -377,14 +377,10 @@ impl Store {
 
     /// The newest sealed server share of a wallet.
     pub async fn server_share(&self, wallet_id: &str) -> Result<Option<String>> {
-        let row = sqlx::query(
-            "SELECT sealed FROM server_shares WHERE wallet_id = $1 \
-             ORDER BY generation DESC LIMIT 1",
-        )
-        .bind(wallet_id)
-        .fetch_optional(&self.pool)
-        .await?;
-        text_column(row, "sealed")
+        Ok(self
+            .server_share_generation(wallet_id)
+            .await?
+            .map(|(_, sealed)| sealed))
     }
 
     /// The newest sealed server share of a wallet with its generation, for a change that must
@@ -542,14 +538,6 @@ impl Store {
         .await?;
         Ok(())
     }
-}
-
-/// The text in column `name` of an optional row.
-fn text_column(row: Option<AnyRow>, name: &str) -> Result<Option<String>> {
-    Ok(match row {
-        Some(r) => Some(r.try_get(name)?),
-        None => None,
-    })
 }
 
 #[cfg(test)]
