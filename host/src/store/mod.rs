@@ -5,6 +5,7 @@
 //! the key-encryption key. Access tokens are not stored: they are JWTs the host signs.
 
 mod callbacks;
+mod migrations;
 mod rows;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -124,8 +125,6 @@ pub struct Store {
     runner: String,
 }
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
 impl Store {
     /// Connect to `url` (`sqlite://…` or `postgres://…`) and bring the schema up to date.
     pub async fn connect(url: &str) -> Result<Self> {
@@ -161,7 +160,7 @@ impl Store {
             })
             .connect(url)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        migrations::migrator().run(&pool).await?;
         Ok(Self {
             pool,
             kind: if sqlite { "sqlite" } else { "postgres" },

@@ -14,13 +14,13 @@
 //!   want no threshold wallet (the Dapp SDK's `LocalWallet`).
 //!
 //! The same API is plain Rust on other targets, which is how it is tested; the JavaScript
-//! bindings (`bindings`) exist only in the WebAssembly build.
+//! bindings (`bindings`) compile everywhere (so the workspace's lints see them) but are exported
+//! only by the WebAssembly build.
 
 mod local;
 mod party;
 mod secret;
 
-#[cfg(target_arch = "wasm32")]
 mod bindings;
 
 pub use local::{generate_mnemonic, keccak256, LocalKey};
