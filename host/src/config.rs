@@ -10,6 +10,7 @@
 //! | `kek` | from `<data_dir>/kek`, made on first start | `MPCW_KEK` | 64 hex digits: the key that seals server shares |
 //! | `kek_id` | `local` | `MPCW_KEK_ID` | name recorded with each sealed share, for rotation |
 //! | `plugin_dir` | none | `MPCW_PLUGIN_DIR` | extra plugin components (`*.wasm`), over the built-in ones |
+//! | `plugin_cache_dir` | `<data_dir>/plugin-cache` | `MPCW_PLUGIN_CACHE_DIR` | compiled plugin code, reused across starts (trusted like the binary: it holds native code); several hosts of one version may share it |
 //! | `chains_dir` | none | `MPCW_CHAINS_DIR` | extra network files (`*.toml`), over the built-in ones |
 //! | `dev_login` | `true` | `MPCW_DEV_LOGIN` | allow `POST /v1/auth/dev` (log in as any subject; for local use only) |
 //! | `session_ttl_secs` | `900` | `MPCW_SESSION_TTL_SECS` | how long a protocol session may run |
@@ -60,6 +61,8 @@ pub struct Config {
     pub kek_id: String,
     /// Extra plugin directory.
     pub plugin_dir: Option<PathBuf>,
+    /// Directory of compiled plugin code; `None` means `data_dir/plugin-cache`.
+    pub plugin_cache_dir: Option<PathBuf>,
     /// Extra network directory.
     pub chains_dir: Option<PathBuf>,
     /// Whether `POST /v1/auth/dev` logs anyone in by subject alone.
@@ -113,6 +116,7 @@ impl Default for Config {
             kek: None,
             kek_id: "local".into(),
             plugin_dir: None,
+            plugin_cache_dir: None,
             chains_dir: None,
             dev_login: true,
             session_ttl_secs: 900,
@@ -206,6 +210,9 @@ impl Config {
         if let Some(v) = var("MPCW_PLUGIN_DIR") {
             self.plugin_dir = Some(v.into());
         }
+        if let Some(v) = var("MPCW_PLUGIN_CACHE_DIR") {
+            self.plugin_cache_dir = Some(v.into());
+        }
         if let Some(v) = var("MPCW_CHAINS_DIR") {
             self.chains_dir = Some(v.into());
         }
@@ -297,6 +304,13 @@ impl Config {
             max_delay: std::time::Duration::from_millis(self.callback_max_retry_ms),
             max_attempts: self.callback_max_attempts.max(1),
         }
+    }
+
+    /// The directory of compiled plugin code in effect.
+    pub fn plugin_cache_dir(&self) -> PathBuf {
+        self.plugin_cache_dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("plugin-cache"))
     }
 
     /// The database URL in effect.

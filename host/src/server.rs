@@ -58,10 +58,7 @@ impl Server {
                 "marked work interrupted by the last stop as failed"
             );
         }
-        let runtime = Runtime::new(
-            Limits::default(),
-            Some(config.data_dir.join("plugin-cache")),
-        )?;
+        let runtime = Runtime::new(Limits::default(), Some(config.plugin_cache_dir()))?;
         runtime.load_builtin()?;
         if let Some(dir) = &config.plugin_dir {
             runtime.load_dir(dir)?;

@@ -12,9 +12,17 @@ use sha3::{Digest, Keccak256};
 /// The `hostile` test plugin, a component built from `tests/plugins/hostile`.
 pub const HOSTILE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/mpcw-plugin-hostile.wasm"));
 
-/// A runtime with default limits, no code cache, and the built-in plugins loaded.
+/// One directory of compiled plugin code for the whole test suite, in the build's output
+/// directory: every runtime and every test host then compiles the built-in plugins once per
+/// build, not once per start (the cache checks each entry's digest and the engine it was
+/// compiled for, see `mpcw_host::plugin::CodeCache`).
+pub fn plugin_cache_dir() -> std::path::PathBuf {
+    concat!(env!("OUT_DIR"), "/plugin-cache").into()
+}
+
+/// A runtime with default limits, the test suite's code cache, and the built-in plugins loaded.
 pub fn runtime() -> Runtime {
-    let runtime = Runtime::new(Limits::default(), None).expect("runtime");
+    let runtime = Runtime::new(Limits::default(), Some(plugin_cache_dir())).expect("runtime");
     runtime.load_builtin().expect("built-in plugins load");
     runtime
 }
@@ -188,6 +196,7 @@ impl Host {
         let config = mpcw_host::config::Config {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.to_path_buf(),
+            plugin_cache_dir: Some(plugin_cache_dir()),
             database_url,
             ..Default::default()
         };

@@ -53,6 +53,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("bridge"),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         public_url: Some("https://wallet.example.cn".into()),
         dapps: vec![shop_config, game_config],
         callback_first_retry_ms: 200,

@@ -45,6 +45,7 @@ async fn a_dapp_never_sees_another_dapps_wallets() {
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("dapps"),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         dapps: vec![
             dapp("shop", "https://shop.example.cn"),
             dapp("game", "https://game.example.cn"),

@@ -757,6 +757,7 @@ async fn too_many_requests_are_refused_per_subject() {
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         rate_limit_per_minute: 60,
         ..Default::default()
     };
@@ -791,6 +792,7 @@ async fn live_sessions_are_capped_per_subject() {
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         max_live_sessions: 2,
         ..Default::default()
     };

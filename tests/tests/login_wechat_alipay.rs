@@ -74,6 +74,7 @@ async fn wechat_logins_and_refusals() {
     let config = |secret: &str| mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("wechat"),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         wechat: Some(WechatConfig {
             app_id: APP_ID.into(),
             app_secret: secret.into(),
@@ -239,6 +240,7 @@ async fn alipay_logins_and_refusals() {
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("alipay"),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         alipay: Some(AlipayConfig {
             app_id: "2021000000000001".into(),
             private_key: app.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),

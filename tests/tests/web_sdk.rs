@@ -63,12 +63,14 @@ fn free_port() -> u16 {
 /// whose hash is `secret_hash`, sending callbacks to `callback_url`.
 fn with_shop(
     data_dir: &str,
+    plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
     secret_hash: String,
     callback_url: Option<String>,
 ) -> mpcw_host::config::Config {
     mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir(data_dir),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         dapps: vec![DappConfig {
             id: "shop".into(),
             name: "Shop".into(),

@@ -9,6 +9,7 @@
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
@@ -72,7 +73,14 @@ impl CodeCache {
         };
         std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
         let path = self.path(component_sha256);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        // Unique per writer (process and call), so that two hosts or two threads storing the
+        // same entry never write into one temporary file.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let tmp = path.with_extension(format!(
+            "tmp{}-{}",
+            std::process::id(),
+            WRITES.fetch_add(1, Ordering::Relaxed)
+        ));
         let mut file = std::fs::File::create(&tmp).map_err(io(&tmp))?;
         file.write_all(&Sha256::digest(&code))
             .and_then(|_| file.write_all(&code))

@@ -12,6 +12,7 @@ async fn main() {
     let config = mpcw_host::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.into(),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         signer_dir: Some(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/signer/dist"),
         ),
