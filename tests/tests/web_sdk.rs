@@ -63,7 +63,6 @@ fn free_port() -> u16 {
 /// whose hash is `secret_hash`, sending callbacks to `callback_url`.
 fn with_shop(
     data_dir: &str,
-    plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
     secret_hash: String,
     callback_url: Option<String>,
 ) -> mpcw_host::config::Config {
