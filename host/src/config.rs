@@ -12,7 +12,7 @@
 //! | `plugin_dir` | none | `MPCW_PLUGIN_DIR` | extra plugin components (`*.wasm`), over the built-in ones |
 //! | `plugin_cache_dir` | `<data_dir>/plugin-cache` | `MPCW_PLUGIN_CACHE_DIR` | compiled plugin code, reused across starts (trusted like the binary: it holds native code); several hosts of one version may share it |
 //! | `chains_dir` | none | `MPCW_CHAINS_DIR` | extra network files (`*.toml`), over the built-in ones |
-//! | `dev_login` | `true` | `MPCW_DEV_LOGIN` | allow `POST /v1/auth/dev` (log in as any subject; for local use only) |
+//! | `dev_login` | on when `listen` is a loopback address | `MPCW_DEV_LOGIN` | allow `POST /v1/auth/dev` (log in as any subject; for local use only: on with any other address, the server refuses to start) |
 //! | `session_ttl_secs` | `900` | `MPCW_SESSION_TTL_SECS` | how long a protocol session may run |
 //! | `token_ttl_secs` | `900` | `MPCW_TOKEN_TTL_SECS` | lifetime of an access token |
 //! | `token_keys` | from `<data_dir>/token-key`, made on first start | `MPCW_TOKEN_KEYS` (comma-separated) | access-token keys, `kid:<64 hex digits>` (Ed25519 seeds): the first signs, all verify and are published at `/.well-known/jwks.json` |
@@ -65,8 +65,9 @@ pub struct Config {
     pub plugin_cache_dir: Option<PathBuf>,
     /// Extra network directory.
     pub chains_dir: Option<PathBuf>,
-    /// Whether `POST /v1/auth/dev` logs anyone in by subject alone.
-    pub dev_login: bool,
+    /// Whether `POST /v1/auth/dev` logs anyone in by subject alone; `None` means on exactly
+    /// when `listen` is a loopback address (see [`Config::dev_login_enabled`]).
+    pub dev_login: Option<bool>,
     /// Lifetime of a protocol session, seconds.
     pub session_ttl_secs: u64,
     /// Lifetime of an access token, seconds.
@@ -118,7 +119,7 @@ impl Default for Config {
             plugin_dir: None,
             plugin_cache_dir: None,
             chains_dir: None,
-            dev_login: true,
+            dev_login: None,
             session_ttl_secs: 900,
             token_ttl_secs: 900,
             token_keys: Vec::new(),
@@ -150,7 +151,7 @@ impl std::fmt::Debug for Config {
             .field("database", &self.database_kind())
             .field("kek", &self.kek.as_ref().map(|_| "<set>"))
             .field("kek_id", &self.kek_id)
-            .field("dev_login", &self.dev_login)
+            .field("dev_login", &self.dev_login_enabled())
             .field("token_keys", &format!("<{} set>", self.token_keys.len()))
             .field("token_issuer", &self.token_issuer)
             .field(
@@ -217,7 +218,7 @@ impl Config {
             self.chains_dir = Some(v.into());
         }
         if let Some(v) = var("MPCW_DEV_LOGIN") {
-            self.dev_login = parse("MPCW_DEV_LOGIN", v)?;
+            self.dev_login = Some(parse("MPCW_DEV_LOGIN", v)?);
         }
         if let Some(v) = var("MPCW_SESSION_TTL_SECS") {
             self.session_ttl_secs = parse("MPCW_SESSION_TTL_SECS", v)?;
@@ -304,6 +305,28 @@ impl Config {
             max_delay: std::time::Duration::from_millis(self.callback_max_retry_ms),
             max_attempts: self.callback_max_attempts.max(1),
         }
+    }
+
+    /// Whether development login is on: as set, else on exactly when the server listens on a
+    /// loopback address.
+    pub fn dev_login_enabled(&self) -> bool {
+        self.dev_login
+            .unwrap_or_else(|| self.listen.ip().is_loopback())
+    }
+
+    /// Refuse settings that would expose the server: development login (anyone logs in as
+    /// anyone) on an address other machines can reach.
+    pub fn check_exposure(&self) -> anyhow::Result<()> {
+        if self.dev_login_enabled() && !self.listen.ip().is_loopback() {
+            bail!(
+                "development login (dev_login) is on and the server would listen on {}, which \
+                 is not a loopback address: anyone who reaches it could log in as any user. Set \
+                 dev_login = false (MPCW_DEV_LOGIN=false) and configure a real login, or listen \
+                 on 127.0.0.1 / [::1]",
+                self.listen
+            );
+        }
+        Ok(())
     }
 
     /// The directory of compiled plugin code in effect.
@@ -429,8 +452,37 @@ mod tests {
         })
         .unwrap();
         assert_eq!(c.listen.port(), 9000);
-        assert!(c.dev_login);
+        assert_eq!(c.dev_login, Some(true));
         assert_eq!(c.database_kind(), "postgres");
+    }
+
+    #[test]
+    fn development_login_is_on_by_default_only_on_loopback() {
+        let at = |listen: &str, dev_login: Option<bool>| Config {
+            listen: listen.parse().unwrap(),
+            dev_login,
+            ..Config::default()
+        };
+        assert!(at("127.0.0.1:8420", None).dev_login_enabled());
+        assert!(at("[::1]:8420", None).dev_login_enabled());
+        assert!(!at("0.0.0.0:8420", None).dev_login_enabled());
+        assert!(!at("10.1.2.3:8420", None).dev_login_enabled());
+        assert!(!at("127.0.0.1:8420", Some(false)).dev_login_enabled());
+        // Unset on a public address: off, and the server may start.
+        at("0.0.0.0:8420", None).check_exposure().unwrap();
+        at("127.0.0.1:8420", Some(true)).check_exposure().unwrap();
+    }
+
+    #[test]
+    fn development_login_on_a_reachable_address_refuses_to_start() {
+        let mut c: Config = toml::from_str("listen = \"0.0.0.0:8420\"").unwrap();
+        c.apply_env(|k| (k == "MPCW_DEV_LOGIN").then(|| "true".into()))
+            .unwrap();
+        let err = c.check_exposure().unwrap_err().to_string();
+        assert!(
+            err.contains("dev_login") && err.contains("0.0.0.0:8420"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub struct Server {
 impl Server {
     /// Open everything `config` names and bind its address.
     pub async fn bind(config: Config) -> anyhow::Result<Self> {
+        config.check_exposure()?;
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("creating {}", config.data_dir.display()))?;
         let kek = config.load_kek()?;

@@ -71,7 +71,7 @@ pub async fn dev_login(
     headers: HeaderMap,
     ApiJson(body): ApiJson<DevLogin>,
 ) -> Result<impl IntoResponse, ApiError> {
-    if !state.config.dev_login {
+    if !state.config.dev_login_enabled() {
         return Err(ApiError::forbidden("development login is turned off"));
     }
     let dapp = login_dapp(&state, &headers, body.dapp.as_deref())?;
