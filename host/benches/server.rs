@@ -143,8 +143,10 @@ async fn run() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
         request_timeout_secs: 120,
-        // The clients here are one subject making hundreds of requests a second.
+        // The clients here are one subject making hundreds of requests a second, all from
+        // loopback.
         rate_limit_per_minute: 0,
+        client_rate_limit_per_minute: 0,
         max_live_sessions: 0,
         ..Config::default()
     };

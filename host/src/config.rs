@@ -30,6 +30,8 @@
 //! | `callback_max_attempts` | `12` | `MPCW_CALLBACK_MAX_ATTEMPTS` | attempts at a callback before it is given up |
 //! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
 //! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
+//! | `client_rate_limit_per_minute` | `300` | `MPCW_CLIENT_RATE_LIMIT_PER_MINUTE` | requests one client address may make per minute to the routes that need no login (logins, `bridge/open`, the QR code, the public documents), in bursts of up to a tenth of it (0: no limit) |
+//! | `trusted_proxies` | none | `MPCW_TRUSTED_PROXIES` (comma-separated) | addresses of reverse proxies whose `X-Forwarded-For` names the client; from anyone else the header is ignored |
 //! | `max_live_sessions` | `32` | `MPCW_MAX_LIVE_SESSIONS` | protocol sessions one subject may have running at once (0: no limit) |
 //! | `rate_limit_per_minute` | `1200` | `MPCW_RATE_LIMIT_PER_MINUTE` | requests one subject may make per minute, in bursts of up to a tenth of it (0: no limit) |
 
@@ -104,6 +106,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Requests per minute per subject (0: unlimited).
     pub rate_limit_per_minute: u32,
+    /// Requests per minute per client address to the routes that need no login (0: unlimited).
+    pub client_rate_limit_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` header is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Protocol sessions one subject may have running at once (0: unlimited).
     pub max_live_sessions: usize,
 }
@@ -138,6 +144,8 @@ impl Default for Config {
             request_timeout_secs: 30,
             max_body_bytes: 8 << 20,
             rate_limit_per_minute: 1200,
+            client_rate_limit_per_minute: 300,
+            trusted_proxies: Vec::new(),
             max_live_sessions: 32,
         }
     }
@@ -268,6 +276,17 @@ impl Config {
         }
         if let Some(v) = var("MPCW_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse("MPCW_RATE_LIMIT_PER_MINUTE", v)?;
+        }
+        if let Some(v) = var("MPCW_CLIENT_RATE_LIMIT_PER_MINUTE") {
+            self.client_rate_limit_per_minute = parse("MPCW_CLIENT_RATE_LIMIT_PER_MINUTE", v)?;
+        }
+        if let Some(v) = var("MPCW_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| parse("MPCW_TRUSTED_PROXIES", a.to_string()))
+                .collect::<anyhow::Result<_>>()?;
         }
         Ok(())
     }

@@ -81,9 +81,11 @@ impl Server {
         if config.public_url.is_none() {
             config.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let limiter = crate::state::subject_limiter(config.rate_limit_per_minute);
+        let limiter = crate::state::keyed_limiter(config.rate_limit_per_minute);
+        let client_limiter = crate::state::keyed_limiter(config.client_rate_limit_per_minute);
         let state = Arc::new(AppState {
             limiter,
+            client_limiter,
             config,
             store,
             kek,
@@ -148,11 +150,16 @@ impl Server {
                 if let Some(limiter) = &state.limiter {
                     limiter.retain_recent();
                 }
+                if let Some(limiter) = &state.client_limiter {
+                    limiter.retain_recent();
+                }
             }
         });
         let callbacks = tokio::spawn(delivery::run(self.state.clone()));
         let expiries = tokio::spawn(crate::api::sweep_bridge_expiries(self.state.clone()));
         let app = crate::api::router(self.state.clone());
+        // The peer's address goes with each request: the per-client limits need it.
+        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
         let result = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;

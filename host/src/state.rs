@@ -40,6 +40,8 @@ pub struct AppState {
     pub in_flight: Mutex<HashSet<(String, String)>>,
     /// Requests per subject, if limited.
     pub limiter: Option<SubjectLimiter>,
+    /// Requests per client address to the routes that need no login, if limited.
+    pub client_limiter: Option<ClientLimiter>,
     /// The keys of the host's access tokens.
     pub tokens: TokenKeys,
     /// The OpenID Connect providers users log in with.
@@ -59,9 +61,14 @@ pub struct AppState {
 /// A rate limiter keyed by subject.
 pub type SubjectLimiter = governor::DefaultKeyedRateLimiter<String>;
 
-/// The limiter for `per_minute` requests per subject, in bursts of up to a tenth of it
-/// (`None` for 0: unlimited).
-pub fn subject_limiter(per_minute: u32) -> Option<SubjectLimiter> {
+/// A rate limiter keyed by client address.
+pub type ClientLimiter = governor::DefaultKeyedRateLimiter<std::net::IpAddr>;
+
+/// A keyed limiter for `per_minute` requests per key, in bursts of up to a tenth of it (`None`
+/// for 0: unlimited). Serves both [`SubjectLimiter`] and [`ClientLimiter`].
+pub fn keyed_limiter<K: std::hash::Hash + Eq + Clone>(
+    per_minute: u32,
+) -> Option<governor::DefaultKeyedRateLimiter<K>> {
     let rate = std::num::NonZeroU32::new(per_minute)?;
     let burst = std::num::NonZeroU32::new((per_minute / 10).max(1)).expect("at least one");
     Some(governor::RateLimiter::keyed(

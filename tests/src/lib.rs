@@ -197,6 +197,8 @@ impl Host {
             listen: "127.0.0.1:0".parse().unwrap(),
             data_dir: data_dir.to_path_buf(),
             plugin_cache_dir: Some(plugin_cache_dir()),
+            // Every test client comes from loopback; the per-client limits have their own test.
+            client_rate_limit_per_minute: 0,
             database_url,
             ..Default::default()
         };

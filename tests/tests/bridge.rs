@@ -54,6 +54,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("bridge"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         public_url: Some("https://wallet.example.cn".into()),
         dapps: vec![shop_config, game_config],
         callback_first_retry_ms: 200,

@@ -86,6 +86,7 @@ async fn run(store: &'static str, redis: Option<String>, secs: u64, workers: u64
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("bridge-load"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         dapps: vec![shop_config],
         bridge_url: redis.unwrap_or_else(|| "memory".into()),
         bridge_key_prefix: format!("mpcw-load:{}:", hex::encode(prefix)),

@@ -57,12 +57,14 @@ async fn two_hosts_share_one_bridge_through_redis() {
     let a = Host::start_with(Config {
         data_dir: temp_dir("bridge-a"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         ..shared.clone()
     })
     .await;
     let b = Host::start_with(Config {
         data_dir: temp_dir("bridge-b"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         ..shared.clone()
     })
     .await;

@@ -46,6 +46,7 @@ async fn a_dapp_never_sees_another_dapps_wallets() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("dapps"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         dapps: vec![
             dapp("shop", "https://shop.example.cn"),
             dapp("game", "https://game.example.cn"),

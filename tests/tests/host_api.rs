@@ -758,6 +758,7 @@ async fn too_many_requests_are_refused_per_subject() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         rate_limit_per_minute: 60,
         ..Default::default()
     };
@@ -793,6 +794,7 @@ async fn live_sessions_are_capped_per_subject() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         max_live_sessions: 2,
         ..Default::default()
     };
@@ -823,4 +825,87 @@ async fn live_sessions_are_capped_per_subject() {
     grace.create_wallet(&body(), None).await.unwrap();
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// A host that believes `X-Forwarded-For` from `trusted` and lets a client make 20 requests a
+/// minute to the routes that need no login (bursts of 2).
+async fn limited_host(name: &str, trusted: Vec<std::net::IpAddr>) -> Host {
+    Host::start_with(mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: temp_dir(name),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 20,
+        trusted_proxies: trusted,
+        ..Default::default()
+    })
+    .await
+}
+
+async fn dev_login_from(host: &Host, client: &str) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{}/v1/auth/dev", host.url))
+        .header("x-forwarded-for", client)
+        .json(&json!({"subject": "alice"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_client_over_its_limit_gets_429_on_logins_and_bridge_open_while_another_is_served() {
+    let host = limited_host("client-limits", vec!["127.0.0.1".parse().unwrap()]).await;
+    for _ in 0..2 {
+        assert_eq!(dev_login_from(&host, "203.0.113.7").await.status(), 201);
+    }
+    let refused = dev_login_from(&host, "203.0.113.7").await;
+    assert_eq!(refused.status(), 429);
+    let retry: u64 = refused.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3).contains(&retry), "one request per 3 s: {retry}");
+    // The same client's bridge/open is refused before its token is even read.
+    let open = reqwest::Client::new()
+        .post(format!("{}/v1/bridge/open", host.url))
+        .header("x-forwarded-for", "203.0.113.7")
+        .bearer_auth("not-a-token")
+        .json(&json!({"token": "not-a-token"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(open.status(), 429);
+    // Another client behind the same proxy is served.
+    assert_eq!(dev_login_from(&host, "203.0.113.8").await.status(), 201);
+}
+
+#[tokio::test]
+async fn forwarded_for_from_an_untrusted_peer_does_not_escape_the_limit() {
+    let host = limited_host("client-limits-untrusted", Vec::new()).await;
+    for i in 0..2 {
+        let status = dev_login_from(&host, &format!("198.51.100.{i}"))
+            .await
+            .status();
+        assert_eq!(status, 201);
+    }
+    // A new made-up address is still the same loopback client.
+    assert_eq!(dev_login_from(&host, "198.51.100.9").await.status(), 429);
+}
+
+#[tokio::test]
+async fn login_routes_refuse_large_bodies() {
+    let host = Host::start(&temp_dir("login-body"), None).await;
+    let big = "x".repeat(mpcw_host::api::LOGIN_BODY_BYTES + 1);
+    for route in ["dev", "oidc", "wechat", "alipay"] {
+        let status = reqwest::Client::new()
+            .post(format!("{}/v1/auth/{route}", host.url))
+            .json(&json!({"subject": big, "id_token": big, "code": big}))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        assert_eq!(status, 413, "{route}");
+    }
+    // A small login still works.
+    token(&host.url, "alice").await;
 }

@@ -155,6 +155,7 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("oidc"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         dev_login: Some(false),
         oidc: vec![OidcProvider {
             name: "stub".into(),

@@ -75,6 +75,7 @@ async fn wechat_logins_and_refusals() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("wechat"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         wechat: Some(WechatConfig {
             app_id: APP_ID.into(),
             app_secret: secret.into(),
@@ -241,6 +242,7 @@ async fn alipay_logins_and_refusals() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir("alipay"),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         alipay: Some(AlipayConfig {
             app_id: "2021000000000001".into(),
             private_key: app.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),

@@ -70,6 +70,7 @@ fn with_shop(
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: temp_dir(data_dir),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         dapps: vec![DappConfig {
             id: "shop".into(),
             name: "Shop".into(),

@@ -83,17 +83,25 @@ impl FromRequestParts<Arc<AppState>> for DappCaller {
     }
 }
 
-/// Count a request of `key` against the rate limit, if there is one.
+/// Count a request of `key` against the per-subject rate limit, if there is one.
 fn rate_limit(state: &AppState, key: &str) -> Result<(), ApiError> {
-    if let Some(limiter) = &state.limiter {
-        if let Err(not_until) = limiter.check_key(&key.to_owned()) {
-            let wait = not_until.wait_time_from(governor::clock::Clock::now(
-                &governor::clock::DefaultClock::default(),
-            ));
-            return Err(ApiError::rate_limited(wait.as_secs().max(1)));
-        }
+    match &state.limiter {
+        Some(limiter) => count(limiter, &key.to_owned()),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// Count a request of `key` against `limiter`: a 429 with the time to wait when it is spent.
+pub fn count<K: std::hash::Hash + Eq + Clone>(
+    limiter: &governor::DefaultKeyedRateLimiter<K>,
+    key: &K,
+) -> Result<(), ApiError> {
+    limiter.check_key(key).map_err(|not_until| {
+        let wait = not_until.wait_time_from(governor::clock::Clock::now(
+            &governor::clock::DefaultClock::default(),
+        ));
+        ApiError::rate_limited(wait.as_secs().max(1))
+    })
 }
 
 impl FromRequestParts<Arc<AppState>> for Subject {

@@ -3,6 +3,7 @@
 
 mod auth;
 mod bridge;
+pub mod client;
 pub mod error;
 pub mod extract;
 mod idempotency;
@@ -28,19 +29,36 @@ use error::ApiError;
 pub use bridge::{settle_failed_bridges, sweep_expiries as sweep_bridge_expiries};
 pub use views::*;
 
+/// The largest body a login route takes.
+pub const LOGIN_BODY_BYTES: usize = 64 << 10;
+
 /// The API's routes over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let limit = state.config.max_body_bytes;
-    Router::new()
-        .route("/v1/health", get(system::health))
-        .route("/v1/metrics", get(system::metrics))
-        .route("/v1/chains", get(system::chains))
-        .route("/v1/openapi.json", get(system::openapi))
-        .route("/.well-known/jwks.json", get(auth::jwks))
+    // Logins, whose bodies are small: a code, or an ID token of a few kilobytes.
+    let logins = Router::new()
         .route("/v1/auth/dev", post(auth::dev_login))
         .route("/v1/auth/oidc", post(auth::oidc_login))
         .route("/v1/auth/wechat", post(auth::wechat_login))
         .route("/v1/auth/alipay", post(auth::alipay_login))
+        .layer(DefaultBodyLimit::max(LOGIN_BODY_BYTES));
+    // What a client may ask before it has a login (or, for `bridge/open`, with a login anyone
+    // can get): limited per client address.
+    let per_client = Router::new()
+        .route("/v1/chains", get(system::chains))
+        .route("/v1/openapi.json", get(system::openapi))
+        .route("/.well-known/jwks.json", get(auth::jwks))
+        .route("/v1/bridge/open", post(bridge::open))
+        .route("/v1/qr.svg", get(system::qr_svg))
+        .merge(logins)
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            client::limit_per_client,
+        ));
+    Router::new()
+        .route("/v1/health", get(system::health))
+        .route("/v1/metrics", get(system::metrics))
+        .merge(per_client)
         .route("/v1/wallets", post(wallets::create).get(wallets::list))
         .route("/v1/wallets/{id}", get(wallets::show))
         .route("/v1/wallets/{id}/addresses", get(wallets::addresses))
@@ -51,8 +69,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bridge/requests/{id}", get(bridge::show))
         .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
-        .route("/v1/bridge/open", post(bridge::open))
-        .route("/v1/qr.svg", get(system::qr_svg))
         .route("/v1/sessions/{id}", get(sessions::show))
         .route(
             "/v1/sessions/{id}/messages",

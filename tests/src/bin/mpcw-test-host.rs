@@ -13,6 +13,7 @@ async fn main() {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.into(),
         plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
         signer_dir: Some(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/signer/dist"),
         ),
