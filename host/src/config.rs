@@ -408,6 +408,41 @@ impl Config {
         Ok(vec![text])
     }
 
+    /// Create `data_dir` if needed, readable by this user only: it holds the database and,
+    /// unless `kek` is set, the key-encryption key. An existing directory that others may read
+    /// is narrowed to the owner, with a warning.
+    pub fn prepare_data_dir(&self) -> anyhow::Result<()> {
+        let dir = &self.data_dir;
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+            builder.mode(0o700);
+            builder
+                .create(dir)
+                .with_context(|| format!("creating {}", dir.display()))?;
+            let mode = std::fs::metadata(dir)
+                .with_context(|| format!("reading {}", dir.display()))?
+                .permissions()
+                .mode();
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    dir = %dir.display(),
+                    mode = format!("{:o}", mode & 0o777),
+                    "the data directory was open to other users; narrowing it to 700"
+                );
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+                    .with_context(|| format!("narrowing {}", dir.display()))?;
+            }
+        }
+        #[cfg(not(unix))]
+        builder
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        Ok(())
+    }
+
     /// This host's stable id, recorded on the work it starts: from `data_dir/host-id`, made on
     /// first start.
     pub fn load_host_id(&self) -> anyhow::Result<String> {
@@ -473,6 +508,33 @@ mod tests {
         assert_eq!(c.listen.port(), 9000);
         assert_eq!(c.dev_login, Some(true));
         assert_eq!(c.database_kind(), "postgres");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_data_directory_is_for_its_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let base = std::env::temp_dir().join(format!("mpcw-data-mode-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let fresh = Config {
+            data_dir: base.join("fresh"),
+            ..Config::default()
+        };
+        fresh.prepare_data_dir().unwrap();
+        assert_eq!(mode(&fresh.data_dir), 0o700);
+        // One made open to everyone before is narrowed.
+        let open = base.join("open");
+        std::fs::create_dir_all(&open).unwrap();
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o755)).unwrap();
+        Config {
+            data_dir: open.clone(),
+            ..Config::default()
+        }
+        .prepare_data_dir()
+        .unwrap();
+        assert_eq!(mode(&open), 0o700);
+        std::fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]

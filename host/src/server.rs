@@ -35,8 +35,7 @@ impl Server {
     /// Open everything `config` names and bind its address.
     pub async fn bind(config: Config) -> anyhow::Result<Self> {
         config.check_exposure()?;
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("creating {}", config.data_dir.display()))?;
+        config.prepare_data_dir()?;
         let kek = config.load_kek()?;
         let tokens = TokenKeys::new(
             &config.load_token_keys()?,

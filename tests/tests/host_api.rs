@@ -909,3 +909,51 @@ async fn login_routes_refuse_large_bodies() {
     // A small login still works.
     token(&host.url, "alice").await;
 }
+
+/// A sealed server share is bound to its wallet: copied into another wallet's row (as anyone
+/// who can write to the database could do), it is refused, not used.
+#[tokio::test]
+async fn a_server_share_copied_into_another_wallet_is_refused() {
+    let host = Host::start(&temp_dir("share-swap"), None).await;
+    let alice = login(&host.url, "alice").await;
+    let spec = WalletSpec {
+        scheme: Scheme::EcdsaSecp256k1,
+        threshold: 2,
+        parties: 3,
+        local: vec![0, 2],
+        label: None,
+    };
+    let (a, _) = device::create_wallet(&alice, &spec, |_| {}).await.unwrap();
+    let (b, _) = device::create_wallet(&alice, &spec, |_| {}).await.unwrap();
+    let addresses = alice.addresses(&b.id).await.unwrap();
+    let address = addresses
+        .iter()
+        .find(|n| n.network == "ethereum")
+        .unwrap()
+        .addresses[0]
+        .value
+        .clone();
+    let request = StartSigning {
+        network: "ethereum".into(),
+        request: transfer(&address, 0),
+        signers: vec![0, 1],
+        bridge: None,
+    };
+    let start = || alice.start_signing(&b.id, &request, None);
+    let store = &host.state.store;
+    let (_, sealed_a) = store.server_share_generation(&a.id).await.unwrap().unwrap();
+    let (generation, sealed_b) = store.server_share_generation(&b.id).await.unwrap().unwrap();
+    assert!(store
+        .replace_server_share(&b.id, generation, &sealed_a)
+        .await
+        .unwrap());
+    let err = start().await.unwrap_err();
+    assert_eq!(api_code(&err), (500, "internal".to_string()));
+    // Its own share back, the wallet signs again.
+    let (generation, _) = store.server_share_generation(&b.id).await.unwrap().unwrap();
+    assert!(store
+        .replace_server_share(&b.id, generation, &sealed_b)
+        .await
+        .unwrap());
+    start().await.expect("the wallet's own share opens");
+}

@@ -15,6 +15,7 @@ use axum::Json;
 use mpcw_engine::vault::SealedBox;
 use mpcw_engine::{KeyShare, PartyIndex, PartyKeys, Roster, SessionContext};
 use tokio::sync::oneshot;
+use zeroize::Zeroizing;
 
 use super::error::ApiError;
 use super::extract::{ApiJson, IdempotencyKey, Subject};
@@ -343,15 +344,41 @@ pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyS
         .server_share(wallet_id)
         .await?
         .ok_or_else(|| ApiError::internal("opening the server share", "no share stored"))?;
-    open_sealed_share(state, &sealed).map_err(|e| ApiError::internal("opening the server share", e))
+    open_sealed_share(state, wallet_id, &sealed)
+        .map_err(|e| ApiError::internal("opening the server share", e))
 }
 
-/// A server share sealed under the KEK (JSON, as stored), opened.
-fn open_sealed_share(state: &AppState, sealed: &str) -> Result<KeyShare, String> {
+/// The label a wallet's server share is sealed under.
+pub(super) fn server_share_label(wallet_id: &str) -> String {
+    format!("mpcw/server-share/{wallet_id}")
+}
+
+/// The label a wallet's server party keys are sealed under.
+pub(super) fn party_keys_label(wallet_id: &str) -> String {
+    format!("mpcw/party-keys/{wallet_id}")
+}
+
+/// Open a secret sealed under the KEK (JSON, as stored) that must carry `label`. The label is
+/// bound to the ciphertext, so checking it refuses a sealed secret of another wallet copied
+/// into this wallet's row.
+fn open_labelled(
+    state: &AppState,
+    sealed: &str,
+    label: &str,
+) -> Result<Zeroizing<Vec<u8>>, String> {
     let sealed: SealedBox = serde_json::from_str(sealed).map_err(|e| e.to_string())?;
-    let bytes = sealed
-        .open_with_kek(&state.kek)
-        .map_err(|e| e.to_string())?;
+    if sealed.label != label {
+        return Err(format!(
+            "the stored secret is sealed as {:?}, not {label:?}",
+            sealed.label
+        ));
+    }
+    sealed.open_with_kek(&state.kek).map_err(|e| e.to_string())
+}
+
+/// A wallet's server share sealed under the KEK (JSON, as stored), opened.
+fn open_sealed_share(state: &AppState, wallet_id: &str, sealed: &str) -> Result<KeyShare, String> {
+    let bytes = open_labelled(state, sealed, &server_share_label(wallet_id))?;
     KeyShare::from_bytes(&bytes).map_err(|e| e.to_string())
 }
 
@@ -360,10 +387,7 @@ pub(super) fn open_party_keys(
     sealed: &str,
     wallet_id: &str,
 ) -> Result<PartyKeys, ApiError> {
-    let sealed: SealedBox =
-        serde_json::from_str(sealed).map_err(|e| ApiError::internal("opening party keys", e))?;
-    let bytes = sealed
-        .open_with_kek(&state.kek)
+    let bytes = open_labelled(state, sealed, &party_keys_label(wallet_id))
         .map_err(|e| ApiError::internal("opening party keys", e))?;
     PartyKeys::from_secret_bytes(&bytes)
         .map_err(|e| ApiError::internal("opening party keys", format!("wallet {wallet_id}: {e}")))
@@ -518,7 +542,7 @@ async fn suspend_pair(state: &AppState, wallet_id: &str, party: PartyIndex, reas
         else {
             return Ok(false);
         };
-        let mut share = open_sealed_share(state, &sealed)?;
+        let mut share = open_sealed_share(state, wallet_id, &sealed)?;
         if !share.suspend(party, reason) {
             return Ok(false);
         }

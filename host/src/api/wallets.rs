@@ -76,7 +76,7 @@ async fn start_keygen(
     roster.insert(server_index, keys.public());
     let wallet_id = random_id("w");
     let sealed_keys = SealedBox::seal_with_kek(
-        &format!("mpcw/party-keys/{wallet_id}"),
+        &super::signing::party_keys_label(&wallet_id),
         keys.to_secret_bytes().as_ref(),
         &state.config.kek_id,
         &state.kek,
@@ -194,7 +194,7 @@ pub(super) fn seal_server_share(
     let info = serde_json::to_string(&share.public_info()).map_err(|e| e.to_string())?;
     let bytes = zeroize::Zeroizing::new(share.to_bytes());
     let sealed = SealedBox::seal_with_kek(
-        &format!("mpcw/server-share/{wallet_id}"),
+        &super::signing::server_share_label(wallet_id),
         &bytes,
         &state.config.kek_id,
         &state.kek,
