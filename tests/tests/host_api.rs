@@ -957,3 +957,40 @@ async fn a_server_share_copied_into_another_wallet_is_refused() {
         .unwrap());
     start().await.expect("the wallet's own share opens");
 }
+
+/// A request whose client goes away half-way frees its `Idempotency-Key`: the retry runs and
+/// is answered, rather than refused with 409 for ever; a retry after that gets the recorded
+/// answer without running again.
+#[tokio::test]
+async fn an_abandoned_request_frees_its_idempotency_key() {
+    use axum::http::StatusCode;
+    use mpcw_host::api::error::ApiError;
+    use mpcw_host::api::idempotency::once;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let host = Host::start(&temp_dir("idempotency-abandoned"), None).await;
+    let body = json!({"amount": 1});
+    let key = || Some("retry-1".to_string());
+    let never = std::future::pending::<Result<(StatusCode, serde_json::Value), ApiError>>();
+    let abandoned = tokio::time::timeout(
+        std::time::Duration::from_millis(50),
+        once(&host.state, "alice", key(), &body, never),
+    )
+    .await;
+    assert!(abandoned.is_err(), "still running when its client left");
+
+    let runs = AtomicUsize::new(0);
+    let handler = || async {
+        runs.fetch_add(1, Ordering::SeqCst);
+        Ok((StatusCode::CREATED, json!({"done": true})))
+    };
+    let retried = once(&host.state, "alice", key(), &body, handler())
+        .await
+        .expect("the retry is answered");
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    let replayed = once(&host.state, "alice", key(), &body, handler())
+        .await
+        .expect("the recorded answer");
+    assert_eq!(replayed.status(), StatusCode::CREATED);
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+}

@@ -36,13 +36,12 @@ where
     if let Some(stored) = state.store.idempotent(owner, &key).await? {
         return replay(stored, &request_hash);
     }
-    let slot = (owner.to_owned(), key.clone());
-    if !state.in_flight.lock().expect("lock").insert(slot.clone()) {
+    let Some(_held) = InFlight::take(state, owner, &key) else {
         return Err(ApiError::conflict(
             "a request with this Idempotency-Key is still being answered",
         ));
-    }
-    let result = async {
+    };
+    async {
         // Checked again now that this request holds the key.
         if let Some(stored) = state.store.idempotent(owner, &key).await? {
             return replay(stored, &request_hash);
@@ -64,9 +63,34 @@ where
             .await?;
         Ok(json_response(status, body))
     }
-    .await;
-    state.in_flight.lock().expect("lock").remove(&slot);
-    result
+    .await
+}
+
+/// A key held by the request being answered. Released when dropped, also when the request is
+/// dropped half-way (its client went away): the key is then free for the retry, which runs the
+/// request again.
+struct InFlight<'a> {
+    state: &'a AppState,
+    slot: (String, String),
+}
+
+impl<'a> InFlight<'a> {
+    /// Hold `(owner, key)`, unless another request holds it.
+    fn take(state: &'a AppState, owner: &str, key: &str) -> Option<Self> {
+        let slot = (owner.to_owned(), key.to_owned());
+        let free = state.in_flight.lock().expect("lock").insert(slot.clone());
+        free.then_some(InFlight { state, slot })
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.state
+            .in_flight
+            .lock()
+            .expect("lock")
+            .remove(&self.slot);
+    }
 }
 
 fn replay(stored: StoredResponse, request_hash: &str) -> Result<Response, ApiError> {

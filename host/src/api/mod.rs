@@ -6,7 +6,7 @@ mod bridge;
 pub mod client;
 pub mod error;
 pub mod extract;
-mod idempotency;
+pub mod idempotency;
 mod reshare;
 mod sessions;
 mod signing;
