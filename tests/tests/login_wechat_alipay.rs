@@ -284,3 +284,49 @@ async fn alipay_logins_and_refusals() {
     }
     host.stop().await;
 }
+
+/// A client hammering the WeChat login cannot make the server call WeChat as fast as it likes:
+/// past its per-client burst it gets 429s, and WeChat sees only the calls the limit let through.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_client_cannot_make_the_server_flood_wechat() {
+    let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = calls.clone();
+    let stub = start(Router::new().route(
+        "/sns/jscode2session",
+        get(move |q: Query<BTreeMap<String, String>>| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            code2session(q)
+        }),
+    ))
+    .await;
+    let host = Host::start_with(mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: temp_dir("wechat-flood"),
+        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
+        // Bursts of 5, then one every 2 s.
+        client_rate_limit_per_minute: 30,
+        wechat: Some(WechatConfig {
+            app_id: APP_ID.into(),
+            app_secret: APP_SECRET.into(),
+            base_url: stub,
+        }),
+        ..Default::default()
+    })
+    .await;
+    let mut statuses = BTreeMap::new();
+    let started = std::time::Instant::now();
+    for _ in 0..60 {
+        let (status, _) = login(&host.url, "/v1/auth/wechat", json!({"code": "code-alice"})).await;
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    let through = calls.load(std::sync::atomic::Ordering::SeqCst);
+    // The burst, and one more for every 2 s the loop took.
+    let allowed = 5 + started.elapsed().as_secs() as usize / 2 + 1;
+    assert!(
+        through <= allowed,
+        "{through} calls reached WeChat: {statuses:?}"
+    );
+    assert_eq!(statuses.get(&201).copied().unwrap_or(0), through);
+    assert_eq!(statuses.get(&429).copied().unwrap_or(0), 60 - through);
+    host.stop().await;
+}
