@@ -416,12 +416,13 @@ impl Config {
         let mut builder = std::fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+            .create(dir)
+            .with_context(|| format!("creating {}", dir.display()))?;
+        #[cfg(unix)]
         {
-            use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-            builder.mode(0o700);
-            builder
-                .create(dir)
-                .with_context(|| format!("creating {}", dir.display()))?;
+            use std::os::unix::fs::PermissionsExt;
             let mode = std::fs::metadata(dir)
                 .with_context(|| format!("reading {}", dir.display()))?
                 .permissions()
@@ -436,10 +437,6 @@ impl Config {
                     .with_context(|| format!("narrowing {}", dir.display()))?;
             }
         }
-        #[cfg(not(unix))]
-        builder
-            .create(dir)
-            .with_context(|| format!("creating {}", dir.display()))?;
         Ok(())
     }
 

@@ -4,7 +4,7 @@
 
 use mpcw_engine::Scheme;
 use mpcw_host::auth::dapps::{new_secret, DappConfig};
-use mpcw_host::device::{self, Client, LocalShare, WalletSpec};
+use mpcw_host::device::{self, Client, LocalShare};
 use serde_json::{json, Value};
 
 /// A registered Dapp.
@@ -124,13 +124,7 @@ pub async fn signer_post(url: &str, token: &str, path: &str, body: Value) -> (u1
 /// A 2-of-3 Ed25519 wallet made by DKG with the server: the device holds parties 0 and 2 (the
 /// device's share is returned), the server party 1.
 pub async fn ed25519_wallet(client: &Client) -> (mpcw_host::api::WalletView, LocalShare) {
-    let spec = WalletSpec {
-        scheme: Scheme::Ed25519,
-        threshold: 2,
-        parties: 3,
-        local: vec![0, 2],
-        label: None,
-    };
+    let spec = crate::two_of_three(Scheme::Ed25519);
     let (wallet, shares) = device::create_wallet(client, &spec, |_| {}).await.unwrap();
     let new_share = shares.into_iter().next().unwrap();
     let share = LocalShare {

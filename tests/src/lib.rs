@@ -20,6 +20,50 @@ pub fn plugin_cache_dir() -> std::path::PathBuf {
     concat!(env!("OUT_DIR"), "/plugin-cache").into()
 }
 
+/// A test host's configuration: loopback on a free port, its data in `data_dir`, the suite's
+/// code cache, and no per-client limit (every test client comes from loopback; the limits have
+/// their own tests). Tests set what else they need over it:
+/// `Config { dapps, ..mpcw_tests::config(dir) }`.
+pub fn config(data_dir: impl Into<std::path::PathBuf>) -> mpcw_host::config::Config {
+    mpcw_host::config::Config {
+        listen: "127.0.0.1:0".parse().expect("a loopback address"),
+        data_dir: data_dir.into(),
+        plugin_cache_dir: Some(plugin_cache_dir()),
+        client_rate_limit_per_minute: 0,
+        ..Default::default()
+    }
+}
+
+/// A 2-of-3 wallet of `scheme` whose device holds parties 0 and 2 (its own share and the
+/// recovery share), the server party 1.
+pub fn two_of_three(scheme: mpcw_engine::Scheme) -> mpcw_host::device::WalletSpec {
+    mpcw_host::device::WalletSpec {
+        scheme,
+        threshold: 2,
+        parties: 3,
+        local: vec![0, 2],
+        label: None,
+    }
+}
+
+/// The first address of wallet `wallet_id` on `network`.
+pub async fn first_address(
+    client: &mpcw_host::device::Client,
+    wallet_id: &str,
+    network: &str,
+) -> String {
+    client
+        .addresses(wallet_id)
+        .await
+        .expect("the wallet's addresses")
+        .into_iter()
+        .find(|n| n.network == network)
+        .unwrap_or_else(|| panic!("no address on {network}"))
+        .addresses[0]
+        .value
+        .clone()
+}
+
 /// A runtime with default limits, the test suite's code cache, and the built-in plugins loaded.
 pub fn runtime() -> Runtime {
     let runtime = Runtime::new(Limits::default(), Some(plugin_cache_dir())).expect("runtime");
@@ -194,13 +238,8 @@ impl Host {
     /// `database_url`).
     pub async fn start(data_dir: &std::path::Path, database_url: Option<String>) -> Host {
         let config = mpcw_host::config::Config {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            data_dir: data_dir.to_path_buf(),
-            plugin_cache_dir: Some(plugin_cache_dir()),
-            // Every test client comes from loopback; the per-client limits have their own test.
-            client_rate_limit_per_minute: 0,
             database_url,
-            ..Default::default()
+            ..config(data_dir)
         };
         Host::start_with(config).await
     }

@@ -51,14 +51,10 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let (shop, shop_config) = Dapp::new("shop", Some(format!("{}/cb", sink.url)));
     let (game, game_config) = Dapp::new("game", None);
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("bridge"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         public_url: Some("https://wallet.example.cn".into()),
         dapps: vec![shop_config, game_config],
         callback_first_retry_ms: 200,
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("bridge"))
     };
     let host = Host::start_with(config).await;
     let url = host.url.clone();

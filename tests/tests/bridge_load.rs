@@ -83,16 +83,12 @@ async fn run(store: &'static str, redis: Option<String>, secs: u64, workers: u64
     let mut prefix = [0u8; 6];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut prefix);
     let config = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("bridge-load"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         dapps: vec![shop_config],
         bridge_url: redis.unwrap_or_else(|| "memory".into()),
         bridge_key_prefix: format!("mpcw-load:{}:", hex::encode(prefix)),
         rate_limit_per_minute: 0,
         max_live_sessions: 0,
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("bridge-load"))
     };
     let host = Host::start_with(config).await;
     let url = host.url.clone();

@@ -44,7 +44,6 @@ async fn two_hosts_share_one_bridge_through_redis() {
     let (shop, shop_config) = Dapp::new("shop", Some(format!("{}/cb", sink.url)));
     // What instances of one deployment share; the key prefix keeps this run's keys apart.
     let shared = Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
         database_url: Some(postgres),
         kek: Some(random_hex(32)),
         token_keys: vec![format!("shared:{}", random_hex(32))],
@@ -52,19 +51,15 @@ async fn two_hosts_share_one_bridge_through_redis() {
         bridge_url: redis,
         bridge_key_prefix: format!("mpcw-test:{}:", random_hex(6)),
         public_url: Some("https://wallet.example.cn".into()),
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("bridge-shared"))
     };
     let a = Host::start_with(Config {
         data_dir: temp_dir("bridge-a"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         ..shared.clone()
     })
     .await;
     let b = Host::start_with(Config {
         data_dir: temp_dir("bridge-b"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         ..shared.clone()
     })
     .await;

@@ -43,15 +43,11 @@ fn status(e: &DeviceError) -> u16 {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dapp_never_sees_another_dapps_wallets() {
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("dapps"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         dapps: vec![
             dapp("shop", "https://shop.example.cn"),
             dapp("game", "https://game.example.cn"),
         ],
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("dapps"))
     };
     let host = Host::start_with(config).await;
     let mut clients = BTreeMap::new();
@@ -73,11 +69,8 @@ async fn a_dapp_never_sees_another_dapps_wallets() {
     }
 
     let spec = WalletSpec {
-        scheme: Scheme::Ed25519,
-        threshold: 2,
-        parties: 3,
-        local: vec![0, 2],
         label: Some("shop wallet".into()),
+        ..mpcw_tests::two_of_three(Scheme::Ed25519)
     };
     let (wallet, _shares) = device::create_wallet(&clients["shop"], &spec, |_| {})
         .await

@@ -15,7 +15,7 @@ use mpcw_engine::{Envelope, PartyIndex, PartyKeys, Protocol, Scheme, SessionCont
 use mpcw_host::api::{CreateWallet, StartSigning};
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec, WalletSpec};
-use mpcw_tests::{runtime, temp_dir, Host};
+use mpcw_tests::{first_address, runtime, temp_dir, two_of_three, Host};
 use serde_json::json;
 
 fn api_code(e: &DeviceError) -> (u16, String) {
@@ -84,11 +84,8 @@ async fn wallet_lifecycle(database_url: Option<String>) {
     let alice = Client::new(&host.url).with_token(alice_token.clone());
 
     let spec = WalletSpec {
-        scheme: Scheme::EcdsaSecp256k1,
-        threshold: 2,
-        parties: 3,
-        local: vec![0, 2],
         label: Some("main".into()),
+        ..two_of_three(Scheme::EcdsaSecp256k1)
     };
     let (wallet, shares) = device::create_wallet(&alice, &spec, |_| {})
         .await
@@ -384,13 +381,7 @@ async fn a_cheating_device_is_suspended_until_a_refresh() {
     let dir = temp_dir("host-ot-abort");
     let host = Host::start(&dir, None).await;
     let alice = login(&host.url, "alice").await;
-    let spec = WalletSpec {
-        scheme: Scheme::EcdsaSecp256k1,
-        threshold: 2,
-        parties: 3,
-        local: vec![0, 2],
-        label: None,
-    };
+    let spec = two_of_three(Scheme::EcdsaSecp256k1);
     let (wallet, shares) = device::create_wallet(&alice, &spec, |_| {})
         .await
         .expect("key generation over HTTP");
@@ -405,14 +396,7 @@ async fn a_cheating_device_is_suspended_until_a_refresh() {
         .get("ethereum")
         .unwrap()
         .clone();
-    let address = alice.addresses(&wallet.id).await.unwrap();
-    let address = address
-        .iter()
-        .find(|n| n.network == "ethereum")
-        .unwrap()
-        .addresses[0]
-        .value
-        .clone();
+    let address = first_address(&alice, &wallet.id, "ethereum").await;
     let spec = |nonce, signers: Vec<PartyIndex>| SignSpec {
         network: ethereum.clone(),
         request: transfer(&address, nonce),
@@ -648,19 +632,9 @@ async fn bad_requests_get_clear_errors_and_change_nothing() {
     );
 
     // An Ed25519 wallet cannot sign for an ECDSA network; unknown networks are named.
-    let (ed, _) = device::create_wallet(
-        &alice,
-        &WalletSpec {
-            scheme: Scheme::Ed25519,
-            threshold: 2,
-            parties: 3,
-            local: vec![0, 2],
-            label: None,
-        },
-        |_| {},
-    )
-    .await
-    .expect("ed25519 key generation over HTTP");
+    let (ed, _) = device::create_wallet(&alice, &two_of_three(Scheme::Ed25519), |_| {})
+        .await
+        .expect("ed25519 key generation over HTTP");
     let req = |network: &str| StartSigning {
         network: network.into(),
         request: json!({}),
@@ -755,12 +729,8 @@ async fn the_openapi_document_matches_the_routes() {
 async fn too_many_requests_are_refused_per_subject() {
     let dir = temp_dir("host-limit");
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.clone(),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         rate_limit_per_minute: 60,
-        ..Default::default()
+        ..mpcw_tests::config(dir.clone())
     };
     let host = Host::start_with(config).await;
     let http = mpcw_tests::dapp::http();
@@ -791,12 +761,8 @@ async fn too_many_requests_are_refused_per_subject() {
 async fn live_sessions_are_capped_per_subject() {
     let dir = temp_dir("host-sessions");
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.clone(),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         max_live_sessions: 2,
-        ..Default::default()
+        ..mpcw_tests::config(dir.clone())
     };
     let host = Host::start_with(config).await;
     let frank = login(&host.url, "frank").await;
@@ -831,12 +797,9 @@ async fn live_sessions_are_capped_per_subject() {
 /// minute to the routes that need no login (bursts of 2).
 async fn limited_host(name: &str, trusted: Vec<std::net::IpAddr>) -> Host {
     Host::start_with(mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir(name),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         client_rate_limit_per_minute: 20,
         trusted_proxies: trusted,
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir(name))
     })
     .await
 }
@@ -916,23 +879,10 @@ async fn login_routes_refuse_large_bodies() {
 async fn a_server_share_copied_into_another_wallet_is_refused() {
     let host = Host::start(&temp_dir("share-swap"), None).await;
     let alice = login(&host.url, "alice").await;
-    let spec = WalletSpec {
-        scheme: Scheme::EcdsaSecp256k1,
-        threshold: 2,
-        parties: 3,
-        local: vec![0, 2],
-        label: None,
-    };
+    let spec = two_of_three(Scheme::EcdsaSecp256k1);
     let (a, _) = device::create_wallet(&alice, &spec, |_| {}).await.unwrap();
     let (b, _) = device::create_wallet(&alice, &spec, |_| {}).await.unwrap();
-    let addresses = alice.addresses(&b.id).await.unwrap();
-    let address = addresses
-        .iter()
-        .find(|n| n.network == "ethereum")
-        .unwrap()
-        .addresses[0]
-        .value
-        .clone();
+    let address = first_address(&alice, &b.id, "ethereum").await;
     let request = StartSigning {
         network: "ethereum".into(),
         request: transfer(&address, 0),

@@ -12,9 +12,7 @@ use alloy_eips::eip2718::Decodable2718;
 use mpcw_engine::{PartyKeys, Protocol, Scheme};
 use mpcw_host::api::{CreateWallet, StartSigning};
 use mpcw_host::chains::Registry;
-use mpcw_host::device::{
-    self, signing_session, Client, DeviceError, LocalShare, SignSpec, WalletSpec,
-};
+use mpcw_host::device::{self, signing_session, Client, DeviceError, LocalShare, SignSpec};
 use mpcw_host::store::WalletStatus;
 use mpcw_tests::{runtime, temp_dir};
 use serde_json::json;
@@ -76,13 +74,7 @@ async fn killed_between_signing_rounds_loses_nothing() {
     let carol = Client::new(&url).with_token(token.clone());
     let (wallet, shares) = device::create_wallet(
         &carol,
-        &WalletSpec {
-            scheme: Scheme::EcdsaSecp256k1,
-            threshold: 2,
-            parties: 3,
-            local: vec![0, 2],
-            label: None,
-        },
+        &mpcw_tests::two_of_three(Scheme::EcdsaSecp256k1),
         |_| {},
     )
     .await
@@ -93,16 +85,7 @@ async fn killed_between_signing_rounds_loses_nothing() {
         keys: share.keys,
         share: share.share,
     };
-    let address = carol
-        .addresses(&wallet.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|n| n.network == "ethereum")
-        .unwrap()
-        .addresses[0]
-        .value
-        .clone();
+    let address = mpcw_tests::first_address(&carol, &wallet.id, "ethereum").await;
 
     // A second wallet whose key generation has started but not finished.
     let k = PartyKeys::generate(&mut rand_core::OsRng);

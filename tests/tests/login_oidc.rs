@@ -152,10 +152,6 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
     let ed = ed25519_key("ed-1");
     let (stub, issuer) = start_stub(&[&rsa, &ec, &ed]).await;
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("oidc"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         dev_login: Some(false),
         oidc: vec![OidcProvider {
             name: "stub".into(),
@@ -164,7 +160,7 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
             jwks_uri: None,
             refetch_interval_secs: Some(0),
         }],
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("oidc"))
     };
     let host = Host::start_with(config).await;
     let http = mpcw_tests::dapp::http();

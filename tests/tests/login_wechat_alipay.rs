@@ -72,16 +72,12 @@ async fn login(url: &str, path: &str, body: Value) -> (u16, String) {
 async fn wechat_logins_and_refusals() {
     let stub = start(Router::new().route("/sns/jscode2session", get(code2session))).await;
     let config = |secret: &str| mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("wechat"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         wechat: Some(WechatConfig {
             app_id: APP_ID.into(),
             app_secret: secret.into(),
             base_url: stub.clone(),
         }),
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("wechat"))
     };
     let host = Host::start_with(config(APP_SECRET)).await;
 
@@ -239,10 +235,6 @@ async fn alipay_logins_and_refusals() {
     )
     .await;
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("alipay"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         alipay: Some(AlipayConfig {
             app_id: "2021000000000001".into(),
             private_key: app.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
@@ -254,7 +246,7 @@ async fn alipay_logins_and_refusals() {
                 .as_bytes()),
             gateway: format!("{stub}/gateway.do"),
         }),
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("alipay"))
     };
     let host = Host::start_with(config).await;
     let (status, text) = login(
@@ -300,9 +292,6 @@ async fn one_client_cannot_make_the_server_flood_wechat() {
     ))
     .await;
     let host = Host::start_with(mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir("wechat-flood"),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
         // Bursts of 5, then one every 2 s.
         client_rate_limit_per_minute: 30,
         wechat: Some(WechatConfig {
@@ -310,7 +299,7 @@ async fn one_client_cannot_make_the_server_flood_wechat() {
             app_secret: APP_SECRET.into(),
             base_url: stub,
         }),
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir("wechat-flood"))
     })
     .await;
     let mut statuses = BTreeMap::new();

@@ -67,10 +67,6 @@ fn with_shop(
     callback_url: Option<String>,
 ) -> mpcw_host::config::Config {
     mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: temp_dir(data_dir),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         dapps: vec![DappConfig {
             id: "shop".into(),
             name: "Shop".into(),
@@ -78,7 +74,7 @@ fn with_shop(
             callback_url,
             api_secret_sha256: secret_hash,
         }],
-        ..Default::default()
+        ..mpcw_tests::config(temp_dir(data_dir))
     }
 }
 

@@ -10,14 +10,10 @@ async fn main() {
     let mut args = std::env::args().skip(1);
     let dir = args.next().expect("usage: mpcw-test-host DIR");
     let config = mpcw_host::config::Config {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: dir.into(),
-        plugin_cache_dir: Some(mpcw_tests::plugin_cache_dir()),
-        client_rate_limit_per_minute: 0,
         signer_dir: Some(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/signer/dist"),
         ),
-        ..Default::default()
+        ..mpcw_tests::config(dir)
     };
     let host = Host::start_with(config).await;
     println!("listening {}", host.url);
