@@ -29,10 +29,16 @@
 //! | `callback_max_retry_ms` | `600000` | `MPCW_CALLBACK_MAX_RETRY_MS` | the longest wait between callback attempts |
 //! | `callback_max_attempts` | `12` | `MPCW_CALLBACK_MAX_ATTEMPTS` | attempts at a callback before it is given up |
 //! | `request_timeout_secs` | `30` | `MPCW_REQUEST_TIMEOUT_SECS` | limit on one HTTP request (long-polls stay below it) |
+//! | `max_connections` | `4096` | `MPCW_MAX_CONNECTIONS` | HTTP connections open at once (at most what the file-descriptor limit leaves room for); more wait to be accepted |
+//! | `header_read_timeout_secs` | `10` | `MPCW_HEADER_READ_TIMEOUT_SECS` | time a client has to send a request's head, and the longest a connection may be idle between requests |
+//! | `max_event_streams_per_dapp` | `256` | `MPCW_MAX_EVENT_STREAMS_PER_DAPP` | bridge event streams (`/events`) one Dapp may hold open at once (0: no limit) |
 //! | `max_body_bytes` | `8388608` | `MPCW_MAX_BODY_BYTES` | largest request body (protocol messages of ECDSA key generation are large) |
 //! | `client_rate_limit_per_minute` | `300` | `MPCW_CLIENT_RATE_LIMIT_PER_MINUTE` | requests one client address may make per minute to the routes that need no login (logins, `bridge/open`, the QR code, the public documents), in bursts of up to a tenth of it (0: no limit) |
 //! | `trusted_proxies` | none | `MPCW_TRUSTED_PROXIES` (comma-separated) | addresses of reverse proxies whose `X-Forwarded-For` names the client; from anyone else the header is ignored |
 //! | `max_live_sessions` | `32` | `MPCW_MAX_LIVE_SESSIONS` | protocol sessions one subject may have running at once (0: no limit) |
+//! | `relay_session_max_bytes` | `67108864` | `MPCW_RELAY_SESSION_MAX_BYTES` | bytes of protocol messages one session may hold in the relay (a 16-party ECDSA key generation logs about 46 MB; 0: no limit) |
+//! | `relay_subject_max_bytes` | `134217728` | `MPCW_RELAY_SUBJECT_MAX_BYTES` | bytes the sessions of one subject may hold together, until they end (0: no limit) |
+//! | `relay_max_bytes` | `1073741824` | `MPCW_RELAY_MAX_BYTES` | bytes every session may hold together (0: no limit) |
 //! | `rate_limit_per_minute` | `1200` | `MPCW_RATE_LIMIT_PER_MINUTE` | requests one subject may make per minute, in bursts of up to a tenth of it (0: no limit) |
 
 use std::net::SocketAddr;
@@ -44,6 +50,7 @@ use crate::auth::alipay::AlipayConfig;
 use crate::auth::dapps::DappConfig;
 use crate::auth::oidc::OidcProvider;
 use crate::auth::wechat::WechatConfig;
+use crate::mpc::RelayLimits;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
@@ -104,6 +111,12 @@ pub struct Config {
     pub request_timeout_secs: u64,
     /// Largest accepted request body, bytes.
     pub max_body_bytes: usize,
+    /// HTTP connections open at once.
+    pub max_connections: usize,
+    /// Time to send a request's head, and the longest idle time between requests, seconds.
+    pub header_read_timeout_secs: u64,
+    /// Bridge event streams one Dapp may hold open at once (0: unlimited).
+    pub max_event_streams_per_dapp: usize,
     /// Requests per minute per subject (0: unlimited).
     pub rate_limit_per_minute: u32,
     /// Requests per minute per client address to the routes that need no login (0: unlimited).
@@ -112,6 +125,12 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Protocol sessions one subject may have running at once (0: unlimited).
     pub max_live_sessions: usize,
+    /// Bytes of messages one session may hold in the relay (0: unlimited).
+    pub relay_session_max_bytes: usize,
+    /// Bytes of messages the sessions of one subject may hold together (0: unlimited).
+    pub relay_subject_max_bytes: usize,
+    /// Bytes of messages every session may hold together (0: unlimited).
+    pub relay_max_bytes: usize,
 }
 
 impl Default for Config {
@@ -143,10 +162,16 @@ impl Default for Config {
             callback_max_attempts: 12,
             request_timeout_secs: 30,
             max_body_bytes: 8 << 20,
+            max_connections: 4096,
+            header_read_timeout_secs: 10,
+            max_event_streams_per_dapp: 256,
             rate_limit_per_minute: 1200,
             client_rate_limit_per_minute: 300,
             trusted_proxies: Vec::new(),
             max_live_sessions: 32,
+            relay_session_max_bytes: RelayLimits::default().session_bytes,
+            relay_subject_max_bytes: RelayLimits::default().subject_bytes,
+            relay_max_bytes: RelayLimits::default().total_bytes,
         }
     }
 }
@@ -271,8 +296,26 @@ impl Config {
         if let Some(v) = var("MPCW_MAX_BODY_BYTES") {
             self.max_body_bytes = parse("MPCW_MAX_BODY_BYTES", v)?;
         }
+        if let Some(v) = var("MPCW_MAX_CONNECTIONS") {
+            self.max_connections = parse("MPCW_MAX_CONNECTIONS", v)?;
+        }
+        if let Some(v) = var("MPCW_HEADER_READ_TIMEOUT_SECS") {
+            self.header_read_timeout_secs = parse("MPCW_HEADER_READ_TIMEOUT_SECS", v)?;
+        }
+        if let Some(v) = var("MPCW_MAX_EVENT_STREAMS_PER_DAPP") {
+            self.max_event_streams_per_dapp = parse("MPCW_MAX_EVENT_STREAMS_PER_DAPP", v)?;
+        }
         if let Some(v) = var("MPCW_MAX_LIVE_SESSIONS") {
             self.max_live_sessions = parse("MPCW_MAX_LIVE_SESSIONS", v)?;
+        }
+        if let Some(v) = var("MPCW_RELAY_SESSION_MAX_BYTES") {
+            self.relay_session_max_bytes = parse("MPCW_RELAY_SESSION_MAX_BYTES", v)?;
+        }
+        if let Some(v) = var("MPCW_RELAY_SUBJECT_MAX_BYTES") {
+            self.relay_subject_max_bytes = parse("MPCW_RELAY_SUBJECT_MAX_BYTES", v)?;
+        }
+        if let Some(v) = var("MPCW_RELAY_MAX_BYTES") {
+            self.relay_max_bytes = parse("MPCW_RELAY_MAX_BYTES", v)?;
         }
         if let Some(v) = var("MPCW_RATE_LIMIT_PER_MINUTE") {
             self.rate_limit_per_minute = parse("MPCW_RATE_LIMIT_PER_MINUTE", v)?;
@@ -289,6 +332,15 @@ impl Config {
                 .collect::<anyhow::Result<_>>()?;
         }
         Ok(())
+    }
+
+    /// The relay's byte limits.
+    pub fn relay_limits(&self) -> RelayLimits {
+        RelayLimits {
+            session_bytes: self.relay_session_max_bytes,
+            subject_bytes: self.relay_subject_max_bytes,
+            total_bytes: self.relay_max_bytes,
+        }
     }
 
     /// The server's address as users reach it.

@@ -4,8 +4,8 @@
 //! - [`plugin`]: the sandboxed WebAssembly runtime for chain plugins;
 //! - [`chains`]: the network registry (`chains/*.toml`);
 //! - [`builtin`]: the plugins and networks compiled into the binary;
-//! - [`config`], [`store`], [`mpc`], [`api`], [`server`]: the signing server (HTTP API, SQLite or
-//!   PostgreSQL storage, the relay and the server's own party);
+//! - [`config`], [`store`], [`mpc`], [`api`], [`server`], [`listen`]: the signing server (HTTP
+//!   API, SQLite or PostgreSQL storage, the relay and the server's own party, connection limits);
 //! - [`auth`]: the host's access tokens and the identity providers users log in with;
 //! - [`bridge`]: the signing bridge between Dapps and the user's signer;
 //! - [`device`]: the user's device as a party, talking to the server over HTTP.
@@ -17,6 +17,7 @@ pub mod builtin;
 pub mod chains;
 pub mod config;
 pub mod device;
+pub mod listen;
 pub mod mpc;
 pub mod plugin;
 pub mod server;

@@ -17,6 +17,7 @@ use crate::bridge::delivery::{self, Outbox};
 use crate::bridge::Bridge;
 use crate::chains::Registry;
 use crate::config::Config;
+use crate::listen::ConnectionLimits;
 use crate::mpc::Sessions;
 use crate::plugin::{Limits, Runtime};
 use crate::state::{now, AppState, Metrics};
@@ -80,6 +81,7 @@ impl Server {
         if config.public_url.is_none() {
             config.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
+        let sessions = Sessions::new(config.relay_limits());
         let limiter = crate::state::keyed_limiter(config.rate_limit_per_minute);
         let client_limiter = crate::state::keyed_limiter(config.client_rate_limit_per_minute);
         let state = Arc::new(AppState {
@@ -90,7 +92,7 @@ impl Server {
             kek,
             runtime: Arc::new(runtime),
             registry,
-            sessions: Sessions::default(),
+            sessions,
             metrics: Metrics::default(),
             in_flight: Mutex::new(Default::default()),
             tokens,
@@ -100,6 +102,8 @@ impl Server {
             dapps,
             bridge,
             outbox,
+            event_streams: Default::default(),
+            stopping: tokio::sync::watch::channel(false).0,
         });
         Ok(Self {
             state,
@@ -157,11 +161,17 @@ impl Server {
         let callbacks = tokio::spawn(delivery::run(self.state.clone()));
         let expiries = tokio::spawn(crate::api::sweep_bridge_expiries(self.state.clone()));
         let app = crate::api::router(self.state.clone());
-        // The peer's address goes with each request: the per-client limits need it.
-        let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-        let result = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let config = &self.state.config;
+        let limits = ConnectionLimits {
+            max_connections: config.max_connections,
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs.max(1)),
+        };
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            state.stopping.send_replace(true);
+        };
+        let result = crate::listen::serve(self.listener, app, limits, shutdown).await;
         reaper.abort();
         callbacks.abort();
         expiries.abort();

@@ -1,7 +1,7 @@
 //! What every request handler shares: configuration, database, key-encryption key, plugins,
 //! network registry, live sessions and the metrics.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -56,6 +56,61 @@ pub struct AppState {
     pub bridge: Bridge,
     /// Bridge callbacks to deliver.
     pub outbox: Outbox,
+    /// Bridge event streams open, by Dapp.
+    pub event_streams: Arc<Slots>,
+    /// Turns `true` when the server begins to stop: open event streams end.
+    pub stopping: tokio::sync::watch::Sender<bool>,
+}
+
+/// Counted places per key (a Dapp's open event streams): taken while a guard lives.
+#[derive(Debug, Default)]
+pub struct Slots {
+    taken: Mutex<HashMap<String, usize>>,
+}
+
+/// One place taken in [`Slots`], given back when dropped.
+#[derive(Debug)]
+pub struct Slot {
+    slots: Arc<Slots>,
+    key: String,
+}
+
+impl Slots {
+    /// Take a place for `key` if fewer than `limit` are taken (0: no limit).
+    pub fn take(self: &Arc<Self>, key: &str, limit: usize) -> Option<Slot> {
+        let mut taken = self.taken.lock().expect("slots lock");
+        let n = taken.entry(key.to_owned()).or_insert(0);
+        if limit > 0 && *n >= limit {
+            return None;
+        }
+        *n += 1;
+        Some(Slot {
+            slots: self.clone(),
+            key: key.to_owned(),
+        })
+    }
+
+    /// Places taken for `key`.
+    pub fn taken(&self, key: &str) -> usize {
+        self.taken
+            .lock()
+            .expect("slots lock")
+            .get(key)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        let mut taken = self.slots.taken.lock().expect("slots lock");
+        if let Some(n) = taken.get_mut(&self.key) {
+            *n -= 1;
+            if *n == 0 {
+                taken.remove(&self.key);
+            }
+        }
+    }
 }
 
 /// A rate limiter keyed by subject.

@@ -296,3 +296,59 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     assert_eq!(sink.received().len(), 4);
     host.stop().await;
 }
+
+/// Review finding 3 (event streams): one Dapp holds at most `max_event_streams_per_dapp` open
+/// streams (the next gets 429 `too_many_streams`) while another Dapp is served, and a stream
+/// its client closes gives its place back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dapp_holds_a_bounded_number_of_event_streams() {
+    let (shop, shop_config) = Dapp::new("shop", None);
+    let (game, game_config) = Dapp::new("game", None);
+    let host = Host::start_with(mpcw_host::config::Config {
+        dapps: vec![shop_config, game_config],
+        max_event_streams_per_dapp: 2,
+        ..mpcw_tests::config(temp_dir("bridge-streams"))
+    })
+    .await;
+    let url = host.url.clone();
+    let request = json!({"network": "solana", "request": transfer()});
+    let (_, created) = shop.create(&url, request.clone()).await;
+    let shop_id = created["id"].as_str().unwrap().to_string();
+    let (_, created) = game.create(&url, request).await;
+    let game_id = created["id"].as_str().unwrap().to_string();
+    let http = mpcw_tests::dapp::http();
+    let open = |dapp: &Dapp, id: &str| {
+        http.get(format!("{url}/v1/bridge/requests/{id}/events"))
+            .basic_auth(dapp.id, Some(&dapp.secret))
+            .send()
+    };
+    let first = open(&shop, &shop_id).await.unwrap();
+    let second = open(&shop, &shop_id).await.unwrap();
+    assert_eq!(
+        (first.status().as_u16(), second.status().as_u16()),
+        (200, 200)
+    );
+    let third = open(&shop, &shop_id).await.unwrap();
+    assert_eq!(third.status().as_u16(), 429);
+    let body: Value = third.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "too_many_streams");
+    assert_eq!(open(&game, &game_id).await.unwrap().status().as_u16(), 200);
+
+    drop(first);
+    let reopened = async {
+        loop {
+            let r = open(&shop, &shop_id).await.unwrap();
+            if r.status().as_u16() == 200 {
+                return r;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    };
+    let _again = tokio::time::timeout(Duration::from_secs(10), reopened)
+        .await
+        .expect("a closed stream gives its place back");
+    // Stopping ends the streams still open rather than waiting for them.
+    tokio::time::timeout(Duration::from_secs(5), host.stop())
+        .await
+        .expect("the server stops with streams open");
+}

@@ -4,7 +4,7 @@
 //! transfer is co-signed and the sender recovered by alloy; the server restarts on the same
 //! database and the wallet signs again, this time with the recovery share.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::TxEnvelope;
@@ -943,4 +943,229 @@ async fn an_abandoned_request_frees_its_idempotency_key() {
         .expect("the recorded answer");
     assert_eq!(replayed.status(), StatusCode::CREATED);
     assert_eq!(runs.load(Ordering::SeqCst), 1);
+}
+
+/// Review finding 2 (relay memory): a session's log, and all of one subject's logs, are held to
+/// their byte limits (413, then 429 `relay_quota`, with nothing partly kept); a repeated post is
+/// dropped rather than stored twice; a fetch comes in pages of about 1 MiB; and the memory of a
+/// session that failed is given back at once, not kept until it is forgotten.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relay_memory_is_bounded_deduplicated_paged_and_freed() {
+    let dir = temp_dir("relay-quota");
+    let config = mpcw_host::config::Config {
+        relay_session_max_bytes: 1_310_720,
+        relay_subject_max_bytes: 2 << 20,
+        session_ttl_secs: 6,
+        ..mpcw_tests::config(dir.clone())
+    };
+    let host = Host::start_with(config).await;
+    let frank = login(&host.url, "frank").await;
+    let (a, b) = (
+        PartyKeys::generate(&mut rand_core::OsRng),
+        PartyKeys::generate(&mut rand_core::OsRng),
+    );
+    let roster = BTreeMap::from([(0, a.public()), (2, b.public())]);
+    let create = CreateWallet {
+        scheme: "ed25519".into(),
+        threshold: 2,
+        parties: 3,
+        server_index: Some(1),
+        roster: roster.clone(),
+        label: None,
+    };
+    // Two key generations whose server party waits for messages that never come.
+    let first = frank.create_wallet(&create, None).await.unwrap().session.id;
+    let second = frank.create_wallet(&create, None).await.unwrap().session.id;
+    // Envelopes from party 0 to party 2 of about 400 kB each, which the server never reads.
+    let big = |session: &str, n: u8| -> Envelope {
+        let ctx = SessionContext::new(session, 0, a.clone(), roster.clone()).unwrap();
+        ctx.seal("filler", Some(2), &vec![n; 300_000]).unwrap()
+    };
+    let sessions = &host.state.sessions;
+    let one = big(&first, 1);
+    // The server parties' own first messages.
+    let own = sessions.bytes_of("dev:frank");
+    frank
+        .post_messages(&first, std::slice::from_ref(&one))
+        .await
+        .unwrap();
+    let held = sessions.bytes_of("dev:frank") - own;
+    assert!(held > 400_000, "{held}");
+    frank
+        .post_messages(&first, &[one.clone(), one.clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        sessions.bytes_of("dev:frank"),
+        own + held,
+        "a repeated post is dropped"
+    );
+    let mut posted = vec![one.signature];
+    for n in 2..=3 {
+        let env = big(&first, n);
+        posted.push(env.signature.clone());
+        frank.post_messages(&first, &[env]).await.unwrap();
+    }
+    let err = frank
+        .post_messages(&first, &[big(&first, 4)])
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), (413, "too_large".into()));
+    assert_eq!(sessions.bytes_of("dev:frank"), own + 3 * held);
+
+    // The subject's limit spans sessions: two more fit in the second, the third does not.
+    for n in 1..=2 {
+        frank
+            .post_messages(&second, &[big(&second, n)])
+            .await
+            .unwrap();
+    }
+    let err = frank
+        .post_messages(&second, &[big(&second, 3)])
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err), (429, "relay_quota".into()));
+    // Another subject is not held back by frank's bytes.
+    let grace = login(&host.url, "grace").await;
+    let other = grace.create_wallet(&create, None).await.unwrap().session.id;
+    grace
+        .post_messages(&other, &[big(&other, 1)])
+        .await
+        .unwrap();
+
+    // Party 2 reads the first session's three envelopes (and the server's own) in two pages.
+    let party2 = BTreeSet::from([2]);
+    let filler = |m: &mpcw_host::api::Messages| -> Vec<String> {
+        m.messages
+            .iter()
+            .filter(|m| m.envelope.channel == "filler")
+            .map(|m| m.envelope.signature.clone())
+            .collect()
+    };
+    let page = frank.fetch_messages(&first, &party2, 0, 0).await.unwrap();
+    assert!(page.more);
+    let last = page.messages.last().unwrap().seq;
+    let rest = frank
+        .fetch_messages(&first, &party2, last, 0)
+        .await
+        .unwrap();
+    assert!(!rest.more);
+    let (page, rest) = (filler(&page), filler(&rest));
+    assert_eq!((page.len(), rest.len()), (2, 1));
+    assert!(
+        [page, rest].concat() == posted,
+        "every envelope once, in order"
+    );
+
+    // The sessions expire: their server parties fail them and their bytes are given back well
+    // before they are forgotten.
+    let freed = async {
+        while sessions.bytes() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(30), freed)
+        .await
+        .expect("failed sessions free their messages");
+    let err = frank
+        .post_messages(&first, &[big(&first, 5)])
+        .await
+        .unwrap_err();
+    assert_eq!(api_code(&err).0, 410);
+    assert_eq!(frank.session(&first).await.unwrap().state, "failed");
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// Whether the server closes `stream` within `within`, while `trickle` (if any) sends one more
+/// header line every second.
+async fn closed_within(
+    stream: &mut tokio::net::TcpStream,
+    within: std::time::Duration,
+    trickle: bool,
+) -> bool {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let until = tokio::time::Instant::now() + within;
+    let mut buf = [0u8; 4096];
+    let mut n = 0;
+    while tokio::time::Instant::now() < until {
+        if trickle {
+            let line = format!("x-slow-{n}: 1\r\n");
+            if stream.write_all(line.as_bytes()).await.is_err() {
+                return true;
+            }
+            n += 1;
+        }
+        let step = std::time::Duration::from_secs(1).min(until - tokio::time::Instant::now());
+        match tokio::time::timeout(step, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return true,
+            Ok(Ok(_)) => {} // An answer (408 or the response itself): keep reading.
+            Err(_) => {}
+        }
+    }
+    false
+}
+
+/// Review finding 3 (connections): a client that trickles its headers a line a second, and a
+/// kept-alive connection left idle, are closed once the header-read time is up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_headers_and_idle_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = Host::start_with(mpcw_host::config::Config {
+        header_read_timeout_secs: 2,
+        ..mpcw_tests::config(temp_dir("conn-timeouts"))
+    })
+    .await;
+    let addr = host.url.trim_start_matches("http://").to_string();
+    let secs = std::time::Duration::from_secs;
+
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"GET /v1/health HTTP/1.1\r\nhost: x\r\n")
+        .await
+        .unwrap();
+    assert!(
+        closed_within(&mut slow, secs(6), true).await,
+        "trickled headers"
+    );
+
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /v1/health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = [0u8; 12];
+    idle.read_exact(&mut head).await.unwrap();
+    assert_eq!(&head, b"HTTP/1.1 200");
+    assert!(
+        closed_within(&mut idle, secs(6), false).await,
+        "idle keep-alive"
+    );
+    host.stop().await;
+}
+
+/// Review finding 3 (connections): past `max_connections` a new connection waits to be
+/// accepted, and is served as soon as another closes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_past_the_limit_wait_for_one_to_close() {
+    let host = Host::start_with(mpcw_host::config::Config {
+        max_connections: 3,
+        ..mpcw_tests::config(temp_dir("conn-limit"))
+    })
+    .await;
+    let addr = host.url.trim_start_matches("http://").to_string();
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        held.push(tokio::net::TcpStream::connect(&addr).await.unwrap());
+    }
+    let health = format!("{}/v1/health", host.url);
+    let waiting = tokio::spawn(async move { reqwest::get(health).await.map(|r| r.status()) });
+    tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+    assert!(!waiting.is_finished(), "a fourth connection is not served");
+    held.pop();
+    let status = tokio::time::timeout(std::time::Duration::from_secs(5), waiting)
+        .await
+        .expect("served once a connection closed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(status, 200);
+    host.stop().await;
 }

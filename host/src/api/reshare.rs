@@ -105,7 +105,7 @@ async fn start_reshare(
     roster.insert(server, keys.public());
     let session_id = random_id("s");
     let (tx, rx) = std::sync::mpsc::channel();
-    let session = Arc::new(LiveSession::new(
+    let session = state.sessions.insert(LiveSession::new(
         session_id.clone(),
         owner,
         "reshare",
@@ -114,7 +114,6 @@ async fn start_reshare(
         Duration::from_secs(state.config.session_ttl_secs),
         tx,
     ));
-    state.sessions.insert(session.clone());
     let ctx = SessionContext::new(session_id.clone(), server, keys, roster.clone())
         .map_err(|e| ApiError::internal("starting resharing", e))?;
     let (done_tx, done_rx) = oneshot::channel();

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, Subject};
 use super::views::{Messages, Relayed, SessionStatus};
-use crate::mpc::{LiveSession, RelayError, SessionState};
+use crate::mpc::{Exceeded, LiveSession, RelayError, SessionState};
 use crate::state::AppState;
 
 /// Longest long-poll, kept below the request deadline.
@@ -73,9 +73,17 @@ pub async fn post_messages(
     }
     let accepted = session.post(envelopes).map_err(|e| match e {
         RelayError::Ended(_) => ApiError::gone(e.to_string()),
-        RelayError::Full => {
+        RelayError::Full | RelayError::OverQuota(Exceeded::Session) => {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", e.to_string())
         }
+        RelayError::OverQuota(Exceeded::Subject) => ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "relay_quota", e.to_string())
+        },
+        RelayError::OverQuota(Exceeded::Total) => ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "relay_full", e.to_string())
+        },
         _ => ApiError::unprocessable("invalid_message", e.to_string()),
     })?;
     Ok((
@@ -125,9 +133,11 @@ pub async fn fetch_messages(
     let found = session.wait_fetch(&parties, q.after, wait).await;
     Ok(Json(Messages {
         messages: found
+            .messages
             .into_iter()
             .map(|(seq, envelope)| Relayed { seq, envelope })
             .collect(),
+        more: found.more,
         status: status_of(&session),
     }))
 }

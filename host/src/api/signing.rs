@@ -219,7 +219,7 @@ async fn start_signing(
         }
         let session_id = format!("{signing_id}.{k}");
         let (tx, rx) = std::sync::mpsc::channel();
-        let session = Arc::new(LiveSession::new(
+        let session = state.sessions.insert(LiveSession::new(
             session_id.clone(),
             owner.clone(),
             "sign",
@@ -228,7 +228,6 @@ async fn start_signing(
             ttl,
             tx,
         ));
-        state.sessions.insert(session.clone());
         sessions.push(session.clone());
         let job = PartyJob {
             session_id: session_id.clone(),

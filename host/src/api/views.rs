@@ -233,8 +233,11 @@ pub struct Relayed {
 /// `GET /v1/sessions/{id}/messages`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Messages {
-    /// Envelopes for the asked parties, oldest first.
+    /// Envelopes for the asked parties, oldest first, up to about 1 MiB.
     pub messages: Vec<Relayed>,
+    /// Whether more envelopes follow the last one returned (fetch again after its `seq`).
+    #[serde(default)]
+    pub more: bool,
     /// The session's status.
     pub status: SessionStatus,
 }

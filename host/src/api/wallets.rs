@@ -103,7 +103,7 @@ async fn start_keygen(
 
     let session_id = random_id("s");
     let (tx, rx) = std::sync::mpsc::channel();
-    let session = Arc::new(LiveSession::new(
+    let session = state.sessions.insert(LiveSession::new(
         session_id.clone(),
         owner,
         "keygen",
@@ -112,7 +112,6 @@ async fn start_keygen(
         Duration::from_secs(state.config.session_ttl_secs),
         tx,
     ));
-    state.sessions.insert(session.clone());
     let ctx = SessionContext::new(session_id.clone(), server_index, keys, roster)
         .map_err(|e| ApiError::internal("starting key generation", e))?;
     let config = KeygenConfig {

@@ -5,11 +5,15 @@
 //! session is never written to the database; only what it produces (a share, a signature) is. A
 //! session that a restart interrupted is reported as failed and is started again by the client.
 
+mod quota;
 mod relay;
 mod sign;
 mod worker;
 
 pub use mpcw_engine::compose::Map;
-pub use relay::{LiveSession, RelayError, SessionState, Sessions};
+pub use quota::{Exceeded, RelayLimits};
+pub use relay::{
+    Fetched, LiveSession, RelayError, SessionState, Sessions, ENDED_GRACE, MAX_FETCH_BYTES,
+};
 pub use sign::{hash_from_name, hash_name, sign_message, signing_party, SignMessage, SigningParty};
 pub use worker::{spawn_party, PartyFailure};

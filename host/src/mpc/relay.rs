@@ -6,12 +6,14 @@
 //! and private ones encrypted by their senders, so the relay can neither read nor forge them; it
 //! checks only that they claim a sender and recipients that belong to the session.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use mpcw_engine::{Envelope, PartyIndex, Roster};
 use tokio::sync::watch;
+
+use super::quota::{envelope_bytes, Budget, Exceeded, RelayLimits};
 
 /// How a session stands.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -46,11 +48,48 @@ pub enum RelayError {
     /// The session holds too many messages.
     #[error("the session has too many messages")]
     Full,
+    /// The messages would pass one of the relay's byte limits.
+    #[error("{}", over_message(*.0))]
+    OverQuota(Exceeded),
 }
 
-/// Largest number of envelopes one session may hold (a 3-of-5 ECDSA key generation needs a few
-/// hundred).
+fn over_message(which: Exceeded) -> &'static str {
+    match which {
+        Exceeded::Session => "the session's messages would pass its byte limit",
+        Exceeded::Subject => {
+            "your sessions' messages would pass your byte limit: let running ones end first"
+        }
+        Exceeded::Total => "the relay is full: try again shortly",
+    }
+}
+
+/// Largest number of envelopes one session may hold (a 3-of-5 ECDSA key generation sends 80).
 const MAX_MESSAGES: usize = 4096;
+
+/// Most bytes of envelopes one fetch returns (at least one envelope); the rest come on the next.
+pub const MAX_FETCH_BYTES: usize = 1 << 20;
+
+/// What a session has logged.
+#[derive(Default)]
+struct Log {
+    /// Every envelope kept, in order; position + `dropped` + 1 is its sequence number.
+    envelopes: Vec<Envelope>,
+    /// Bytes charged for them.
+    bytes: usize,
+    /// Signatures of the envelopes logged: a repeated post is dropped.
+    seen: HashSet<String>,
+    /// Whether the log was freed (the session ended): nothing is kept or served any more.
+    freed: bool,
+}
+
+/// One page of a fetch.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// Envelopes with their sequence numbers (1-based).
+    pub messages: Vec<(u64, Envelope)>,
+    /// Whether more envelopes for the same parties follow the last one returned.
+    pub more: bool,
+}
 
 /// One session in flight.
 pub struct LiveSession {
@@ -68,8 +107,11 @@ pub struct LiveSession {
     pub roster: Roster,
     /// When the session gives up.
     pub deadline: Instant,
-    log: Mutex<Vec<Envelope>>,
+    log: Mutex<Log>,
     state: Mutex<SessionState>,
+    /// When it ended, if it has.
+    ended: Mutex<Option<Instant>>,
+    budget: Arc<Budget>,
     version: watch::Sender<u64>,
     to_server: Mutex<Option<std::sync::mpsc::Sender<Envelope>>>,
 }
@@ -104,8 +146,10 @@ impl LiveSession {
             parties: roster.keys().copied().collect(),
             roster,
             deadline: Instant::now() + ttl,
-            log: Mutex::new(Vec::new()),
+            log: Mutex::new(Log::default()),
             state: Mutex::new(SessionState::Running),
+            ended: Mutex::new(None),
+            budget: Arc::new(Budget::new(RelayLimits::default())),
             version: watch::channel(0).0,
             to_server: Mutex::new(Some(to_server)),
         }
@@ -120,11 +164,37 @@ impl LiveSession {
         self.version.send_modify(|v| *v += 1);
     }
 
-    /// End the session (the server's party finished or failed).
+    /// End the session (the server's party finished or failed). A failed session's log is
+    /// freed at once; a finished one's when the session is forgotten, shortly after (its
+    /// clients may still be fetching the server's last messages).
     pub fn finish(&self, state: SessionState) {
+        let failed = matches!(state, SessionState::Failed(_));
         *self.state.lock().expect("state lock") = state;
+        self.ended
+            .lock()
+            .expect("ended lock")
+            .get_or_insert_with(Instant::now);
         self.to_server.lock().expect("lock").take();
+        if failed {
+            self.free();
+        }
         self.bump();
+    }
+
+    /// When the session ended, if it has.
+    pub fn ended_at(&self) -> Option<Instant> {
+        *self.ended.lock().expect("ended lock")
+    }
+
+    /// Drop every logged envelope and give their bytes back.
+    fn free(&self) {
+        let mut log = self.log.lock().expect("log lock");
+        log.freed = true;
+        let bytes = std::mem::take(&mut log.bytes);
+        log.envelopes = Vec::new();
+        log.seen = HashSet::new();
+        drop(log);
+        self.budget.release(&self.owner, bytes);
     }
 
     fn belongs(&self, env: &Envelope) -> bool {
@@ -158,18 +228,35 @@ impl LiveSession {
         let n = envelopes.len();
         {
             let mut log = self.log.lock().expect("log lock");
-            if log.len() + n > MAX_MESSAGES {
+            if log.freed {
+                return Err(RelayError::Ended("its messages are gone".into()));
+            }
+            // A repeated envelope (a client retrying a post whose answer it lost) is dropped.
+            let mut fresh = Vec::with_capacity(n);
+            let mut in_post = HashSet::new();
+            for env in envelopes {
+                if !log.seen.contains(&env.signature) && in_post.insert(env.signature.clone()) {
+                    fresh.push(env);
+                }
+            }
+            if log.envelopes.len() + fresh.len() > MAX_MESSAGES {
                 return Err(RelayError::Full);
             }
+            let bytes: usize = fresh.iter().map(envelope_bytes).sum();
+            self.budget
+                .charge(&self.owner, log.bytes, bytes)
+                .map_err(RelayError::OverQuota)?;
+            log.bytes += bytes;
             let to_server = self.to_server.lock().expect("lock");
-            for env in envelopes {
+            for env in fresh {
                 if env.to.is_none() || env.to == Some(self.server_index) {
                     if let Some(tx) = to_server.as_ref() {
                         // The party has ended if this fails; the log still serves the others.
                         let _ = tx.send(env.clone());
                     }
                 }
-                log.push(env);
+                log.seen.insert(env.signature.clone());
+                log.envelopes.push(env);
             }
         }
         self.bump();
@@ -181,23 +268,47 @@ impl LiveSession {
         if envelopes.is_empty() {
             return;
         }
-        self.log.lock().expect("log lock").extend(envelopes);
+        {
+            let mut log = self.log.lock().expect("log lock");
+            if log.freed {
+                return;
+            }
+            let bytes: usize = envelopes.iter().map(envelope_bytes).sum();
+            self.budget.charge_anyway(&self.owner, bytes);
+            log.bytes += bytes;
+            for env in envelopes {
+                log.seen.insert(env.signature.clone());
+                log.envelopes.push(env);
+            }
+        }
         self.bump();
     }
 
     /// Envelopes after sequence number `after` addressed to any of `parties`, with their
-    /// sequence numbers (1-based).
-    pub fn fetch(&self, parties: &BTreeSet<PartyIndex>, after: u64) -> Vec<(u64, Envelope)> {
+    /// sequence numbers (1-based), up to [`MAX_FETCH_BYTES`] (but at least one).
+    pub fn fetch(&self, parties: &BTreeSet<PartyIndex>, after: u64) -> Fetched {
         let log = self.log.lock().expect("log lock");
-        log.iter()
+        let mut page = Fetched::default();
+        let mut bytes = 0;
+        let addressed = log
+            .envelopes
+            .iter()
             .enumerate()
-            .skip(after as usize)
+            .skip(usize::try_from(after).unwrap_or(usize::MAX))
             .filter(|(_, env)| match env.to {
                 Some(to) => parties.contains(&to),
                 None => parties.iter().any(|p| *p != env.from),
-            })
-            .map(|(i, env)| (i as u64 + 1, env.clone()))
-            .collect()
+            });
+        for (i, env) in addressed {
+            let size = envelope_bytes(env);
+            if !page.messages.is_empty() && bytes + size > MAX_FETCH_BYTES {
+                page.more = true;
+                break;
+            }
+            bytes += size;
+            page.messages.push((i as u64 + 1, env.clone()));
+        }
+        page
     }
 
     /// Like [`fetch`](Self::fetch), but wait up to `wait` for something to arrive or for the
@@ -207,35 +318,74 @@ impl LiveSession {
         parties: &BTreeSet<PartyIndex>,
         after: u64,
         wait: Duration,
-    ) -> Vec<(u64, Envelope)> {
+    ) -> Fetched {
         let mut rx = self.version.subscribe();
         let until = tokio::time::Instant::now() + wait;
         loop {
             rx.borrow_and_update();
             let found = self.fetch(parties, after);
-            if !found.is_empty() || self.state() != SessionState::Running {
+            if !found.messages.is_empty() || self.state() != SessionState::Running {
                 return found;
             }
             if tokio::time::timeout_at(until, rx.changed()).await.is_err() {
-                return Vec::new();
+                return Fetched::default();
             }
         }
     }
 }
 
-/// All live sessions, by id.
-#[derive(Clone, Default)]
+impl Drop for LiveSession {
+    fn drop(&mut self) {
+        let bytes = self.log.get_mut().map(|l| l.bytes).unwrap_or(0);
+        self.budget.release(&self.owner, bytes);
+    }
+}
+
+/// How long a session that ended stays visible (its status, its finished log) before it is
+/// forgotten and its memory freed.
+pub const ENDED_GRACE: Duration = Duration::from_secs(60);
+
+/// All live sessions, by id, and the memory their logs hold.
+#[derive(Clone)]
 pub struct Sessions {
     inner: Arc<Mutex<HashMap<String, Arc<LiveSession>>>>,
+    budget: Arc<Budget>,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::new(RelayLimits::default())
+    }
 }
 
 impl Sessions {
-    /// Add a session.
-    pub fn insert(&self, session: Arc<LiveSession>) {
+    /// No sessions yet; their logs may hold up to `limits`.
+    pub fn new(limits: RelayLimits) -> Self {
+        Self {
+            inner: Arc::default(),
+            budget: Arc::new(Budget::new(limits)),
+        }
+    }
+
+    /// Add a session; its log is charged to this relay's budget.
+    pub fn insert(&self, mut session: LiveSession) -> Arc<LiveSession> {
+        session.budget = self.budget.clone();
+        let session = Arc::new(session);
         self.inner
             .lock()
             .expect("sessions lock")
-            .insert(session.id.clone(), session);
+            .insert(session.id.clone(), session.clone());
+        session
+    }
+
+    /// Bytes every session's log holds.
+    pub fn bytes(&self) -> usize {
+        self.budget.total()
+    }
+
+    /// Bytes the logs of `owner`'s sessions hold.
+    pub fn bytes_of(&self, owner: &str) -> usize {
+        self.budget.of_subject(owner)
     }
 
     /// The session `id` if `owner` may use it.
@@ -248,12 +398,16 @@ impl Sessions {
             .cloned()
     }
 
-    /// Forget sessions whose deadline passed more than `grace` ago. Returns how many.
+    /// Forget sessions that ended more than [`ENDED_GRACE`] ago, and those whose deadline
+    /// passed more than `grace` ago. Returns how many.
     pub fn reap(&self, grace: Duration) -> usize {
         let now = Instant::now();
         let mut map = self.inner.lock().expect("sessions lock");
         let before = map.len();
-        map.retain(|_, s| s.deadline + grace > now);
+        map.retain(|_, s| {
+            let ended_long_ago = s.ended_at().is_some_and(|at| at + ENDED_GRACE <= now);
+            !ended_long_ago && s.deadline + grace > now
+        });
         before - map.len()
     }
 

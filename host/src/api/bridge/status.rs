@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::Json;
 use futures_util::Stream;
@@ -23,8 +24,9 @@ use crate::state::{now, AppState};
 const MAX_WAIT_SECS: u64 = 25;
 /// How often a waiter looks again without a notice.
 const RECHECK: Duration = Duration::from_secs(5);
-/// How long an event stream lasts at most; the Dapp reconnects if it still cares.
-const MAX_STREAM: Duration = Duration::from_secs(3600);
+/// How long an event stream lasts at most: a request is final (done, failed, rejected or
+/// expired) by the end of its longest life, and the stream ends with its final event.
+const MAX_STREAM: Duration = Duration::from_secs(crate::bridge::MAX_TTL_SECS + 60);
 
 /// Whether `status` is final: the request will not change any more.
 pub(crate) fn is_final(status: &str) -> bool {
@@ -148,21 +150,42 @@ pub async fn events(
     Path(id): Path<String>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, std::convert::Infallible>>>, ApiError> {
     read(&state, &dapp, &id).await?;
+    let limit = state.config.max_event_streams_per_dapp;
+    let Some(slot) = state.event_streams.take(&dapp, limit) else {
+        return Err(ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_streams",
+                format!(
+                    "at most {limit} event streams per Dapp at once: close one, or use \
+                     callbacks or ?wait="
+                ),
+            )
+        });
+    };
     let until = Instant::now() + MAX_STREAM;
+    let stopping = state.stopping.subscribe();
+    // The slot lives as long as the stream: given back when it ends or its client leaves.
     let stream = futures_util::stream::unfold(
-        (state, dapp, id, None::<String>),
-        move |(state, dapp, id, last)| async move {
-            if last.as_deref().is_some_and(is_final) {
+        (state, dapp, id, None::<String>, slot, stopping),
+        move |(state, dapp, id, last, slot, mut stopping)| async move {
+            if last.as_deref().is_some_and(is_final) || *stopping.borrow() {
                 return None;
             }
-            let view = next_view(&state, &dapp, &id, last.as_deref(), until)
-                .await
-                .ok()?;
+            let view = tokio::select! {
+                view = next_view(&state, &dapp, &id, last.as_deref(), until) => view.ok()?,
+                // The server is stopping: end the stream, and the Dapp reconnects.
+                _ = stopping.changed() => return None,
+            };
             if last.as_deref() == Some(view.status.as_str()) {
                 return None; // The stream's time is up.
             }
             let event = Event::default().event("status").json_data(&view).ok()?;
-            Some((Ok(event), (state, dapp, id, Some(view.status))))
+            Some((
+                Ok(event),
+                (state, dapp, id, Some(view.status), slot, stopping),
+            ))
         },
     );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
