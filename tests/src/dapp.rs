@@ -52,6 +52,21 @@ impl Dapp {
         (r.status().as_u16(), r.json().await.unwrap())
     }
 
+    /// Its callback key, as `GET /v1/bridge/callback-key` gives it.
+    pub async fn callback_key(&self, url: &str) -> Vec<u8> {
+        let r = self
+            .http
+            .get(format!("{url}/v1/bridge/callback-key"))
+            .basic_auth(self.id, Some(&self.secret))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 200);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["algorithm"], "HMAC-SHA256");
+        hex::decode(body["key"].as_str().unwrap()).unwrap()
+    }
+
     /// `GET /v1/bridge/requests/{id}?wait=…`: status and body.
     pub async fn read(&self, url: &str, id: &str, wait: u64) -> (u16, Value) {
         let r = self

@@ -50,6 +50,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let sink = CallbackSink::start().await;
     let (shop, shop_config) = Dapp::new("shop", Some(format!("{}/cb", sink.url)));
     let (game, game_config) = Dapp::new("game", None);
+    let shop_hash = shop_config.api_secret_sha256.clone();
     let config = mpcw_host::config::Config {
         public_url: Some("https://wallet.example.cn".into()),
         dapps: vec![shop_config, game_config],
@@ -141,10 +142,18 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     // The Dapp's endpoint got one signed event with the same transaction.
     let got = sink.wait_for(&created.id, Duration::from_secs(10)).await;
     assert_eq!(got.len(), 1, "one callback");
-    assert!(got[0].verifies(&shop.secret), "the HMAC verifies");
+    let key = shop.callback_key(&url).await;
+    assert!(got[0].verifies(&key), "the HMAC verifies");
     assert!(
-        !got[0].verifies("mpcw_sk_guess"),
-        "only under the Dapp's secret"
+        !got[0].verifies(&game.callback_key(&url).await),
+        "only under the Dapp's own key"
+    );
+    // Review finding 5: what the configuration holds (the hash of the API secret, once the
+    // callback key) does not sign callbacks.
+    let hash_in_config = hex::decode(&shop_hash).unwrap();
+    assert!(
+        !got[0].verifies(&hash_in_config),
+        "the configuration alone cannot forge"
     );
     let event: BridgeEvent = serde_json::from_slice(&got[0].body).unwrap();
     assert_eq!(
@@ -160,10 +169,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
         .unwrap()
         .replace("done", "failed")
         .into_bytes();
-    assert!(
-        !tampered.verifies(&shop.secret),
-        "a changed body does not verify"
-    );
+    assert!(!tampered.verifies(&key), "a changed body does not verify");
 
     // A second request, rejected by the user; its callback goes to the request's own URL on
     // the registered origin, which fails the first attempt: the same event comes again.
@@ -195,9 +201,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
     let got = sink.wait_for(id, Duration::from_secs(10)).await;
     let answers: Vec<u16> = got.iter().map(|r| r.answered).collect();
     assert_eq!(answers, [503, 200], "retried after a failure");
-    assert!(got
-        .iter()
-        .all(|r| r.path == "/flaky" && r.verifies(&shop.secret)));
+    assert!(got.iter().all(|r| r.path == "/flaky" && r.verifies(&key)));
     assert_eq!(got[0].event_id, got[1].event_id, "the same idempotency id");
     assert_eq!(got[0].body, got[1].body, "the same event");
     assert_eq!(got[1].json()["data"]["reason"], "不是我");

@@ -95,6 +95,7 @@ async fn run(store: &'static str, redis: Option<String>, secs: u64, workers: u64
     let alice = user_token(&url, "alice", "shop").await;
     let client = Client::new(&url).with_token(&alice);
     let (wallet, share) = ed25519_wallet(&client).await;
+    let key = shop.callback_key(&url).await;
     let shared = Arc::new((client, wallet, share, shop, alice));
     let created_count = Arc::new(AtomicUsize::new(0));
 
@@ -189,7 +190,7 @@ async fn run(store: &'static str, redis: Option<String>, secs: u64, workers: u64
         let events: HashSet<&str> = got.iter().map(|r| r.event_id.as_str()).collect();
         assert_eq!(events.len(), 1, "one event per request");
         for r in got {
-            assert!(r.verifies(&shared.3.secret));
+            assert!(r.verifies(&key));
             assert_eq!(r.json()["type"], "bridge.request.done");
             assert!(r.json()["data"]["result"]["raw"].is_array());
         }

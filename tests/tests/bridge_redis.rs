@@ -149,7 +149,10 @@ async fn two_hosts_share_one_bridge_through_redis() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let got_later = sink.about(&id);
     assert_eq!((got.len(), got_later.len()), (1, 1), "one delivery");
-    assert!(got[0].verifies(&shop.secret));
+    // Both hosts sign with the same key (derived from the shared KEK).
+    let key = shop.callback_key(&a.url).await;
+    assert_eq!(key, shop.callback_key(&b.url).await);
+    assert!(got[0].verifies(&key));
     assert_eq!(got[0].json()["type"], "bridge.request.done");
 
     // A request made on B that nobody opens expires; both hosts sweep, one announces it: A's

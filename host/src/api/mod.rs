@@ -69,6 +69,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bridge/requests/{id}", get(bridge::show))
         .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
+        .route("/v1/bridge/callback-key", get(bridge::callback_key))
         .route("/v1/sessions/{id}", get(sessions::show))
         .route(
             "/v1/sessions/{id}/messages",

@@ -291,6 +291,15 @@ pub struct CreateBridgeRequest {
     pub callback_url: Option<String>,
 }
 
+/// `GET /v1/bridge/callback-key`: the key a Dapp's callbacks are signed with.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct CallbackKey {
+    /// The HMAC-SHA256 key, 64 hex digits.
+    pub key: String,
+    /// Always `HMAC-SHA256`.
+    pub algorithm: String,
+}
+
 /// The QR code of a bridge link.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct QrView {

@@ -13,17 +13,20 @@
 //! {"id":"evt_…","type":"bridge.request.done","created_at":…,"data":{…the request's status…}}
 //! ```
 //!
-//! The HMAC key is the SHA-256 of the Dapp's API secret (32 bytes, not its hex): the Dapp knows
-//! the secret, the host keeps only its hash. A Dapp checks the signature over the exact bytes
-//! it received, refuses timestamps more than a few minutes from its clock (replays), answers
-//! any 2xx once it has the event, and ignores an event id it has seen (deliveries are at least
-//! once). Any other answer, or none within the timeout, is retried with exponential backoff.
+//! The HMAC key is the Dapp's callback key: 32 bytes derived from the host's key-encryption key
+//! (KEK) and the Dapp's id, so nothing in the configuration (which keeps only a hash of the
+//! Dapp's API secret) lets its reader sign a callback. The Dapp fetches its key once with its
+//! API secret (`GET /v1/bridge/callback-key`); a new KEK gives every Dapp a new key. A Dapp
+//! checks the signature over the exact bytes it received, refuses timestamps more than a few
+//! minutes from its clock (replays), answers any 2xx once it has the event, and ignores an event
+//! id it has seen (deliveries are at least once). Any other answer, or none within the timeout,
+//! is retried with exponential backoff.
 
 use std::time::Duration;
 
 use backon::BackoffBuilder as _;
 use hmac::{Hmac, Mac};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// The header with the event's idempotency id.
 pub const EVENT_ID_HEADER: &str = "x-mpcw-event-id";
@@ -36,16 +39,22 @@ pub const DEFAULT_TOLERANCE_SECS: i64 = 300;
 
 type HmacSha256 = Hmac<Sha256>;
 
-/// The callback key of the Dapp whose API secret is `secret`: its SHA-256.
-pub fn key_from_secret(secret: &str) -> [u8; 32] {
-    Sha256::digest(secret.as_bytes()).into()
+/// The callback key of Dapp `dapp`: HMAC-SHA256 under the KEK (named `kek_id`) of a label, the
+/// KEK's id and the Dapp's id.
+pub fn dapp_key(kek: &[u8; 32], kek_id: &str, dapp: &str) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(kek).expect("HMAC takes any key length");
+    mac.update(b"mpcw bridge callback key v1\0");
+    mac.update(kek_id.as_bytes());
+    mac.update(b"\0");
+    mac.update(dapp.as_bytes());
+    mac.finalize().into_bytes().into()
 }
 
-/// The callback key from the secret's hash as the configuration keeps it (64 hex digits).
-pub fn key_from_hash_hex(hash: &str) -> Option<[u8; 32]> {
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(hash, &mut key).ok()?;
-    Some(key)
+/// A callback key from its 64 hex digits (as `GET /v1/bridge/callback-key` gives it).
+pub fn key_from_hex(key: &str) -> Option<[u8; 32]> {
+    let mut bytes = [0u8; 32];
+    hex::decode_to_slice(key.trim(), &mut bytes).ok()?;
+    Some(bytes)
 }
 
 fn mac(key: &[u8; 32], timestamp: i64, body: &[u8]) -> HmacSha256 {
@@ -79,10 +88,10 @@ pub enum VerifyError {
 }
 
 /// Check a callback as the Dapp received it: the `X-Mpcw-Timestamp` and `X-Mpcw-Signature`
-/// header values, the exact body bytes, the Dapp's API secret, the receiver's clock `now`
+/// header values, the exact body bytes, the Dapp's callback key, the receiver's clock `now`
 /// (Unix seconds) and the accepted clock difference. The comparison is constant-time.
 pub fn verify(
-    secret: &str,
+    key: &[u8; 32],
     timestamp: &str,
     signature: &str,
     body: &[u8],
@@ -101,7 +110,7 @@ pub fn verify(
         .strip_prefix("v1=")
         .and_then(|h| hex::decode(h).ok())
         .ok_or(VerifyError::Malformed("signature"))?;
-    mac(&key_from_secret(secret), ts, body)
+    mac(key, ts, body)
         .verify_slice(&given)
         .map_err(|_| VerifyError::BadSignature)
 }
@@ -152,36 +161,41 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_signature_verifies_only_for_its_secret_body_and_time() {
-        let secret = "mpcw_sk_test";
-        let key = key_from_hash_hex(&crate::auth::dapps::secret_hash(secret)).unwrap();
-        assert_eq!(key, key_from_secret(secret));
+    fn a_signature_verifies_only_for_its_key_body_and_time() {
+        let kek = [7u8; 32];
+        let key = dapp_key(&kek, "local", "shop");
+        assert_eq!(key_from_hex(&hex::encode(key)), Some(key));
+        let other = dapp_key(&kek, "local", "game");
+        let rotated = dapp_key(&kek, "2027", "shop");
+        assert!(key != other && key != rotated);
         let body = br#"{"id":"evt_1"}"#;
         let sig = sign(&key, 1_000, body);
-        assert_eq!(verify(secret, "1000", &sig, body, 1_100, 300), Ok(()));
+        assert_eq!(verify(&key, "1000", &sig, body, 1_100, 300), Ok(()));
+        for wrong in [other, rotated] {
+            assert_eq!(
+                verify(&wrong, "1000", &sig, body, 1_100, 300),
+                Err(VerifyError::BadSignature)
+            );
+        }
         assert_eq!(
-            verify("mpcw_sk_other", "1000", &sig, body, 1_100, 300),
-            Err(VerifyError::BadSignature)
-        );
-        assert_eq!(
-            verify(secret, "1000", &sig, br#"{"id":"evt_2"}"#, 1_100, 300),
+            verify(&key, "1000", &sig, br#"{"id":"evt_2"}"#, 1_100, 300),
             Err(VerifyError::BadSignature)
         );
         // The timestamp is signed: moving it forward breaks the signature.
         assert_eq!(
-            verify(secret, "1001", &sig, body, 1_100, 300),
+            verify(&key, "1001", &sig, body, 1_100, 300),
             Err(VerifyError::BadSignature)
         );
         assert_eq!(
-            verify(secret, "1000", &sig, body, 1_400, 300),
+            verify(&key, "1000", &sig, body, 1_400, 300),
             Err(VerifyError::Stale(400))
         );
         assert_eq!(
-            verify(secret, "soon", &sig, body, 1_100, 300),
+            verify(&key, "soon", &sig, body, 1_100, 300),
             Err(VerifyError::Malformed("timestamp"))
         );
         assert_eq!(
-            verify(secret, "1000", "deadbeef", body, 1_100, 300),
+            verify(&key, "1000", "deadbeef", body, 1_100, 300),
             Err(VerifyError::Malformed("signature"))
         );
     }

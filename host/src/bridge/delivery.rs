@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 
 use super::callback::{
-    key_from_hash_hex, sign, RetryPolicy, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
+    dapp_key, sign, RetryPolicy, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
 use crate::state::{now, AppState};
 use crate::store::CallbackRow;
@@ -152,12 +152,11 @@ async fn attempt(state: &AppState, row: &CallbackRow) {
 /// Post `row` once, signed with its Dapp's key; `Ok` on a 2xx answer. Errors name no URL (a
 /// callback URL may carry a Dapp's token).
 async fn post(state: &AppState, row: &CallbackRow) -> Result<(), String> {
-    let dapp = state
+    state
         .dapps
         .get(&row.dapp)
         .map_err(|_| "the Dapp is no longer registered".to_owned())?;
-    let key = key_from_hash_hex(&dapp.api_secret_sha256)
-        .ok_or_else(|| "the Dapp's secret hash is not hex".to_owned())?;
+    let key = dapp_key(&state.kek, &state.config.kek_id, &row.dapp);
     let timestamp = now();
     let response = state
         .outbox

@@ -59,6 +59,8 @@ function json(res, status, value) {
  */
 export async function startShop({ base, id, secret, port = 0 }) {
   const dapp = new DappClient({ base, id, secret });
+  // The key callbacks are signed with, fetched once (and again if one stops verifying).
+  let callbackKey = await dapp.callbackKey();
   const callbacks = new Map();
   const server = createServer(async (req, res) => {
     try {
@@ -82,12 +84,20 @@ export async function startShop({ base, id, secret, port = 0 }) {
         json(res, 200, callbacks.get(path.split("/")[3]) ?? null);
       } else if (req.method === "POST" && path === "/callback") {
         const raw = await body(req);
-        try {
-          const event = await verifyCallback({
-            secret,
+        const check = (key) =>
+          verifyCallback({
+            key,
             timestamp: req.headers["x-mpcw-timestamp"],
             signature: req.headers["x-mpcw-signature"],
             body: new Uint8Array(raw),
+          });
+        try {
+          const event = await check(callbackKey).catch(async (e) => {
+            // The server's key may have been rotated: fetch the key once more.
+            const fresh = await dapp.callbackKey();
+            if (fresh === callbackKey) throw e;
+            callbackKey = fresh;
+            return check(fresh);
           });
           // Deliveries are at least once: the event id makes a repeat harmless.
           callbacks.set(event.data.id, { event_id: event.id, type: event.type, verified: true });

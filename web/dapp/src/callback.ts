@@ -1,7 +1,8 @@
 // Checking a bridge callback on the Dapp's server, with Web Crypto (Node.js 18+, browsers,
-// workers). The host signs `"<timestamp>.<body>"` with HMAC-SHA256, keyed with the SHA-256 of
-// the Dapp's API secret, and sends `X-Mpcw-Timestamp`, `X-Mpcw-Signature: v1=<hex>` and
-// `X-Mpcw-Event-Id` (the same at every attempt).
+// workers). The host signs `"<timestamp>.<body>"` with HMAC-SHA256 under the Dapp's callback
+// key (`DappClient.callbackKey()`, derived from the server's key-encryption key, so the server's
+// configuration alone cannot sign), and sends `X-Mpcw-Timestamp`, `X-Mpcw-Signature: v1=<hex>`
+// and `X-Mpcw-Event-Id` (the same at every attempt).
 
 import type { BridgeStatus } from "./client.js";
 
@@ -30,13 +31,14 @@ function same(a: string, b: string): boolean {
 }
 
 /**
- * Check a callback: the Dapp's API `secret`, the `X-Mpcw-Timestamp` and `X-Mpcw-Signature`
- * header values, and the body exactly as received (bytes or text). Throws unless the
- * signature matches and the timestamp is within `toleranceSecs` (300) of `now` (seconds);
- * returns the event. Ignore an event id already handled: deliveries are at least once.
+ * Check a callback: the Dapp's callback `key` (64 hex digits, from `DappClient.callbackKey()`),
+ * the `X-Mpcw-Timestamp` and `X-Mpcw-Signature` header values, and the body exactly as received
+ * (bytes or text). Throws unless the signature matches and the timestamp is within
+ * `toleranceSecs` (300) of `now` (seconds); returns the event. Ignore an event id already
+ * handled: deliveries are at least once.
  */
 export async function verifyCallback(opts: {
-  secret: string;
+  key: string;
   timestamp: string | null | undefined;
   signature: string | null | undefined;
   body: Uint8Array | string;
@@ -51,7 +53,8 @@ export async function verifyCallback(opts: {
   if (!given) throw new Error("malformed X-Mpcw-Signature");
   const enc = new TextEncoder();
   const body = typeof opts.body === "string" ? enc.encode(opts.body) : opts.body;
-  const keyBytes = await subtle().digest("SHA-256", enc.encode(opts.secret));
+  if (!/^[0-9a-f]{64}$/i.test(opts.key)) throw new Error("the callback key must be 64 hex digits");
+  const keyBytes = Uint8Array.from(opts.key.match(/../g)!, (h) => parseInt(h, 16));
   const key = await subtle().importKey("raw", keyBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   const signed = new Uint8Array([...enc.encode(`${opts.timestamp}.`), ...body]);
   const expected = hex(await subtle().sign("HMAC", key, signed));

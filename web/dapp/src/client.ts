@@ -79,6 +79,15 @@ export class DappClient {
     });
   }
 
+  /**
+   * The key this Dapp's callbacks are signed with (64 hex digits), for `verifyCallback`. It
+   * changes only when the server's key-encryption key does: fetch it at start and again if a
+   * callback stops verifying.
+   */
+  async callbackKey(): Promise<string> {
+    return (await this.call<{ key: string; algorithm: string }>("GET", "/v1/bridge/callback-key")).key;
+  }
+
   /** The request's status now, or once it changes within `waitSecs` (at most 25). */
   status(id: string, waitSecs = 0) {
     return this.call<BridgeStatus>("GET", `/v1/bridge/requests/${encodeURIComponent(id)}?wait=${waitSecs}`);

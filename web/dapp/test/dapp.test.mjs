@@ -90,8 +90,9 @@ test("a Dapp asks, the user approves, the Dapp gets a verified result", { skip: 
     for (let i = 0; i < 100 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(received.length, 1);
     const cb = received[0];
+    const callbackKey = await dapp.callbackKey();
     const event = await verifyCallback({
-      secret: env.MPCW_TEST_DAPP_SECRET,
+      key: callbackKey,
       timestamp: cb.headers["x-mpcw-timestamp"],
       signature: cb.headers["x-mpcw-signature"],
       body: new Uint8Array(cb.body),
@@ -101,15 +102,15 @@ test("a Dapp asks, the user approves, the Dapp gets a verified result", { skip: 
     assert.equal(event.data.result.encoded, view.result.encoded);
     const altered = new Uint8Array(Buffer.from(cb.body.toString().replace("done", "failed")));
     await assert.rejects(
-      verifyCallback({ secret: env.MPCW_TEST_DAPP_SECRET, timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: altered }),
+      verifyCallback({ key: callbackKey, timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: altered }),
       /does not match/,
     );
     await assert.rejects(
-      verifyCallback({ secret: "mpcw_sk_other", timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: new Uint8Array(cb.body) }),
+      verifyCallback({ key: "ab".repeat(32), timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: new Uint8Array(cb.body) }),
       /does not match/,
     );
     await assert.rejects(
-      verifyCallback({ secret: env.MPCW_TEST_DAPP_SECRET, timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: new Uint8Array(cb.body), now: Number(cb.headers["x-mpcw-timestamp"]) + 3600 }),
+      verifyCallback({ key: callbackKey, timestamp: cb.headers["x-mpcw-timestamp"], signature: cb.headers["x-mpcw-signature"], body: new Uint8Array(cb.body), now: Number(cb.headers["x-mpcw-timestamp"]) + 3600 }),
       /stale/,
     );
 

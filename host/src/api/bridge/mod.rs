@@ -12,6 +12,7 @@
 //! - `POST /v1/bridge/open` (signer): use the token; the request is now the caller's to approve
 //!   (`POST /v1/wallets/{id}/signatures` with `bridge` set) or reject.
 //! - `POST /v1/bridge/requests/{id}/reject` (signer).
+//! - `GET /v1/bridge/callback-key` (Dapp): the key its callbacks are signed with.
 //!
 //! Once a request's status is final, its Dapp's callback URL (the registered one, or the
 //! request's own on the same origin) gets one signed event, delivered at least once: see
@@ -31,7 +32,8 @@ use super::error::ApiError;
 use super::extract::{token_hash, ApiJson, DappCaller, Subject};
 use super::signing::{prepare, request_text, wallet_on_network};
 use super::views::{
-    BridgeCreated, BridgeView, CreateBridgeRequest, OpenBridge, OpenedBridge, QrView, RejectBridge,
+    BridgeCreated, BridgeView, CallbackKey, CreateBridgeRequest, OpenBridge, OpenedBridge, QrView,
+    RejectBridge,
 };
 use crate::bridge::{
     qr, BridgeRequest, BridgeState, StepError, TokenError, Unavailable, UpdateError,
@@ -248,6 +250,25 @@ pub async fn open(
         expires_at: request.expires_at,
         summary,
     }))
+}
+
+/// `GET /v1/bridge/callback-key`: the calling Dapp's callback key (derived from the KEK, so
+/// the configuration alone does not give it). Not cached by anyone on the way.
+pub async fn callback_key(
+    State(state): State<Arc<AppState>>,
+    DappCaller(dapp): DappCaller,
+) -> (
+    [(axum::http::HeaderName, &'static str); 1],
+    Json<CallbackKey>,
+) {
+    let key = crate::bridge::callback::dapp_key(&state.kek, &state.config.kek_id, &dapp);
+    (
+        [(axum::http::header::CACHE_CONTROL, "no-store")],
+        Json(CallbackKey {
+            key: hex::encode(key),
+            algorithm: "HMAC-SHA256".into(),
+        }),
+    )
 }
 
 /// `POST /v1/bridge/requests/{id}/reject`.
