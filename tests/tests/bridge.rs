@@ -356,3 +356,70 @@ async fn a_dapp_holds_a_bounded_number_of_event_streams() {
         .await
         .expect("the server stops with streams open");
 }
+
+/// Review finding 4 (an approval abandoned half-way): the signer's approving request is dropped
+/// right after the bridge request was marked approved (its client went away). The approval
+/// still runs to its end: the signing starts, fails when nobody co-signs before the session's
+/// deadline, and the Dapp learns `failed` and gets its callback, rather than a request stuck in
+/// `signing` for ever.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_approval_whose_client_leaves_still_settles_the_request() {
+    use axum::extract::{Path, State};
+    use mpcw_host::api::extract::{ApiJson, IdempotencyKey, Subject};
+
+    let sink = CallbackSink::start().await;
+    let (shop, shop_config) = Dapp::new("shop", Some(format!("{}/cb", sink.url)));
+    let host = Host::start_with(mpcw_host::config::Config {
+        dapps: vec![shop_config],
+        session_ttl_secs: 2,
+        ..mpcw_tests::config(temp_dir("bridge-abandoned"))
+    })
+    .await;
+    let url = host.url.clone();
+    let alice = user_token(&url, "alice", "shop").await;
+    let client = Client::new(&url).with_token(&alice);
+    let (wallet, _) = ed25519_wallet(&client).await;
+    let (_, created) = shop
+        .create(&url, json!({"network": "solana", "request": transfer()}))
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let open = json!({"token": created["token"], "wallet": wallet.id});
+    let (code, opened) = signer_post(&url, &alice, "/v1/bridge/open", open).await;
+    assert_eq!(code, 200, "{opened}");
+
+    let approve = StartSigning {
+        network: "solana".into(),
+        request: opened["request"].clone(),
+        signers: vec![0, 1],
+        bridge: Some(id.clone()),
+    };
+    let handler = mpcw_host::api::signing::start(
+        State(host.state.clone()),
+        Subject("dapp/shop/dev:alice".into()),
+        IdempotencyKey(None),
+        Path(wallet.id.clone()),
+        ApiJson(approve),
+    );
+    // Polled once (far enough to mark the request approved), then dropped.
+    let left = tokio::time::timeout(Duration::ZERO, handler).await;
+    assert!(left.is_err(), "the approval was still running when dropped");
+
+    let (_, view) = shop.read(&url, &id, 0).await;
+    assert_eq!(view["status"], "signing");
+    let settled = async {
+        loop {
+            let (_, view) = shop.read(&url, &id, 25).await;
+            if view["status"] != "signing" {
+                return view;
+            }
+        }
+    };
+    let view = tokio::time::timeout(Duration::from_secs(30), settled)
+        .await
+        .expect("the request does not stay in signing");
+    assert_eq!(view["status"], "failed", "{view}");
+    let got = sink.wait_for(&id, Duration::from_secs(10)).await;
+    assert_eq!(got.len(), 1, "its callback");
+    assert_eq!(got[0].json()["type"], "bridge.request.failed");
+    host.stop().await;
+}

@@ -9,7 +9,7 @@ pub mod extract;
 pub mod idempotency;
 mod reshare;
 mod sessions;
-mod signing;
+pub mod signing;
 mod system;
 mod views;
 mod wallets;

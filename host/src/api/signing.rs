@@ -57,19 +57,27 @@ pub async fn start(
     Path(wallet_id): Path<String>,
     ApiJson(body): ApiJson<StartSigning>,
 ) -> Result<Response, ApiError> {
-    let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
-    idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
-        if let Some(bridge) = &body.bridge {
-            super::bridge::approve(&state, bridge, &owner, &body.network, &body.request).await?;
-        }
-        let started = start_signing(&state, owner, wallet_id.clone(), &body).await;
-        if let Some(bridge) = &body.bridge {
-            let id = started.as_ref().ok().map(|v| v.id.as_str());
-            super::bridge::approval_done(&state, bridge, id).await;
-        }
-        Ok((StatusCode::CREATED, started?))
-    })
-    .await
+    // Approving a bridge request changes it before the signing starts and again after: the
+    // work runs in a task of its own, so a client that goes away (or the request deadline)
+    // cannot leave the request half-approved, stuck in `signing` with nothing signing it.
+    let work = tokio::spawn(async move {
+        let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
+        idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
+            if let Some(bridge) = &body.bridge {
+                super::bridge::approve(&state, bridge, &owner, &body.network, &body.request)
+                    .await?;
+            }
+            let started = start_signing(&state, owner, wallet_id.clone(), &body).await;
+            if let Some(bridge) = &body.bridge {
+                let id = started.as_ref().ok().map(|v| v.id.as_str());
+                super::bridge::approval_done(&state, bridge, id).await;
+            }
+            Ok((StatusCode::CREATED, started?))
+        })
+        .await
+    });
+    work.await
+        .map_err(|e| ApiError::internal("starting a signing", e))?
 }
 
 /// The status of signing request `id` of `owner`, its signed output once done, and its error
