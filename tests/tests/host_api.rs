@@ -983,7 +983,16 @@ async fn relay_memory_is_bounded_deduplicated_paged_and_freed() {
     };
     let sessions = &host.state.sessions;
     let one = big(&first, 1);
-    // The server parties' own first messages.
+    // The server parties' own first messages, once both have sent them (they then wait for
+    // messages that never come).
+    let party2 = BTreeSet::from([2]);
+    for session in [&first, &second] {
+        let sent = frank
+            .fetch_messages(session, &party2, 0, 10_000)
+            .await
+            .unwrap();
+        assert!(!sent.messages.is_empty());
+    }
     let own = sessions.bytes_of("dev:frank");
     frank
         .post_messages(&first, std::slice::from_ref(&one))
@@ -1034,7 +1043,6 @@ async fn relay_memory_is_bounded_deduplicated_paged_and_freed() {
         .unwrap();
 
     // Party 2 reads the first session's three envelopes (and the server's own) in two pages.
-    let party2 = BTreeSet::from([2]);
     let filler = |m: &mpcw_host::api::Messages| -> Vec<String> {
         m.messages
             .iter()

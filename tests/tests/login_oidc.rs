@@ -124,8 +124,23 @@ fn now() -> i64 {
     mpcw_host::state::now()
 }
 
-fn claims(issuer: &str, sub: &str) -> Value {
-    json!({"iss": issuer, "sub": sub, "aud": AUDIENCE, "iat": now(), "exp": now() + 300})
+/// An ID token's claims, with the login `nonce` the page passed to the provider.
+fn claims(issuer: &str, nonce: &str, sub: &str) -> Value {
+    json!({"iss": issuer, "sub": sub, "aud": AUDIENCE, "iat": now(), "exp": now() + 300,
+        "nonce": nonce})
+}
+
+/// A login nonce from the host, for `dapp` (or none).
+async fn login_nonce(http: &reqwest::Client, host: &Host, dapp: Option<&str>) -> String {
+    let r = http
+        .post(format!("{}/v1/auth/oidc/nonce", host.url))
+        .json(&json!({"dapp": dapp}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 201);
+    let body: Value = r.json().await.unwrap();
+    body["nonce"].as_str().unwrap().to_string()
 }
 
 fn sign(key: &TestKey, claims: &Value) -> String {
@@ -135,9 +150,18 @@ fn sign(key: &TestKey, claims: &Value) -> String {
 }
 
 async fn login(http: &reqwest::Client, host: &Host, id_token: &str) -> (StatusCode, Value) {
+    login_for(http, host, id_token, None).await
+}
+
+async fn login_for(
+    http: &reqwest::Client,
+    host: &Host,
+    id_token: &str,
+    dapp: Option<&str>,
+) -> (StatusCode, Value) {
     let r = http
         .post(format!("{}/v1/auth/oidc", host.url))
-        .json(&json!({"provider": "stub", "id_token": id_token}))
+        .json(&json!({"provider": "stub", "id_token": id_token, "dapp": dapp}))
         .send()
         .await
         .unwrap();
@@ -164,10 +188,11 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
     };
     let host = Host::start_with(config).await;
     let http = mpcw_tests::dapp::http();
+    let nonce = login_nonce(&http, &host, None).await;
 
     // Good logins with each algorithm.
     for (key, sub) in [(&rsa, "alice"), (&ec, "bob"), (&ed, "carol")] {
-        let (status, body) = login(&http, &host, &sign(key, &claims(&issuer, sub))).await;
+        let (status, body) = login(&http, &host, &sign(key, &claims(&issuer, &nonce, sub))).await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
         assert_eq!(body["subject"], format!("oidc:stub:{sub}"));
     }
@@ -178,32 +203,32 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
     );
 
     // Refusals, each for its reason.
-    let mut expired = claims(&issuer, "alice");
+    let mut expired = claims(&issuer, &nonce, "alice");
     expired["iat"] = json!(now() - 7200);
     expired["exp"] = json!(now() - 3600);
-    let mut early = claims(&issuer, "alice");
+    let mut early = claims(&issuer, &nonce, "alice");
     early["nbf"] = json!(now() + 3600);
-    let mut future = claims(&issuer, "alice");
+    let mut future = claims(&issuer, &nonce, "alice");
     future["iat"] = json!(now() + 3600);
-    let mut audience = claims(&issuer, "alice");
+    let mut audience = claims(&issuer, &nonce, "alice");
     audience["aud"] = json!("another-client");
-    let wrong_issuer = claims("https://accounts.example.com", "alice");
+    let wrong_issuer = claims("https://accounts.example.com", &nonce, "alice");
     let (other_rsa, _) = rsa_key("rsa-1");
-    let forged = sign(&other_rsa, &claims(&issuer, "alice"));
+    let forged = sign(&other_rsa, &claims(&issuer, &nonce, "alice"));
     let none = format!(
         "{}.{}.",
         b64(br#"{"alg":"none","typ":"JWT"}"#),
-        b64(claims(&issuer, "alice").to_string().as_bytes())
+        b64(claims(&issuer, &nonce, "alice").to_string().as_bytes())
     );
     let mut hs_header = Header::new(Algorithm::HS256);
     hs_header.kid = Some("rsa-1".into());
     let confused = jsonwebtoken::encode(
         &hs_header,
-        &claims(&issuer, "alice"),
+        &claims(&issuer, &nonce, "alice"),
         &EncodingKey::from_secret(&rsa_public_der),
     )
     .unwrap();
-    let mut no_sub = claims(&issuer, "x");
+    let mut no_sub = claims(&issuer, &nonce, "x");
     no_sub.as_object_mut().unwrap().remove("sub");
     let cases = [
         (sign(&rsa, &expired), "ExpiredSignature"),
@@ -228,11 +253,16 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
     let rotated = ed25519_key("ed-2");
     *stub.jwks.lock().unwrap() = json!({"keys": [rotated.jwk.clone()]});
     let before = stub.fetches.load(Ordering::SeqCst);
-    let (status, body) = login(&http, &host, &sign(&rotated, &claims(&issuer, "dave"))).await;
+    let (status, body) = login(
+        &http,
+        &host,
+        &sign(&rotated, &claims(&issuer, &nonce, "dave")),
+    )
+    .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(stub.fetches.load(Ordering::SeqCst), before + 1);
     // The retired key no longer logs anyone in.
-    let (status, _) = login(&http, &host, &sign(&rsa, &claims(&issuer, "alice"))).await;
+    let (status, _) = login(&http, &host, &sign(&rsa, &claims(&issuer, &nonce, "alice"))).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 
     // An unknown provider, and a provider whose keys cannot be fetched.
@@ -245,13 +275,23 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
     assert_eq!(r.status().as_u16(), 422);
     stub.down.store(true, Ordering::SeqCst);
     let unknown_kid = ed25519_key("ed-3");
-    let (status, body) = login(&http, &host, &sign(&unknown_kid, &claims(&issuer, "x"))).await;
+    let (status, body) = login(
+        &http,
+        &host,
+        &sign(&unknown_kid, &claims(&issuer, &nonce, "x")),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
     assert_eq!(body["error"]["code"], "provider_unavailable");
     stub.down.store(false, Ordering::SeqCst);
 
     // The host's access token verifies with the keys it publishes, and opens the API.
-    let (_, body) = login(&http, &host, &sign(&rotated, &claims(&issuer, "erin"))).await;
+    let (_, body) = login(
+        &http,
+        &host,
+        &sign(&rotated, &claims(&issuer, &nonce, "erin")),
+    )
+    .await;
     let access = body["access_token"].as_str().unwrap().to_string();
     let published: jsonwebtoken::jwk::JwkSet = http
         .get(format!("{}/.well-known/jwks.json", host.url))
@@ -285,7 +325,7 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
     // Neither a tampered access token nor the provider's ID token opens it.
     let tampered = format!("{}x", &access[..access.len() - 1]);
     assert_eq!(wallets(tampered).await.unwrap().status().as_u16(), 401);
-    let id_token = sign(&rotated, &claims(&issuer, "erin"));
+    let id_token = sign(&rotated, &claims(&issuer, &nonce, "erin"));
     assert_eq!(wallets(id_token).await.unwrap().status().as_u16(), 401);
     // Development login is off in this configuration.
     let r = http
@@ -295,5 +335,71 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 403);
+    host.stop().await;
+}
+
+/// Review finding 6 (logins bound to their Dapp): an ID token obtained for one Dapp (its login
+/// nonce names that Dapp) logs the user in for that Dapp only. Replayed for another Dapp, or
+/// for none, and whatever `Origin` the replay claims or leaves out, it is refused; so is a token
+/// without a nonce, or with a nonce the host did not make.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_id_token_logs_in_only_for_the_dapp_it_was_obtained_for() {
+    use mpcw_host::auth::dapps::{new_secret, DappConfig};
+    let ed = ed25519_key("ed-1");
+    let (_stub, issuer) = start_stub(&[&ed]).await;
+    let dapp = |id: &str| DappConfig {
+        id: id.into(),
+        name: id.into(),
+        allowed_origins: vec![format!("https://{id}.example.cn")],
+        callback_url: None,
+        api_secret_sha256: new_secret().1,
+    };
+    let host = Host::start_with(mpcw_host::config::Config {
+        oidc: vec![OidcProvider {
+            name: "stub".into(),
+            issuer: issuer.clone(),
+            audiences: vec![AUDIENCE.into()],
+            jwks_uri: None,
+            refetch_interval_secs: None,
+        }],
+        dapps: vec![dapp("shop"), dapp("game")],
+        ..mpcw_tests::config(temp_dir("oidc-dapps"))
+    })
+    .await;
+    let http = mpcw_tests::dapp::http();
+    let shop_nonce = login_nonce(&http, &host, Some("shop")).await;
+    let seen_by_shop = sign(&ed, &claims(&issuer, &shop_nonce, "alice"));
+    let (status, body) = login_for(&http, &host, &seen_by_shop, Some("shop")).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(body["dapp"], "shop");
+
+    for other in [Some("game"), None] {
+        let (status, body) = login_for(&http, &host, &seen_by_shop, other).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{other:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains("obtained for Dapp \"shop\""), "{message}");
+    }
+    // Claiming the other Dapp's origin changes nothing.
+    let r = http
+        .post(format!("{}/v1/auth/oidc", host.url))
+        .header("origin", "https://game.example.cn")
+        .json(&json!({"provider": "stub", "id_token": seen_by_shop, "dapp": "game"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 401);
+
+    let mut no_nonce = claims(&issuer, "", "alice");
+    no_nonce.as_object_mut().unwrap().remove("nonce");
+    let made_up = claims(&issuer, "n1.game.99999999999.00.00", "alice");
+    for (claims, reason) in [
+        (no_nonce, "no login nonce"),
+        (made_up, "not made by this server"),
+    ] {
+        let (status, body) = login_for(&http, &host, &sign(&ed, &claims), Some("game")).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{message}");
+    }
     host.stop().await;
 }

@@ -11,9 +11,12 @@ use axum::Json;
 
 use super::error::ApiError;
 use super::extract::ApiJson;
-use super::views::{AlipayLogin, DevLogin, OidcLogin, TokenView, WechatLogin};
+use super::views::{
+    AlipayLogin, DevLogin, NonceRequest, NonceView, OidcLogin, TokenView, WechatLogin,
+};
 use crate::auth::alipay::AlipayError;
 use crate::auth::dapps::DappError;
+use crate::auth::nonce::LoginNonces;
 use crate::auth::oidc::OidcError;
 use crate::auth::wechat::WechatError;
 use crate::state::{now, AppState};
@@ -90,8 +93,25 @@ pub async fn dev_login(
     token_for(&state, format!("dev:{subject}"), dapp)
 }
 
-/// `POST /v1/auth/oidc`: log in with an ID token of a configured OpenID Connect provider. The
-/// subject is `oidc:<provider>:<sub>`.
+/// `POST /v1/auth/oidc/nonce`: a nonce for a login for the Dapp (or none), which the page
+/// passes to the identity provider and the ID token then carries.
+pub async fn oidc_nonce(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<NonceRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    let dapp = login_dapp(&state, &headers, body.dapp.as_deref())?;
+    let (nonce, expires_at) = LoginNonces::new(&state.kek).issue(dapp.as_deref(), now());
+    Ok((
+        StatusCode::CREATED,
+        [(header::CACHE_CONTROL, "no-store")],
+        Json(NonceView { nonce, expires_at }),
+    ))
+}
+
+/// `POST /v1/auth/oidc`: log in with an ID token of a configured OpenID Connect provider, which
+/// must carry a login nonce for the same Dapp (see [`oidc_nonce`]). The subject is
+/// `oidc:<provider>:<sub>`.
 pub async fn oidc_login(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -109,6 +129,9 @@ pub async fn oidc_login(
             OidcError::Rejected(m) => ApiError::unauthorized(m),
             OidcError::Unavailable(_) => provider_unavailable(&body.provider, e),
         })?;
+    LoginNonces::new(&state.kek)
+        .check(claims.nonce.as_deref(), dapp.as_deref(), now())
+        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
     token_for(
         &state,
         format!("oidc:{}:{}", body.provider, claims.sub),

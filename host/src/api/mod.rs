@@ -39,6 +39,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let logins = Router::new()
         .route("/v1/auth/dev", post(auth::dev_login))
         .route("/v1/auth/oidc", post(auth::oidc_login))
+        .route("/v1/auth/oidc/nonce", post(auth::oidc_nonce))
         .route("/v1/auth/wechat", post(auth::wechat_login))
         .route("/v1/auth/alipay", post(auth::alipay_login))
         .layer(DefaultBodyLimit::max(LOGIN_BODY_BYTES));

@@ -32,6 +32,24 @@ pub struct OidcLogin {
     pub dapp: Option<String>,
 }
 
+/// `POST /v1/auth/oidc/nonce`.
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NonceRequest {
+    /// The Dapp the login will be for, if any.
+    #[serde(default)]
+    pub dapp: Option<String>,
+}
+
+/// A login nonce, to pass to the identity provider (`nonce` of the authentication request).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct NonceView {
+    /// The nonce.
+    pub nonce: String,
+    /// When it can no longer be used, Unix seconds.
+    pub expires_at: i64,
+}
+
 /// `POST /v1/auth/wechat`.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -2,10 +2,12 @@
 //! with an identity the user already has: an OpenID Connect ID token ([`oidc`]), a WeChat
 //! mini-program login code ([`wechat`]), an Alipay auth code ([`alipay`]), or the development
 //! login by subject alone when it is turned on. A login may be for a registered Dapp
-//! ([`dapps`]), which scopes everything the user makes with the token to that Dapp.
+//! ([`dapps`]), which scopes everything the user makes with the token to that Dapp; an ID token
+//! is bound to its Dapp by a login nonce ([`nonce`]).
 
 pub mod alipay;
 pub mod dapps;
+pub mod nonce;
 pub mod oidc;
 pub mod tokens;
 pub mod wechat;

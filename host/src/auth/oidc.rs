@@ -75,6 +75,9 @@ pub struct IdClaims {
     pub iat: i64,
     /// Expiry.
     pub exp: i64,
+    /// The nonce the login page passed to the provider (see [`crate::auth::nonce`]).
+    #[serde(default)]
+    pub nonce: Option<String>,
 }
 
 struct KeyCache {

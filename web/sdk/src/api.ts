@@ -125,7 +125,16 @@ export class Api {
     return t.access_token;
   }
 
-  /** `POST /v1/auth/oidc`: log in with an OpenID Connect ID token. */
+  /**
+   * `POST /v1/auth/oidc/nonce`: a login nonce for `dapp` (or for none). Pass it to the identity
+   * provider as the authentication request's `nonce`; the ID token it returns then logs in for
+   * that Dapp only.
+   */
+  async oidcNonce(dapp?: string): Promise<string> {
+    return (await this.call<{ nonce: string; expires_at: number }>("POST", "/v1/auth/oidc/nonce", { dapp })).nonce;
+  }
+
+  /** `POST /v1/auth/oidc`: log in with an OpenID Connect ID token carrying a nonce from `oidcNonce(dapp)`. */
   async oidcLogin(provider: string, idToken: string, dapp?: string): Promise<string> {
     const t = await this.call<{ access_token: string }>("POST", "/v1/auth/oidc", {
       provider,
