@@ -423,3 +423,85 @@ async fn an_approval_whose_client_leaves_still_settles_the_request() {
     assert_eq!(got[0].json()["type"], "bridge.request.failed");
     host.stop().await;
 }
+
+/// Review finding 7 (one slow Dapp delays the others): a Dapp whose callback endpoint takes two
+/// seconds has a backlog of 100 due callbacks, older than another Dapp's one; the other Dapp's
+/// callback is still posted at once, not after the backlog.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_slow_dapps_callbacks_do_not_hold_back_another_dapps() {
+    use axum::routing::post;
+    use mpcw_host::store::CallbackRow;
+    use std::sync::{Arc, Mutex};
+
+    // One endpoint for both Dapps: `/slow` answers after two seconds, `/fast` at once and notes
+    // when.
+    let fast_at: Arc<Mutex<Option<std::time::Instant>>> = Arc::default();
+    let noted = fast_at.clone();
+    let app = axum::Router::new()
+        .route(
+            "/slow",
+            post(|| async {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+                "ok"
+            }),
+        )
+        .route(
+            "/fast",
+            post(move || async move {
+                noted.lock().unwrap().get_or_insert_with(std::time::Instant::now);
+                "ok"
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+
+    let (_, slow_config) = Dapp::new("slow", None);
+    let (_, fast_config) = Dapp::new("fast", None);
+    let host = Host::start_with(mpcw_host::config::Config {
+        dapps: vec![slow_config, fast_config],
+        ..mpcw_tests::config(temp_dir("bridge-fair-callbacks"))
+    })
+    .await;
+    let now = mpcw_host::bridge::delivery::now_ms();
+    let row = |dapp: &str, n: i64, due: i64| CallbackRow {
+        id: format!("evt_{dapp}{n}"),
+        request_id: format!("br_{dapp}{n}"),
+        dapp: dapp.into(),
+        url: format!("{endpoint}/{dapp}"),
+        body: "{}".into(),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: due,
+        last_error: None,
+        created_at: due,
+        updated_at: due,
+    };
+    let store = &host.state.store;
+    for n in 0..100 {
+        store
+            .insert_callback(&row("slow", n, now - 1000 + n))
+            .await
+            .unwrap();
+    }
+    store.insert_callback(&row("fast", 0, now)).await.unwrap();
+    let t0 = std::time::Instant::now();
+    host.state.outbox.wake();
+    let delivered = async {
+        loop {
+            if let Some(at) = *fast_at.lock().unwrap() {
+                return at;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let at = tokio::time::timeout(Duration::from_secs(20), delivered)
+        .await
+        .expect("the fast Dapp's callback is delivered");
+    let waited = at - t0;
+    assert!(
+        waited < Duration::from_millis(1500),
+        "the fast Dapp waited {waited:?} behind the slow one"
+    );
+    host.stop().await;
+}

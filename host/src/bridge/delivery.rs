@@ -12,11 +12,14 @@ use tokio::sync::{Notify, Semaphore};
 use super::callback::{
     dapp_key, sign, RetryPolicy, EVENT_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER,
 };
-use crate::state::{now, AppState};
+use crate::state::{now, AppState, Slots};
 use crate::store::CallbackRow;
 
 /// Posts in flight at once, per host.
 const MAX_IN_FLIGHT: usize = 64;
+/// Posts in flight at once to one Dapp, per host: a Dapp whose endpoint is slow or down uses
+/// these and no more, and the others' callbacks go on.
+const MAX_IN_FLIGHT_PER_DAPP: usize = 8;
 /// How many due callbacks one look at the outbox takes.
 const BATCH: i64 = 64;
 /// How long a claimed attempt is held before another host may take it up, milliseconds.
@@ -72,36 +75,66 @@ pub fn now_ms() -> i64 {
 /// Deliver callbacks until the task is dropped.
 pub async fn run(state: Arc<AppState>) {
     let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    let per_dapp = Arc::new(Slots::default());
+    let finished = Arc::new(Notify::new());
     loop {
-        if let Err(e) = deliver_due(&state, &permits).await {
-            tracing::warn!(error = %e, "reading the callback outbox");
-        }
+        let started = match deliver_due(&state, &permits, &per_dapp, &finished).await {
+            Ok(n) => n,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the callback outbox");
+                0
+            }
+        };
         let wait = match state.store.next_callback_due().await {
             Ok(Some(at)) => {
                 Duration::from_millis((at - now_ms()).clamp(0, POLL.as_millis() as i64) as u64)
             }
             _ => POLL,
         };
+        // Callbacks that are due but could not start (their Dapp, or this host, has all the
+        // posts in flight it may) wait for a post to finish, not in a busy loop.
+        let wait = if wait.is_zero() && started == 0 {
+            POLL
+        } else {
+            wait
+        };
         tokio::select! {
             _ = state.outbox.wake.notified() => {}
+            _ = finished.notified() => {}
             _ = tokio::time::sleep(wait) => {}
         }
     }
 }
 
-/// Claim and start every callback due now; how many were started.
+/// Claim and start the callbacks due now, Dapps taking turns, as far as the posts in flight
+/// allow (in all, and per Dapp); how many were started. What is left waits for the next look.
 async fn deliver_due(
     state: &Arc<AppState>,
     permits: &Arc<Semaphore>,
+    per_dapp: &Arc<Slots>,
+    finished: &Arc<Notify>,
 ) -> crate::store::Result<usize> {
-    let due = state.store.due_callbacks(now_ms(), BATCH).await?;
+    let room = permits.available_permits();
+    if room == 0 {
+        return Ok(0);
+    }
+    let due = state
+        .store
+        .due_callbacks(
+            now_ms(),
+            MAX_IN_FLIGHT_PER_DAPP as i64,
+            BATCH.min(room as i64),
+        )
+        .await?;
     let mut started = 0;
     for row in due {
-        let permit = permits
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+        let Ok(permit) = permits.clone().try_acquire_owned() else {
+            break;
+        };
+        // This Dapp has its share of posts in flight: its callback waits for the next look.
+        let Some(slot) = per_dapp.take(&row.dapp, MAX_IN_FLIGHT_PER_DAPP) else {
+            continue;
+        };
         if !state
             .store
             .claim_callback(&row.id, row.next_attempt_at, now_ms() + LEASE_MS)
@@ -110,10 +143,11 @@ async fn deliver_due(
             continue;
         }
         started += 1;
-        let state = state.clone();
+        let (state, finished) = (state.clone(), finished.clone());
         tokio::spawn(async move {
             attempt(&state, &row).await;
-            drop(permit);
+            drop((permit, slot));
+            finished.notify_one();
         });
     }
     Ok(started)

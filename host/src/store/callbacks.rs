@@ -77,13 +77,23 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Up to `limit` pending callbacks due by `now_ms`, the longest due first.
-    pub async fn due_callbacks(&self, now_ms: i64, limit: i64) -> Result<Vec<CallbackRow>> {
+    /// Up to `limit` pending callbacks due by `now_ms`, at most `per_dapp` of each Dapp, taken
+    /// in turns: every Dapp's longest due first, then every Dapp's second, and so on. A Dapp
+    /// with a long backlog cannot fill the batch and hold the others back.
+    pub async fn due_callbacks(
+        &self,
+        now_ms: i64,
+        per_dapp: i64,
+        limit: i64,
+    ) -> Result<Vec<CallbackRow>> {
         let rows = sqlx::query(
-            "SELECT * FROM bridge_callbacks WHERE status = 'pending' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at LIMIT $2",
+            "SELECT * FROM (SELECT *, ROW_NUMBER() OVER \
+             (PARTITION BY dapp ORDER BY next_attempt_at, id) AS turn \
+             FROM bridge_callbacks WHERE status = 'pending' AND next_attempt_at <= $1) AS due \
+             WHERE turn <= $2 ORDER BY turn, next_attempt_at LIMIT $3",
         )
         .bind(now_ms)
+        .bind(per_dapp)
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
@@ -168,10 +178,14 @@ mod tests {
     use super::*;
 
     fn callback(id: &str, request: &str, due: i64) -> CallbackRow {
+        callback_of("shop", id, request, due)
+    }
+
+    fn callback_of(dapp: &str, id: &str, request: &str, due: i64) -> CallbackRow {
         CallbackRow {
             id: id.into(),
             request_id: request.into(),
-            dapp: "shop".into(),
+            dapp: dapp.into(),
             url: "https://shop.example/cb".into(),
             body: "{}".into(),
             status: "pending".into(),
@@ -199,11 +213,11 @@ mod tests {
             .await
             .unwrap());
         assert_eq!(s.next_callback_due().await.unwrap(), Some(10));
-        let due = s.due_callbacks(20, 10).await.unwrap();
+        let due = s.due_callbacks(20, 10, 10).await.unwrap();
         assert_eq!(due.len(), 1);
         assert!(s.claim_callback("evt_1", 10, 1000).await.unwrap());
         assert!(!s.claim_callback("evt_1", 10, 1000).await.unwrap());
-        assert!(s.due_callbacks(20, 10).await.unwrap().is_empty());
+        assert!(s.due_callbacks(20, 10, 10).await.unwrap().is_empty());
         s.callback_attempted("evt_1", Err(("503", Some(30))), 20)
             .await
             .unwrap();
@@ -221,5 +235,32 @@ mod tests {
             "failed"
         );
         assert_eq!(s.next_callback_due().await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn due_callbacks_take_turns_between_dapps() {
+        let s = Store::connect("sqlite::memory:").await.unwrap();
+        // The slow Dapp's backlog is older than the others' callbacks.
+        for i in 0..10 {
+            let row = callback_of("slow", &format!("evt_s{i}"), &format!("br_s{i}"), i);
+            s.insert_callback(&row).await.unwrap();
+        }
+        for (dapp, due) in [("shop", 20), ("game", 30), ("shop", 40)] {
+            let id = format!("{dapp}{due}");
+            s.insert_callback(&callback_of(dapp, &id, &id, due))
+                .await
+                .unwrap();
+        }
+        let order =
+            |rows: Vec<CallbackRow>| -> Vec<String> { rows.into_iter().map(|r| r.id).collect() };
+        assert_eq!(
+            order(s.due_callbacks(100, 2, 5).await.unwrap()),
+            ["evt_s0", "shop20", "game30", "evt_s1", "shop40"]
+        );
+        // Only what is due, and never more than `per_dapp` of one Dapp.
+        assert_eq!(
+            order(s.due_callbacks(25, 3, 10).await.unwrap()),
+            ["evt_s0", "shop20", "evt_s1", "evt_s2"]
+        );
     }
 }
