@@ -36,6 +36,8 @@
 //! | `client_rate_limit_per_minute` | `300` | `MPCW_CLIENT_RATE_LIMIT_PER_MINUTE` | requests one client address may make per minute to the routes that need no login (logins, `bridge/open`, the QR code, the public documents), in bursts of up to a tenth of it (0: no limit) |
 //! | `trusted_proxies` | none | `MPCW_TRUSTED_PROXIES` (comma-separated) | addresses of reverse proxies whose `X-Forwarded-For` names the client; from anyone else the header is ignored |
 //! | `max_live_sessions` | `32` | `MPCW_MAX_LIVE_SESSIONS` | protocol sessions one subject may have running at once (0: no limit) |
+//! | `max_live_sessions_total` | `1024` | `MPCW_MAX_LIVE_SESSIONS_TOTAL` | protocol sessions every subject may have running together; each holds a thread (0: no limit) |
+//! | `protocol_cores` | `0` | `MPCW_PROTOCOL_CORES` | protocol steps computed at once, whatever the number of sessions; 0 is one fewer than the machine's cores (at least one), so request threads always have a core |
 //! | `relay_session_max_bytes` | `67108864` | `MPCW_RELAY_SESSION_MAX_BYTES` | bytes of protocol messages one session may hold in the relay (a 16-party ECDSA key generation logs about 46 MB; 0: no limit) |
 //! | `relay_subject_max_bytes` | `134217728` | `MPCW_RELAY_SUBJECT_MAX_BYTES` | bytes the sessions of one subject may hold together, until they end (0: no limit) |
 //! | `relay_max_bytes` | `1073741824` | `MPCW_RELAY_MAX_BYTES` | bytes every session may hold together (0: no limit) |
@@ -125,6 +127,10 @@ pub struct Config {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// Protocol sessions one subject may have running at once (0: unlimited).
     pub max_live_sessions: usize,
+    /// Protocol sessions every subject may have running together (0: unlimited).
+    pub max_live_sessions_total: usize,
+    /// Protocol steps computed at once (0: one fewer than the cores, at least one).
+    pub protocol_cores: usize,
     /// Bytes of messages one session may hold in the relay (0: unlimited).
     pub relay_session_max_bytes: usize,
     /// Bytes of messages the sessions of one subject may hold together (0: unlimited).
@@ -169,6 +175,8 @@ impl Default for Config {
             client_rate_limit_per_minute: 300,
             trusted_proxies: Vec::new(),
             max_live_sessions: 32,
+            max_live_sessions_total: 1024,
+            protocol_cores: 0,
             relay_session_max_bytes: RelayLimits::default().session_bytes,
             relay_subject_max_bytes: RelayLimits::default().subject_bytes,
             relay_max_bytes: RelayLimits::default().total_bytes,
@@ -308,6 +316,12 @@ impl Config {
         if let Some(v) = var("MPCW_MAX_LIVE_SESSIONS") {
             self.max_live_sessions = parse("MPCW_MAX_LIVE_SESSIONS", v)?;
         }
+        if let Some(v) = var("MPCW_MAX_LIVE_SESSIONS_TOTAL") {
+            self.max_live_sessions_total = parse("MPCW_MAX_LIVE_SESSIONS_TOTAL", v)?;
+        }
+        if let Some(v) = var("MPCW_PROTOCOL_CORES") {
+            self.protocol_cores = parse("MPCW_PROTOCOL_CORES", v)?;
+        }
         if let Some(v) = var("MPCW_RELAY_SESSION_MAX_BYTES") {
             self.relay_session_max_bytes = parse("MPCW_RELAY_SESSION_MAX_BYTES", v)?;
         }
@@ -432,12 +446,22 @@ impl Config {
     pub fn load_kek(&self) -> anyhow::Result<Zeroizing<[u8; 32]>> {
         let hex_text = match &self.kek {
             Some(k) => Zeroizing::new(k.trim().to_owned()),
-            None => self.secret_file("kek", || {
-                use rand_core::RngCore;
-                let mut key = Zeroizing::new([0u8; 32]);
-                rand_core::OsRng.fill_bytes(key.as_mut());
-                Zeroizing::new(hex::encode(key.as_ref()))
-            })?,
+            None => {
+                if !self.listen.ip().is_loopback() {
+                    tracing::warn!(
+                        data_dir = %self.data_dir.display(),
+                        "the key-encryption key is a file in the data directory, beside the \
+                         database: a copy of the directory holds both. In production set `kek` \
+                         (MPCW_KEK) from a secret store, and back up the database alone"
+                    );
+                }
+                self.secret_file("kek", || {
+                    use rand_core::RngCore;
+                    let mut key = Zeroizing::new([0u8; 32]);
+                    rand_core::OsRng.fill_bytes(key.as_mut());
+                    Zeroizing::new(hex::encode(key.as_ref()))
+                })?
+            }
         };
         let mut kek = Zeroizing::new([0u8; 32]);
         if hex::decode_to_slice(hex_text.as_bytes(), kek.as_mut()).is_err() {

@@ -81,7 +81,10 @@ impl Server {
         if config.public_url.is_none() {
             config.public_url = Some(format!("http://{}", listener.local_addr()?));
         }
-        let sessions = Sessions::new(config.relay_limits());
+        let sessions = Sessions::new(
+            config.relay_limits(),
+            crate::mpc::Cores::new(config.protocol_cores),
+        );
         let limiter = crate::state::keyed_limiter(config.rate_limit_per_minute);
         let client_limiter = crate::state::keyed_limiter(config.client_rate_limit_per_minute);
         let state = Arc::new(AppState {

@@ -448,7 +448,10 @@ async fn a_slow_dapps_callbacks_do_not_hold_back_another_dapps() {
         .route(
             "/fast",
             post(move || async move {
-                noted.lock().unwrap().get_or_insert_with(std::time::Instant::now);
+                noted
+                    .lock()
+                    .unwrap()
+                    .get_or_insert_with(std::time::Instant::now);
                 "ok"
             }),
         );

@@ -1177,3 +1177,59 @@ async fn connections_past_the_limit_wait_for_one_to_close() {
     assert_eq!(status, 200);
     host.stop().await;
 }
+
+/// However many subjects there are, the server holds no more live protocol sessions than its
+/// limit (each holds a thread): past it a session start gets 503 `server_busy` with
+/// `Retry-After`, nothing is created for it, and once a session ends there is room again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_sessions_are_capped_server_wide() {
+    let dir = temp_dir("host-sessions-total");
+    let config = mpcw_host::config::Config {
+        max_live_sessions: 2,
+        max_live_sessions_total: 3,
+        session_ttl_secs: 3,
+        ..mpcw_tests::config(dir.clone())
+    };
+    let host = Host::start_with(config).await;
+    let body = || {
+        let (a, b) = (
+            PartyKeys::generate(&mut rand_core::OsRng),
+            PartyKeys::generate(&mut rand_core::OsRng),
+        );
+        CreateWallet {
+            scheme: "ed25519".into(),
+            threshold: 2,
+            parties: 3,
+            server_index: Some(1),
+            roster: BTreeMap::from([(0, a.public()), (2, b.public())]),
+            label: None,
+        }
+    };
+    // Three key generations of two subjects start and wait for parties that never come.
+    let (ivan, judy) = (
+        login(&host.url, "ivan").await,
+        login(&host.url, "judy").await,
+    );
+    ivan.create_wallet(&body(), None).await.unwrap();
+    ivan.create_wallet(&body(), None).await.unwrap();
+    judy.create_wallet(&body(), None).await.unwrap();
+    // A third subject, well under its own limit, finds the server full.
+    let karl = login(&host.url, "karl").await;
+    let err = karl.create_wallet(&body(), None).await.unwrap_err();
+    assert_eq!(api_code(&err), (503, "server_busy".into()));
+    assert!(karl.wallets().await.unwrap().is_empty());
+    let r = reqwest::Client::new()
+        .post(format!("{}/v1/wallets", host.url))
+        .bearer_auth(token(&host.url, "karl").await)
+        .json(&body())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 503);
+    assert!(r.headers().get("retry-after").is_some());
+    // The sessions reach their deadline; then there is room again.
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    karl.create_wallet(&body(), None).await.unwrap();
+    host.stop().await;
+    std::fs::remove_dir_all(dir).ok();
+}

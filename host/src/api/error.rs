@@ -94,6 +94,15 @@ impl ApiError {
         }
     }
 
+    /// 503 `server_busy` with `Retry-After`: a server-wide limit is reached; the request may be
+    /// made again shortly.
+    pub fn server_busy(message: impl Into<String>) -> Self {
+        Self {
+            retry_after: Some(5),
+            ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "server_busy", message)
+        }
+    }
+
     /// 500: the server failed; the details go to the log, not to the client.
     pub fn internal(context: &str, error: impl std::fmt::Display) -> Self {
         tracing::error!(context, error = %error, "internal error");

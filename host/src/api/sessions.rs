@@ -142,12 +142,19 @@ pub async fn fetch_messages(
     }))
 }
 
-/// Refuse (429) if `owner` starting `more` sessions would exceed the configured limit. Each live
-/// session holds a thread of the server until it ends or reaches its deadline.
+/// Refuse if `owner` starting `more` sessions would exceed the configured limits: 429 over the
+/// subject's own, 503 over the server's. Each live session holds a thread of the server until it
+/// ends or reaches its deadline.
 pub(super) fn check_room(state: &AppState, owner: &str, more: usize) -> Result<(), ApiError> {
     let limit = state.config.max_live_sessions;
     if limit > 0 && state.sessions.running_for(owner) + more > limit {
         return Err(ApiError::too_many_sessions(limit));
+    }
+    let total = state.config.max_live_sessions_total;
+    if total > 0 && state.sessions.running() + more > total {
+        return Err(ApiError::server_busy(
+            "the server runs as many protocol sessions as it may; try again shortly",
+        ));
     }
     Ok(())
 }

@@ -5,11 +5,13 @@
 //! session is never written to the database; only what it produces (a share, a signature) is. A
 //! session that a restart interrupted is reported as failed and is started again by the client.
 
+mod cores;
 mod quota;
 mod relay;
 mod sign;
 mod worker;
 
+pub use cores::Cores;
 pub use mpcw_engine::compose::Map;
 pub use quota::{Exceeded, RelayLimits};
 pub use relay::{

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use mpcw_engine::{Envelope, PartyIndex, Roster};
 use tokio::sync::watch;
 
+use super::cores::Cores;
 use super::quota::{envelope_bytes, Budget, Exceeded, RelayLimits};
 
 /// How a session stands.
@@ -111,7 +112,10 @@ pub struct LiveSession {
     state: Mutex<SessionState>,
     /// When it ended, if it has.
     ended: Mutex<Option<Instant>>,
+    /// Client parties that have fetched everything of the finished session.
+    caught_up: Mutex<BTreeSet<PartyIndex>>,
     budget: Arc<Budget>,
+    cores: Cores,
     version: watch::Sender<u64>,
     to_server: Mutex<Option<std::sync::mpsc::Sender<Envelope>>>,
 }
@@ -149,7 +153,9 @@ impl LiveSession {
             log: Mutex::new(Log::default()),
             state: Mutex::new(SessionState::Running),
             ended: Mutex::new(None),
+            caught_up: Mutex::new(BTreeSet::new()),
             budget: Arc::new(Budget::new(RelayLimits::default())),
+            cores: Cores::unbounded(),
             version: watch::channel(0).0,
             to_server: Mutex::new(Some(to_server)),
         }
@@ -165,8 +171,8 @@ impl LiveSession {
     }
 
     /// End the session (the server's party finished or failed). A failed session's log is
-    /// freed at once; a finished one's when the session is forgotten, shortly after (its
-    /// clients may still be fetching the server's last messages).
+    /// freed at once; a finished one's once every client party has fetched all of it (a fetch
+    /// that finds nothing more), or when the session is forgotten, shortly after.
     pub fn finish(&self, state: SessionState) {
         let failed = matches!(state, SessionState::Failed(_));
         *self.state.lock().expect("state lock") = state;
@@ -179,6 +185,11 @@ impl LiveSession {
             self.free();
         }
         self.bump();
+    }
+
+    /// The permits its server party's steps take.
+    pub fn cores(&self) -> &Cores {
+        &self.cores
     }
 
     /// When the session ended, if it has.
@@ -324,12 +335,31 @@ impl LiveSession {
         loop {
             rx.borrow_and_update();
             let found = self.fetch(parties, after);
-            if !found.messages.is_empty() || self.state() != SessionState::Running {
+            let state = self.state();
+            if found.messages.is_empty() && state == SessionState::Done {
+                self.caught_up(parties);
+            }
+            if !found.messages.is_empty() || state != SessionState::Running {
                 return found;
             }
             if tokio::time::timeout_at(until, rx.changed()).await.is_err() {
                 return Fetched::default();
             }
+        }
+    }
+
+    /// `parties` asked a finished session for more and found nothing: they have it all. Once
+    /// every client party has, the log is freed.
+    fn caught_up(&self, parties: &BTreeSet<PartyIndex>) {
+        let mut caught_up = self.caught_up.lock().expect("caught-up lock");
+        caught_up.extend(parties);
+        let all = self
+            .parties
+            .iter()
+            .all(|p| *p == self.server_index || caught_up.contains(p));
+        drop(caught_up);
+        if all {
+            self.free();
         }
     }
 }
@@ -350,26 +380,31 @@ pub const ENDED_GRACE: Duration = Duration::from_secs(60);
 pub struct Sessions {
     inner: Arc<Mutex<HashMap<String, Arc<LiveSession>>>>,
     budget: Arc<Budget>,
+    cores: Cores,
 }
 
 impl Default for Sessions {
     fn default() -> Self {
-        Self::new(RelayLimits::default())
+        Self::new(RelayLimits::default(), Cores::new(0))
     }
 }
 
 impl Sessions {
-    /// No sessions yet; their logs may hold up to `limits`.
-    pub fn new(limits: RelayLimits) -> Self {
+    /// No sessions yet; their logs may hold up to `limits`, and their server parties compute
+    /// with `cores`.
+    pub fn new(limits: RelayLimits, cores: Cores) -> Self {
         Self {
             inner: Arc::default(),
             budget: Arc::new(Budget::new(limits)),
+            cores,
         }
     }
 
-    /// Add a session; its log is charged to this relay's budget.
+    /// Add a session; its log is charged to this relay's budget, and its server party's steps
+    /// take this relay's cores.
     pub fn insert(&self, mut session: LiveSession) -> Arc<LiveSession> {
         session.budget = self.budget.clone();
+        session.cores = self.cores.clone();
         let session = Arc::new(session);
         self.inner
             .lock()
