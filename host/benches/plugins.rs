@@ -1,8 +1,9 @@
 //! Plugin runtime benchmark: `cargo bench -p mpcw-host --bench plugins`.
 //!
 //! Prints, for each built-in plugin, the cold load time (compiling the component), the warm load
-//! time (compiled code from the cache), and the median and 99th percentile of calls: `addresses`
-//! (the sandbox's per-call overhead: a fresh store, instantiation and a trivial call) and
+//! time (compiled code from the cache), and the median and 99th percentile of calls: `info` (a
+//! call that does no work: the sandbox's own cost per call, a fresh store, an instance, the call
+//! and its answer), `addresses` and
 //! `prepare` for an EIP-1559 transfer and for EIP-712 typed data; then `prepare` of one typical
 //! request of every other plugin.
 
@@ -114,9 +115,15 @@ fn main() {
     println!();
     println!("| call (ethereum plugin, {CALLS} calls) | median | p99 |");
     println!("|---|---|---|");
-    let rows: [Row; 3] = [
+    let rows: [Row; 4] = [
         (
-            "addresses (per-call sandbox overhead)",
+            "info (does no work: the sandbox's own cost per call)",
+            Box::new(|| {
+                runtime.info("ethereum").unwrap();
+            }),
+        ),
+        (
+            "addresses (one address)",
             Box::new(|| {
                 runtime.addresses("ethereum", &key, &net).unwrap();
             }),

@@ -7,6 +7,11 @@
 //! ECDSA Ethereum transfer and an Ed25519 Solana transfer, and signatures per second with 1, 8
 //! and 64 concurrent clients for both schemes.
 //!
+//! The bridge section times a registered Dapp's calls: creating a request, reading one, and
+//! creating then reading, with 1, 8 and 64 clients (each its own connection), as requests per
+//! second and p50/p99 latency. `MPCW_BENCH_ONLY=bridge` (or `wallets`, `signing`) runs one
+//! section.
+//!
 //! ECDSA is DKLs23: key generation includes the pairwise oblivious-transfer setup of every pair
 //! of parties, and every signature is a fresh three-round DKLs23 signing. Client and server share
 //! the machine's cores, and the clients run on one thread.
@@ -23,6 +28,7 @@ use mpcw_host::device::{self, Client, LocalShare, SignSpec, WalletSpec};
 use mpcw_host::plugin::{Limits, Runtime};
 use mpcw_host::server::Server;
 use serde_json::json;
+use sha2::Digest as _;
 
 const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
 
@@ -128,6 +134,124 @@ async fn throughput(signer: &Rc<Signer>, clients: usize, window: Duration) -> (f
     (total as f64 / t.elapsed().as_secs_f64(), total)
 }
 
+/// What a bridge client does in one step.
+#[derive(Clone, Copy)]
+enum BridgeOp {
+    Create,
+    Read,
+    CreateAndRead,
+}
+
+/// A registered Dapp: its id and API secret.
+#[derive(Clone)]
+struct BenchDapp {
+    id: String,
+    secret: String,
+}
+
+impl BenchDapp {
+    async fn create(&self, http: &reqwest::Client, url: &str) -> String {
+        let r = http
+            .post(format!("{url}/v1/bridge/requests"))
+            .basic_auth(&self.id, Some(&self.secret))
+            .json(&json!({"network": "solana", "request": {
+                "kind": "transfer", "lamports": "1000", "recentBlockhash": BLOCKHASH,
+                "to": "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
+            }}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(r.status(), 201, "a bridge request is created");
+        let body: serde_json::Value = r.json().await.expect("the created request");
+        body["id"].as_str().expect("an id").to_owned()
+    }
+
+    async fn read(&self, http: &reqwest::Client, url: &str, id: &str) {
+        let r = http
+            .get(format!("{url}/v1/bridge/requests/{id}"))
+            .basic_auth(&self.id, Some(&self.secret))
+            .send()
+            .await
+            .expect("read");
+        assert_eq!(r.status(), 200, "a bridge request is read");
+        r.bytes().await.expect("the request's view");
+    }
+}
+
+/// Requests per second and every step's latency, for `clients` Dapp clients doing `op` for
+/// `window`.
+async fn bridge_load(
+    dapp: &BenchDapp,
+    url: &str,
+    op: BridgeOp,
+    clients: usize,
+    window: Duration,
+) -> (f64, Vec<Duration>) {
+    let until = Instant::now() + window;
+    let tasks: Vec<_> = (0..clients)
+        .map(|_| {
+            let (dapp, url) = (dapp.clone(), url.to_owned());
+            tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                let id = dapp.create(&http, &url).await;
+                let (mut requests, mut samples) = (0usize, Vec::new());
+                while Instant::now() < until {
+                    let t = Instant::now();
+                    match op {
+                        BridgeOp::Create => {
+                            dapp.create(&http, &url).await;
+                            requests += 1;
+                        }
+                        BridgeOp::Read => {
+                            dapp.read(&http, &url, &id).await;
+                            requests += 1;
+                        }
+                        BridgeOp::CreateAndRead => {
+                            let id = dapp.create(&http, &url).await;
+                            dapp.read(&http, &url, &id).await;
+                            requests += 2;
+                        }
+                    }
+                    samples.push(t.elapsed());
+                }
+                (requests, samples)
+            })
+        })
+        .collect();
+    let t = Instant::now();
+    let (mut requests, mut samples) = (0, Vec::new());
+    for task in tasks {
+        let (n, s) = task.await.expect("bridge client");
+        requests += n;
+        samples.extend(s);
+    }
+    (requests as f64 / t.elapsed().as_secs_f64(), samples)
+}
+
+/// The bridge section of the table.
+async fn bridge(dapp: &BenchDapp, url: &str) {
+    for (label, op) in [
+        ("create", BridgeOp::Create),
+        ("read", BridgeOp::Read),
+        ("create and read", BridgeOp::CreateAndRead),
+    ] {
+        for clients in [1, 8, 64] {
+            let (rate, mut samples) =
+                bridge_load(dapp, url, op, clients, Duration::from_secs(3)).await;
+            println!(
+                "| bridge {label}, {clients} clients | {rate:.0} requests/s · p50 {} · p99 {} |",
+                ms(percentile(&mut samples, 0.5)),
+                ms(percentile(&mut samples, 0.99)),
+            );
+        }
+    }
+}
+
+/// Whether the section `name` runs (`MPCW_BENCH_ONLY` names one, else all run).
+fn section(name: &str) -> bool {
+    std::env::var("MPCW_BENCH_ONLY").map_or(true, |only| only == name)
+}
+
 fn main() {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -139,7 +263,18 @@ fn main() {
 async fn run() {
     let dir = std::env::temp_dir().join(format!("mpcw-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
+    let dapp = BenchDapp {
+        id: "bench".into(),
+        secret: hex::encode(rand_core::RngCore::next_u64(&mut rand_core::OsRng).to_le_bytes()),
+    };
     let config = Config {
+        dapps: vec![mpcw_host::auth::dapps::DappConfig {
+            id: dapp.id.clone(),
+            name: "Benchmark Dapp".into(),
+            allowed_origins: vec![],
+            callback_url: None,
+            api_secret_sha256: hex::encode(sha2::Sha256::digest(dapp.secret.as_bytes())),
+        }],
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.clone(),
         request_timeout_secs: 120,
@@ -168,6 +303,13 @@ async fn run() {
     println!("| operation | result |");
     println!("|---|---|");
 
+    if section("bridge") {
+        bridge(&dapp, &url).await;
+    }
+    if !section("wallets") && !section("signing") {
+        std::fs::remove_dir_all(dir).ok();
+        return;
+    }
     let mut made = Vec::new();
     for (label, scheme) in [
         ("Ed25519", Scheme::Ed25519),
@@ -180,11 +322,17 @@ async fn run() {
             times.push(t);
             last = Some((w, s));
         }
-        println!(
-            "| wallet creation, {label} (median of 5) | {} |",
-            ms(percentile(&mut times, 0.5))
-        );
+        if section("wallets") {
+            println!(
+                "| wallet creation, {label} (median of 5) | {} |",
+                ms(percentile(&mut times, 0.5))
+            );
+        }
         made.push(last.expect("a wallet"));
+    }
+    if !section("signing") {
+        std::fs::remove_dir_all(dir).ok();
+        return;
     }
     let (ecdsa_wallet, ecdsa_share) = made.pop().expect("the ECDSA wallet");
     let (ed_wallet, ed_share) = made.pop().expect("the Ed25519 wallet");

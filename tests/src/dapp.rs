@@ -41,15 +41,19 @@ impl Dapp {
 
     /// `POST /v1/bridge/requests` on the host at `url`: status and body.
     pub async fn create(&self, url: &str, body: Value) -> (u16, Value) {
+        self.try_create(url, body).await.expect("the host answers")
+    }
+
+    /// [`Dapp::create`], with a failure to reach the host as an error.
+    pub async fn try_create(&self, url: &str, body: Value) -> reqwest::Result<(u16, Value)> {
         let r = self
             .http
             .post(format!("{url}/v1/bridge/requests"))
             .basic_auth(self.id, Some(&self.secret))
             .json(&body)
             .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
+            .await?;
+        Ok((r.status().as_u16(), r.json().await?))
     }
 
     /// Its callback key, as `GET /v1/bridge/callback-key` gives it.
@@ -69,14 +73,20 @@ impl Dapp {
 
     /// `GET /v1/bridge/requests/{id}?wait=…`: status and body.
     pub async fn read(&self, url: &str, id: &str, wait: u64) -> (u16, Value) {
+        self.try_read(url, id, wait)
+            .await
+            .expect("the host answers")
+    }
+
+    /// [`Dapp::read`], with a failure to reach the host as an error.
+    pub async fn try_read(&self, url: &str, id: &str, wait: u64) -> reqwest::Result<(u16, Value)> {
         let r = self
             .http
             .get(format!("{url}/v1/bridge/requests/{id}?wait={wait}"))
             .basic_auth(self.id, Some(&self.secret))
             .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), r.json().await.unwrap())
+            .await?;
+        Ok((r.status().as_u16(), r.json().await?))
     }
 
     /// The statuses of the request's server-sent events, until the stream ends.
@@ -104,10 +114,14 @@ impl Dapp {
     }
 }
 
-/// An HTTP client (the host's TLS provider installed first, as reqwest is built without one).
+/// An HTTP client (the host's TLS provider installed first, as reqwest is built without one)
+/// that drops idle connections before the server does.
 pub fn http() -> reqwest::Client {
     mpcw_host::tls::install_crypto_provider();
-    reqwest::Client::new()
+    reqwest::Client::builder()
+        .pool_idle_timeout(mpcw_host::device::IDLE_CONNECTION)
+        .build()
+        .expect("an HTTP client")
 }
 
 /// An access token of `subject`, logged in (dev login) for Dapp `dapp`.

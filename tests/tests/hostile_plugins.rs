@@ -159,6 +159,37 @@ fn bytes_that_are_not_a_plugin_are_refused() {
     good_call_works(&runtime);
 }
 
+/// Nothing survives a call: a plugin that keeps a counter in its data and a marker on its heap
+/// finds neither on its next call, whether calls come one after another, between other
+/// plugins' calls, or from several threads at once.
+#[test]
+fn no_state_survives_from_one_call_to_the_next() {
+    let runtime = Arc::new(runtime());
+    let remember = |runtime: &Runtime| {
+        runtime
+            .prepare("hostile", "remember", &key(), &network("ethereum"))
+            .expect("remember is a well-formed call")
+            .summary
+            .title
+    };
+    for _ in 0..5 {
+        assert_eq!(remember(&runtime), "calls 1, no marker");
+    }
+    good_call_works(&runtime);
+    assert_eq!(remember(&runtime), "calls 1, no marker");
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let runtime = Arc::clone(&runtime);
+            std::thread::spawn(move || (0..25).map(|_| remember(&runtime)).collect::<Vec<_>>())
+        })
+        .collect();
+    for t in threads {
+        for title in t.join().expect("a calling thread") {
+            assert_eq!(title, "calls 1, no marker");
+        }
+    }
+}
+
 /// While hostile calls burn their fuel and memory on other threads, good calls keep being
 /// served, and all of them succeed.
 #[test]

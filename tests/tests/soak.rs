@@ -180,8 +180,8 @@ async fn bridge(url: &str, dapp: &Dapp, wallets: &Wallets) -> Result<(), DeviceE
     let transfer =
         json!({"kind": "transfer", "to": TO, "lamports": "1000", "recentBlockhash": BLOCKHASH});
     let (status, created) = dapp
-        .create(url, json!({"network": "solana", "request": transfer}))
-        .await;
+        .try_create(url, json!({"network": "solana", "request": transfer}))
+        .await?;
     check(status, 201, &created)?;
     let id = created["id"].as_str().unwrap_or_default().to_owned();
     let wallet = &wallets.by_scheme["ed25519"].0;
@@ -201,7 +201,7 @@ async fn bridge(url: &str, dapp: &Dapp, wallets: &Wallets) -> Result<(), DeviceE
         .await?;
     let status = r.status().as_u16();
     check(status, 200, &r.json().await?)?;
-    let (status, view) = dapp.read(url, &id, 0).await;
+    let (status, view) = dapp.try_read(url, &id, 0).await?;
     check(status, 200, &view)?;
     if view["status"] != "rejected" {
         return Err(DeviceError::Protocol(format!(

@@ -21,6 +21,11 @@ pub struct Client {
     token: Option<String>,
 }
 
+/// How long an idle connection is kept for reuse: less than the server's idle limit
+/// (`header_read_timeout_secs`, 10 s by default), so that a request is not sent on a connection
+/// the server is closing at that moment (which the client would see as a reset).
+pub const IDLE_CONNECTION: std::time::Duration = std::time::Duration::from_secs(5);
+
 impl Client {
     /// A client of the server at `base` (for example `http://127.0.0.1:8420`).
     pub fn new(base: impl Into<String>) -> Self {
@@ -28,6 +33,7 @@ impl Client {
         Self {
             http: reqwest::Client::builder()
                 .timeout(std::time::Duration::from_secs(60))
+                .pool_idle_timeout(IDLE_CONNECTION)
                 .build()
                 .expect("HTTP client"),
             base: base.into().trim_end_matches('/').to_owned(),

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use mpcw_engine::keygen::{KeygenConfig, KeygenSession};
 use mpcw_engine::{KeyShare, PartyIndex, PartyKeys, Roster, Scheme, SessionContext};
 
-pub use client::Client;
+pub use client::{Client, IDLE_CONNECTION};
 pub use local::{DeviceFile, LocalShare};
 pub use run::{run_parties, signing_session, wait_done};
 

@@ -2,7 +2,8 @@
 
 use wasmtime::ResourceLimiter;
 
-/// Limits applied to every call. Each call runs in a fresh store, so limits never carry over.
+/// Limits applied to every call. Each call runs in a fresh store and a fresh instance, so limits
+/// and state never carry over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Fuel per call (about one unit per WebAssembly instruction). An endless loop stops here.
@@ -13,6 +14,9 @@ pub struct Limits {
     pub stack_bytes: usize,
     /// Largest table a plugin may have, in elements.
     pub table_elements: usize,
+    /// Calls that may run at once; the runtime keeps an instance slot (memory, tables) ready for
+    /// each, and a call past them waits for one to finish.
+    pub concurrent_calls: usize,
 }
 
 impl Default for Limits {
@@ -24,9 +28,17 @@ impl Default for Limits {
             memory_bytes: 64 << 20,
             stack_bytes: 512 << 10,
             table_elements: 100_000,
+            concurrent_calls: 32,
         }
     }
 }
+
+/// Core instances one plugin may make (a component made by the SDK has a handful).
+pub(crate) const MAX_CORE_INSTANCES: u32 = 16;
+/// Tables one plugin may have.
+pub(crate) const MAX_TABLES: u32 = 16;
+/// Linear memories one plugin may have (the SDK's components have one).
+pub(crate) const MAX_MEMORIES: u32 = 2;
 
 /// Enforces the memory and table caps of one store and remembers an attempt to pass them, so
 /// the trap that follows is reported as what it is.
@@ -72,15 +84,14 @@ impl ResourceLimiter for CallLimiter {
     }
 
     fn instances(&self) -> usize {
-        // A component made by the SDK has a handful of core instances.
-        64
+        MAX_CORE_INSTANCES as usize
     }
 
     fn tables(&self) -> usize {
-        16
+        MAX_TABLES as usize
     }
 
     fn memories(&self) -> usize {
-        4
+        MAX_MEMORIES as usize
     }
 }

@@ -2,16 +2,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, Linker};
-use wasmtime::{Config, Engine, Store, Trap};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap};
 
 use super::bindings::{Plugin, PluginPre};
-use super::limits::CallLimiter;
+use super::limits::{CallLimiter, MAX_CORE_INSTANCES, MAX_MEMORIES, MAX_TABLES};
 use super::{validate, wit, CodeCache, Error, Limits};
 
 /// Where a plugin came from.
@@ -66,23 +66,74 @@ struct Loaded {
 
 /// The plugin runtime: one compiler and code cache, the loaded plugins, and the limits of every
 /// call. It is `Send + Sync`; calls from many threads run in parallel, each in its own store.
+///
+/// Instances come from wasmtime's pooling allocator: memories and tables are reserved once, for
+/// `limits.concurrent_calls` instances, and a slot is wiped (its memory reset to the module's
+/// initial image, copy-on-write) when its call ends, so a call costs no `mmap` and sees nothing
+/// of the calls before it.
 pub struct Runtime {
     engine: Engine,
     linker: Linker<CallLimiter>,
     limits: Limits,
     cache: Option<CodeCache>,
     plugins: RwLock<BTreeMap<String, Arc<Loaded>>>,
+    slots: Slots,
+}
+
+/// Free instance slots: a call takes one for its whole length, so the pool is never exhausted.
+struct Slots {
+    free: Mutex<usize>,
+    freed: Condvar,
+}
+
+impl Slots {
+    fn take(&self) -> SlotGuard<'_> {
+        let mut free = self.free.lock().unwrap_or_else(|p| p.into_inner());
+        while *free == 0 {
+            free = self.freed.wait(free).unwrap_or_else(|p| p.into_inner());
+        }
+        *free -= 1;
+        SlotGuard(self)
+    }
+}
+
+struct SlotGuard<'a>(&'a Slots);
+
+impl Drop for SlotGuard<'_> {
+    fn drop(&mut self) {
+        *self.0.free.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 impl Runtime {
     /// A runtime with `limits` on every call, caching compiled code in `cache_dir` if given.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, Error> {
+        let calls = limits.concurrent_calls.max(1);
+        let count = |per_call: u32| {
+            u32::try_from(calls)
+                .unwrap_or(u32::MAX)
+                .saturating_mul(per_call)
+        };
+        let mut pool = PoolingAllocationConfig::new();
+        pool.total_component_instances(count(1))
+            .total_core_instances(count(MAX_CORE_INSTANCES))
+            .max_core_instances_per_component(MAX_CORE_INSTANCES)
+            .total_memories(count(MAX_MEMORIES))
+            .max_memories_per_component(MAX_MEMORIES)
+            .max_memories_per_module(MAX_MEMORIES)
+            .max_memory_size(limits.memory_bytes)
+            .total_tables(count(MAX_TABLES))
+            .max_tables_per_component(MAX_TABLES)
+            .max_tables_per_module(MAX_TABLES)
+            .table_elements(limits.table_elements);
         let mut config = Config::new();
         config
             .wasm_component_model(true)
             .consume_fuel(true)
             .max_wasm_stack(limits.stack_bytes)
-            .cranelift_opt_level(wasmtime::OptLevel::Speed);
+            .cranelift_opt_level(wasmtime::OptLevel::Speed)
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(|e| Error::Engine(format!("{e:#}")))?;
         // The world imports nothing: a plugin gets no host functions at all, so no files, no
         // network, no clock and no randomness.
@@ -94,6 +145,10 @@ impl Runtime {
             limits,
             cache,
             plugins: RwLock::new(BTreeMap::new()),
+            slots: Slots {
+                free: Mutex::new(calls),
+                freed: Condvar::new(),
+            },
         })
     }
 
@@ -213,6 +268,15 @@ impl Runtime {
         Ok(self.get(name)?.record.clone())
     }
 
+    /// Ask the plugin called `name` for its `info()` again. The call does no work of its own,
+    /// so its time is the sandbox's cost per call (a store, an instance, a call and its answer).
+    pub fn info(&self, name: &str) -> Result<wit::PluginInfo, Error> {
+        let loaded = self.get(name)?;
+        self.run(&loaded.pre, name, "info", |p, store| {
+            p.mpcw_chain_chain().call_info(store)
+        })
+    }
+
     fn get(&self, name: &str) -> Result<Arc<Loaded>, Error> {
         self.plugins
             .read()
@@ -231,6 +295,7 @@ impl Runtime {
         call: &'static str,
         f: impl FnOnce(&Plugin, &mut Store<CallLimiter>) -> wasmtime::Result<R>,
     ) -> Result<R, Error> {
+        let _slot = self.slots.take();
         let mut store = Store::new(&self.engine, CallLimiter::new(&self.limits));
         store.limiter(|limiter| limiter);
         store

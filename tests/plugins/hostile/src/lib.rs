@@ -1,6 +1,10 @@
 //! A chain plugin that misbehaves in the way the request names, to show the sandbox holds:
-//! `loop`, `bomb`, `trap`, `recurse`, and several kinds of `garbage-*` output. Any other request
-//! gets a well-formed answer.
+//! `loop`, `bomb`, `trap`, `recurse`, and several kinds of `garbage-*` output. `remember` tries
+//! to keep state from one call to the next (a counter in its data, a marker on its heap) and
+//! reports in the summary's title what it found of earlier calls. Any other request gets a
+//! well-formed answer.
+
+use core::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use mpcw_plugin_sdk::{
     Address, Detail, Finalized, MessageHash, Network, Payload, Plugin, PluginInfo, Prepared,
@@ -50,6 +54,28 @@ fn bomb() -> usize {
         hoard.push(vec![1u8; 8 << 20]);
         core::hint::black_box(&hoard);
     }
+}
+
+/// Calls of `remember` this instance has seen.
+static CALLS: AtomicU32 = AtomicU32::new(0);
+/// Where an earlier `remember` left its marker on the heap (0: none).
+static MARKER: AtomicUsize = AtomicUsize::new(0);
+
+/// Counts this call, looks for an earlier call's heap marker, leaves its own, and says what it
+/// found: `calls 1, no marker` unless state survived from a previous call.
+fn remember() -> String {
+    let calls = CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+    let earlier = match MARKER.load(Ordering::SeqCst) {
+        0 => "no marker".to_string(),
+        at => {
+            // SAFETY: a non-zero MARKER is the address of the leaked `u64` written below.
+            let value = unsafe { *(at as *const u64) };
+            format!("marker {value:#x}")
+        }
+    };
+    let marker: &'static mut u64 = Box::leak(Box::new(0x5ec2e7_u64 + u64::from(calls)));
+    MARKER.store(marker as *mut u64 as usize, Ordering::SeqCst);
+    format!("calls {calls}, {earlier}")
 }
 
 /// Recurses without end.
@@ -105,6 +131,7 @@ impl Plugin for Hostile {
             "garbage-scheme" => {
                 prepared.payloads = vec![payload(Scheme::Ed25519, MessageHash::None, 32)]
             }
+            "remember" => prepared.summary.title = remember(),
             "garbage-summary" => prepared.summary.title = "\u{1b}[2Jpwned".into(),
             "garbage-huge-summary" => prepared.summary.title = "x".repeat(1 << 20),
             _ => {}
