@@ -11,7 +11,6 @@
 
 use std::time::Duration;
 
-use base64::Engine as _;
 use mpcw_host::api::{BridgeCreated, BridgeEvent, BridgeView, StartSigning};
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, Client, DeviceError, SignSpec};
@@ -25,10 +24,7 @@ const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
 const TO: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
 
 /// What the QR code says, read from its PNG by rqrr.
-fn read_qr(png_base64: &str) -> String {
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(png_base64)
-        .unwrap();
+fn read_qr(bytes: Vec<u8>) -> String {
     let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
         .read_info()
         .unwrap();
@@ -78,8 +74,28 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
             created.token
         )
     );
-    assert_eq!(read_qr(&created.qr.png_base64), created.deep_link);
-    assert!(created.qr.svg.contains("<svg"));
+    // Its QR code is drawn on demand, kept by the client (privately: it holds the token).
+    for (image, kind) in [("qr.png", "image/png"), ("qr.svg", "image/svg+xml")] {
+        let r = mpcw_tests::dapp::http()
+            .get(format!("{url}/v1/{image}"))
+            .query(&[("text", &created.deep_link)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200);
+        assert_eq!(r.headers()["content-type"], kind);
+        let cache = r.headers()["cache-control"].to_str().unwrap().to_owned();
+        assert!(
+            cache.contains("private") && cache.contains("max-age"),
+            "{cache}"
+        );
+        let body = r.bytes().await.unwrap().to_vec();
+        if kind == "image/png" {
+            assert_eq!(read_qr(body), created.deep_link);
+        } else {
+            assert!(String::from_utf8(body).unwrap().contains("<svg"));
+        }
+    }
     let (_, view) = shop.read(&url, &created.id, 0).await;
     assert_eq!(view["status"], "pending");
 

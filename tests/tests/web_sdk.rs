@@ -10,7 +10,8 @@
 //! - `web/dapp/test/dapp.test.mjs`: a Dapp asks through the bridge, the device approves, the
 //!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
 //!   the signed callback (and refuses it altered, stale or under another secret); a rejection
-//!   reaches the Dapp with its reason.
+//!   reaches the Dapp with its reason. The link's QR code, drawn by the SDK, reads back as the
+//!   link in an independent reader (jsQR).
 //! - `web/dapp/test/local.test.mjs`: self-custody, a BIP-39 wallet signing with no server: the
 //!   known addresses of the all-"abandon" wallet, a SOL transfer Node verifies, and an EVM
 //!   transaction and message whose signer alloy recovers here.
@@ -142,7 +143,7 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
     node_test(
         &root().join("web/dapp"),
         "test/",
-        2,
+        3,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
             ("MPCW_TEST_DAPP", "shop".into()),

@@ -51,6 +51,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/.well-known/jwks.json", get(auth::jwks))
         .route("/v1/bridge/open", post(bridge::open))
         .route("/v1/qr.svg", get(system::qr_svg))
+        .route("/v1/qr.png", get(system::qr_png))
         .merge(logins)
         .layer(middleware::from_fn_with_state(
             state.clone(),

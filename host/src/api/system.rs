@@ -75,14 +75,46 @@ pub struct QrQuery {
     text: String,
 }
 
-/// `GET /v1/qr.svg?text=…`: a QR code as SVG (the web signer shows addresses with it).
-pub async fn qr_svg(
-    super::extract::ApiQuery(q): super::extract::ApiQuery<QrQuery>,
-) -> Result<axum::response::Response, ApiError> {
+/// A QR code is a function of its text: a client keeps it as long as it likes, but only for
+/// itself (the text may be a bridge link with its token).
+const QR_CACHE: &str = "private, max-age=86400, immutable";
+
+fn qr_text(q: &QrQuery) -> Result<&str, ApiError> {
     if q.text.is_empty() || q.text.len() > 512 {
         return Err(ApiError::bad_request("text must be 1 to 512 bytes"));
     }
-    let svg =
-        crate::bridge::qr::svg(&q.text).map_err(|e| ApiError::internal("drawing a QR code", e))?;
-    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg).into_response())
+    Ok(&q.text)
+}
+
+/// `GET /v1/qr.svg?text=…`: a QR code as SVG (the web signer shows addresses with it; a Dapp
+/// may show its bridge link with it).
+pub async fn qr_svg(
+    super::extract::ApiQuery(q): super::extract::ApiQuery<QrQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let svg = crate::bridge::qr::svg(qr_text(&q)?)
+        .map_err(|e| ApiError::internal("drawing a QR code", e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, QR_CACHE),
+        ],
+        svg,
+    )
+        .into_response())
+}
+
+/// `GET /v1/qr.png?text=…`: the same QR code as a PNG.
+pub async fn qr_png(
+    super::extract::ApiQuery(q): super::extract::ApiQuery<QrQuery>,
+) -> Result<axum::response::Response, ApiError> {
+    let png = crate::bridge::qr::png(qr_text(&q)?)
+        .map_err(|e| ApiError::internal("drawing a QR code", e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, QR_CACHE),
+        ],
+        png,
+    )
+        .into_response())
 }

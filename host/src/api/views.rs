@@ -318,15 +318,6 @@ pub struct CallbackKey {
     pub algorithm: String,
 }
 
-/// The QR code of a bridge link.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct QrView {
-    /// An SVG document.
-    pub svg: String,
-    /// A PNG image, base64.
-    pub png_base64: String,
-}
-
 /// A new bridge request, as its Dapp sees it once: the token is not shown again.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct BridgeCreated {
@@ -336,8 +327,6 @@ pub struct BridgeCreated {
     pub token: String,
     /// The link that opens it in a signer (`<public_url>/bridge?token=…&dapp=…&network=…`).
     pub deep_link: String,
-    /// The link's QR code.
-    pub qr: QrView,
     /// Unix seconds after which it can no longer be opened or approved.
     pub expires_at: i64,
 }

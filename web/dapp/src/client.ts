@@ -1,15 +1,19 @@
 // The bridge as a Dapp uses it: create a signing request with the Dapp's id and API secret
 // (keep them on the Dapp's server), show its QR code, and wait for the result.
 
+import qrcode from "qrcode-generator";
+
 /** A `fetch` (the platform's). */
 export type Fetch = typeof fetch;
 
-/** A new bridge request: show `deepLink` or its QR code to the user. The token is single use. */
+/**
+ * A new bridge request: show `deep_link` or its QR code (`qrDataUrl`) to the user. The token is
+ * single use.
+ */
 export interface BridgeCreated {
   id: string;
   token: string;
   deep_link: string;
-  qr: { svg: string; png_base64: string };
   expires_at: number;
 }
 
@@ -130,7 +134,35 @@ export class DappClient {
   }
 }
 
-/** The QR code of a request as an image source (`<img src>`), from the server's PNG. */
+/**
+ * The modules of the QR code of `text` (error correction level M, byte mode): `true` is dark,
+ * row by row, without the quiet zone.
+ */
+export function qrModules(text: string): boolean[][] {
+  const code = qrcode(0, "M");
+  code.addData(text, "Byte");
+  code.make();
+  const n = code.getModuleCount();
+  return Array.from({ length: n }, (_, row) => Array.from({ length: n }, (_, col) => code.isDark(row, col)));
+}
+
+/**
+ * The QR code of a request's link as an image source (`<img src>`): an SVG data URL drawn here,
+ * in the page or on the Dapp's server, with no request to the signing server.
+ */
 export function qrDataUrl(created: BridgeCreated): string {
-  return `data:image/png;base64,${created.qr.png_base64}`;
+  const modules = qrModules(created.deep_link);
+  const quiet = 4;
+  const side = modules.length + 2 * quiet;
+  let path = "";
+  modules.forEach((row, y) =>
+    row.forEach((dark, x) => {
+      if (dark) path += `M${x + quiet} ${y + quiet}h1v1h-1z`;
+    }),
+  );
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${side * 8}" height="${side * 8}" ` +
+    `viewBox="0 0 ${side} ${side}" shape-rendering="crispEdges">` +
+    `<rect width="${side}" height="${side}" fill="#fff"/><path d="${path}" fill="#000"/></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
 }

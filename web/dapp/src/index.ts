@@ -1,6 +1,6 @@
 // @mpcw/dapp: ask mpcw users for signatures through the bridge.
 
-export { DappClient, BridgeError, FINAL, qrDataUrl } from "./client.js";
+export { DappClient, BridgeError, FINAL, qrDataUrl, qrModules } from "./client.js";
 export type { BridgeCreated, BridgeStatus, Fetch } from "./client.js";
 export { verifyCallback } from "./callback.js";
 export type { BridgeEvent } from "./callback.js";

@@ -3,7 +3,8 @@
 //!
 //! - `POST /v1/bridge/requests` (Dapp): a request is checked (by the network's plugin, as far as
 //!   it can be without a wallet) and stored; the answer carries its
-//!   single-use token, the link that opens it and the link's QR code.
+//!   single-use token and the link that opens it (its QR code is drawn where it is shown, or by
+//!   `GET /v1/qr.svg` / `qr.png`).
 //! - `GET /v1/bridge/requests/{id}` (Dapp): its status and, once signed, the result;
 //!   `?wait=<seconds>` holds the answer until the status changes (long poll, up to 25 s); a
 //!   final status (`done`, `failed`, `rejected`, `expired`) is answered at once.
@@ -26,18 +27,17 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use base64::Engine as _;
 
 use super::error::ApiError;
 use super::extract::{token_hash, ApiJson, DappCaller, Subject};
 use super::signing::{prepare, request_text, wallet_on_network};
 use super::views::{
-    BridgeCreated, BridgeView, CallbackKey, CreateBridgeRequest, OpenBridge, OpenedBridge, QrView,
+    BridgeCreated, BridgeView, CallbackKey, CreateBridgeRequest, OpenBridge, OpenedBridge,
     RejectBridge,
 };
 use crate::bridge::{
-    qr, BridgeRequest, BridgeState, StepError, TokenError, Unavailable, UpdateError,
-    DEFAULT_TTL_SECS, MAX_TTL_SECS,
+    BridgeRequest, BridgeState, StepError, TokenError, Unavailable, UpdateError, DEFAULT_TTL_SECS,
+    MAX_TTL_SECS,
 };
 use crate::state::{now, random_id, random_token, AppState};
 
@@ -190,16 +190,10 @@ pub async fn create(
         request.dapp,
         request.network
     );
-    let qr = QrView {
-        svg: qr::svg(&deep_link).map_err(|e| ApiError::internal("drawing a QR code", e))?,
-        png_base64: base64::engine::general_purpose::STANDARD
-            .encode(qr::png(&deep_link).map_err(|e| ApiError::internal("drawing a QR code", e))?),
-    };
     let created = BridgeCreated {
         id: request.id.clone(),
         token: token.to_string(),
         deep_link,
-        qr,
         expires_at: request.expires_at,
     };
     tracing::info!(id = %request.id, dapp = %request.dapp, network = %request.network, "bridge request");
