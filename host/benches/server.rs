@@ -68,6 +68,79 @@ impl Signer {
     }
 }
 
+/// Where one signature's time goes, as the device sees it.
+#[derive(Default)]
+struct Phases {
+    /// `POST /v1/wallets/{id}/signatures`: the server runs the plugin's `prepare`, writes the
+    /// signing request and opens the session.
+    start: Vec<Duration>,
+    /// The device's own check: its plugin prepares the same payloads.
+    check: Vec<Duration>,
+    /// The protocol over the relay (posts and long-polls), until the device's party finishes.
+    protocol: Vec<Duration>,
+    /// Until the server's party finished, `finalize` ran and the result is stored.
+    done: Vec<Duration>,
+    /// `GET /v1/signatures/{id}`.
+    read: Vec<Duration>,
+}
+
+impl Signer {
+    /// One signature, step by step as `device::sign` takes them, each step timed.
+    async fn sign_in_phases(&self, phases: &mut Phases) {
+        let mut lap = Instant::now();
+        let mut next = |into: &mut Vec<Duration>| {
+            into.push(lap.elapsed());
+            lap = Instant::now();
+        };
+        let started = self
+            .client
+            .start_signing(
+                &self.wallet.id,
+                &mpcw_host::api::StartSigning {
+                    network: self.spec.network.id.clone(),
+                    request: self.spec.request.clone(),
+                    signers: self.spec.signers.clone(),
+                    bridge: None,
+                },
+                None,
+            )
+            .await
+            .expect("start");
+        next(&mut phases.start);
+        let network = &self.spec.network;
+        let path = network.path().expect("a derivation path");
+        let key = network.plugin_key(
+            self.share.share.scheme(),
+            &self.share.share.derive(&path).expect("derivation"),
+        );
+        let prepared = self
+            .runtime
+            .prepare(
+                &network.plugin,
+                &self.spec.request.to_string(),
+                &key,
+                &network.to_wit(),
+            )
+            .expect("the device's prepare");
+        assert_eq!(prepared.payloads.len(), started.payloads.len());
+        next(&mut phases.check);
+        let payload = &started.payloads[0];
+        let session = device::signing_session(&self.share, &self.wallet, &started, payload)
+            .expect("a signing session");
+        device::run_parties(&self.client, &payload.session, vec![session], &mut |_| {})
+            .await
+            .expect("the protocol");
+        next(&mut phases.protocol);
+        device::wait_done(&self.client, &payload.session, self.share.index)
+            .await
+            .expect("done");
+        next(&mut phases.done);
+        let view = self.client.signing(&started.id).await.expect("read");
+        assert_eq!(view.status, "done");
+        next(&mut phases.read);
+    }
+}
+
 async fn create(client: &Client, scheme: Scheme) -> (Duration, WalletView, LocalShare) {
     let t = Instant::now();
     let spec = WalletSpec {
@@ -381,6 +454,31 @@ async fn run() {
             "| signing latency, {label} ({n} signatures) | p50 {} · p99 {} |",
             ms(p50),
             ms(p99)
+        );
+    }
+    // Where the time of one signature goes (one client, one signature at a time), and the
+    // HTTP requests it takes.
+    for (label, s) in [("Ed25519", &solana), ("ECDSA", &ethereum)] {
+        let mut phases = Phases::default();
+        let requests = || {
+            state
+                .metrics
+                .http_requests
+                .load(std::sync::atomic::Ordering::Relaxed)
+        };
+        let before = requests();
+        for _ in 0..200 {
+            s.sign_in_phases(&mut phases).await;
+        }
+        let per_signature = (requests() - before) as f64 / 200.0;
+        let median = |v: &mut Vec<Duration>| ms(percentile(v, 0.5));
+        println!(
+            "| breakdown, {label} (medians of 200; {per_signature:.1} HTTP requests each) | start {} · device's plugin check {} · protocol {} · until stored {} · read {} |",
+            median(&mut phases.start),
+            median(&mut phases.check),
+            median(&mut phases.protocol),
+            median(&mut phases.done),
+            median(&mut phases.read),
         );
     }
     for (label, s) in [("Ed25519", &solana), ("ECDSA", &ethereum)] {
