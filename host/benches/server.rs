@@ -107,22 +107,14 @@ impl Signer {
             .await
             .expect("start");
         next(&mut phases.start);
-        let network = &self.spec.network;
-        let path = network.path().expect("a derivation path");
-        let key = network.plugin_key(
-            self.share.share.scheme(),
-            &self.share.share.derive(&path).expect("derivation"),
-        );
-        let prepared = self
-            .runtime
-            .prepare(
-                &network.plugin,
-                &self.spec.request.to_string(),
-                &key,
-                &network.to_wit(),
-            )
-            .expect("the device's prepare");
-        assert_eq!(prepared.payloads.len(), started.payloads.len());
+        device::check_payloads(
+            &self.runtime,
+            &self.spec.network,
+            &self.spec.request,
+            &self.share,
+            &started,
+        )
+        .expect("the server's payloads are the device's own");
         next(&mut phases.check);
         let payload = &started.payloads[0];
         let session = device::signing_session(&self.share, &self.wallet, &started, payload)

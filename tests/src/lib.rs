@@ -1,8 +1,10 @@
 //! Shared helpers of the end-to-end tests: a plugin runtime with the built-in plugins, networks
-//! from the registry, the test-only plugins, and single-key signing for official vectors.
+//! from the registry, the test-only plugins, single-key signing for official vectors, and a test host
+//! in its own process.
 
 pub mod callbacks;
 pub mod dapp;
+pub mod process;
 
 use k256::ecdsa::SigningKey;
 use mpcw_host::chains::Registry;

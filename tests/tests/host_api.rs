@@ -755,6 +755,23 @@ async fn too_many_requests_are_refused_per_subject() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+/// A 2-of-3 Ed25519 key generation whose client parties (0 and 2, made-up keys) never come: its
+/// session stays live until its deadline.
+fn unattended_keygen() -> CreateWallet {
+    let (a, b) = (
+        PartyKeys::generate(&mut rand_core::OsRng),
+        PartyKeys::generate(&mut rand_core::OsRng),
+    );
+    CreateWallet {
+        scheme: "ed25519".into(),
+        threshold: 2,
+        parties: 3,
+        server_index: Some(1),
+        roster: BTreeMap::from([(0, a.public()), (2, b.public())]),
+        label: None,
+    }
+}
+
 /// A subject cannot hold more live protocol sessions than the limit: the next one gets 429
 /// `too_many_sessions`, and nothing is created for it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -766,29 +783,27 @@ async fn live_sessions_are_capped_per_subject() {
     };
     let host = Host::start_with(config).await;
     let frank = login(&host.url, "frank").await;
-    let body = || {
-        let (a, b) = (
-            PartyKeys::generate(&mut rand_core::OsRng),
-            PartyKeys::generate(&mut rand_core::OsRng),
-        );
-        CreateWallet {
-            scheme: "ed25519".into(),
-            threshold: 2,
-            parties: 3,
-            server_index: Some(1),
-            roster: BTreeMap::from([(0, a.public()), (2, b.public())]),
-            label: None,
-        }
-    };
     // Two key generations start and wait for parties that never come.
-    frank.create_wallet(&body(), None).await.unwrap();
-    frank.create_wallet(&body(), None).await.unwrap();
-    let err = frank.create_wallet(&body(), None).await.unwrap_err();
+    frank
+        .create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
+    frank
+        .create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
+    let err = frank
+        .create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap_err();
     assert_eq!(api_code(&err), (429, "too_many_sessions".into()));
     assert_eq!(frank.wallets().await.unwrap().len(), 2);
     // Another subject is not held back.
     let grace = login(&host.url, "grace").await;
-    grace.create_wallet(&body(), None).await.unwrap();
+    grace
+        .create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
 }
@@ -1191,37 +1206,32 @@ async fn live_sessions_are_capped_server_wide() {
         ..mpcw_tests::config(dir.clone())
     };
     let host = Host::start_with(config).await;
-    let body = || {
-        let (a, b) = (
-            PartyKeys::generate(&mut rand_core::OsRng),
-            PartyKeys::generate(&mut rand_core::OsRng),
-        );
-        CreateWallet {
-            scheme: "ed25519".into(),
-            threshold: 2,
-            parties: 3,
-            server_index: Some(1),
-            roster: BTreeMap::from([(0, a.public()), (2, b.public())]),
-            label: None,
-        }
-    };
     // Three key generations of two subjects start and wait for parties that never come.
     let (ivan, judy) = (
         login(&host.url, "ivan").await,
         login(&host.url, "judy").await,
     );
-    ivan.create_wallet(&body(), None).await.unwrap();
-    ivan.create_wallet(&body(), None).await.unwrap();
-    judy.create_wallet(&body(), None).await.unwrap();
+    ivan.create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
+    ivan.create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
+    judy.create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
     // A third subject, well under its own limit, finds the server full.
     let karl = login(&host.url, "karl").await;
-    let err = karl.create_wallet(&body(), None).await.unwrap_err();
+    let err = karl
+        .create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap_err();
     assert_eq!(api_code(&err), (503, "server_busy".into()));
     assert!(karl.wallets().await.unwrap().is_empty());
     let r = reqwest::Client::new()
         .post(format!("{}/v1/wallets", host.url))
         .bearer_auth(token(&host.url, "karl").await)
-        .json(&body())
+        .json(&unattended_keygen())
         .send()
         .await
         .unwrap();
@@ -1229,7 +1239,9 @@ async fn live_sessions_are_capped_server_wide() {
     assert!(r.headers().get("retry-after").is_some());
     // The sessions reach their deadline; then there is room again.
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
-    karl.create_wallet(&body(), None).await.unwrap();
+    karl.create_wallet(&unattended_keygen(), None)
+        .await
+        .unwrap();
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
 }

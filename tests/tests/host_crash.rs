@@ -3,8 +3,6 @@
 //! generation are reported as failed, their sessions are gone, and the wallet signs again.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
 
 use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::TxEnvelope;
@@ -14,44 +12,13 @@ use mpcw_host::api::{CreateWallet, StartSigning};
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, signing_session, Client, DeviceError, LocalShare, SignSpec};
 use mpcw_host::store::WalletStatus;
+use mpcw_tests::process::HostProcess;
 use mpcw_tests::{runtime, temp_dir};
 use serde_json::json;
 
-/// A host process, killed when dropped (also when an assertion fails first).
-struct HostProcess(Child);
-
-impl HostProcess {
-    /// SIGKILL, and wait until it is gone.
-    fn kill(&mut self) {
-        self.0.kill().ok();
-        self.0.wait().ok();
-    }
-}
-
-impl Drop for HostProcess {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-/// Start the test host in its own process; its URL.
+/// Start the test host in its own process on `dir`; the process and its URL.
 fn spawn_host(dir: &std::path::Path) -> (HostProcess, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mpcw-test-host"))
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the test host starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim()
-        .to_owned();
-    (HostProcess(child), url)
+    HostProcess::spawn(env!("CARGO_BIN_EXE_mpcw-test-host"), [dir])
 }
 
 fn transfer(from: &str, nonce: u64) -> serde_json::Value {

@@ -12,8 +12,6 @@
 //! run.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,6 +20,7 @@ use mpcw_host::api::WalletView;
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, Client, DeviceError, LocalShare, SignSpec};
 use mpcw_tests::dapp::Dapp;
+use mpcw_tests::process::HostProcess;
 use mpcw_tests::temp_dir;
 use serde_json::json;
 
@@ -35,29 +34,6 @@ fn env_or(name: &str, default: u64) -> u64 {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-/// The server process, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Server {
-    /// Resident memory of the server process, bytes.
-    fn rss(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.0.id())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmRSS:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    }
 }
 
 /// What happened to one kind of operation.
@@ -258,23 +234,10 @@ async fn mixed_traffic_from_many_clients_for_a_while() {
         ),
     )
     .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mpcw-test-host"))
-        .arg(dir.join("data"))
-        .arg(&config_file)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let server = Server(child);
-    let url = line
-        .strip_prefix("listening ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
-        .trim()
-        .to_owned();
+    let (server, url) = HostProcess::spawn(
+        env!("CARGO_BIN_EXE_mpcw-test-host"),
+        [dir.join("data"), config_file.clone()],
+    );
 
     // The device parties' futures stay on one thread (their protocol state is not `Send`): the
     // clients share this one, while the server has its own process.
@@ -287,7 +250,7 @@ async fn mixed_traffic_from_many_clients_for_a_while() {
 
 async fn traffic(
     url: String,
-    server: Server,
+    server: HostProcess,
     dapp: Dapp,
     clients: usize,
     subjects: usize,

@@ -86,6 +86,18 @@ fn qr_text(q: &QrQuery) -> Result<&str, ApiError> {
     Ok(&q.text)
 }
 
+/// A QR image answer: its content type and the caching header.
+fn qr_image(content_type: &'static str, body: impl IntoResponse) -> axum::response::Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, QR_CACHE),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 /// `GET /v1/qr.svg?text=…`: a QR code as SVG (the web signer shows addresses with it; a Dapp
 /// may show its bridge link with it).
 pub async fn qr_svg(
@@ -93,14 +105,7 @@ pub async fn qr_svg(
 ) -> Result<axum::response::Response, ApiError> {
     let svg = crate::bridge::qr::svg(qr_text(&q)?)
         .map_err(|e| ApiError::internal("drawing a QR code", e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/svg+xml"),
-            (header::CACHE_CONTROL, QR_CACHE),
-        ],
-        svg,
-    )
-        .into_response())
+    Ok(qr_image("image/svg+xml", svg))
 }
 
 /// `GET /v1/qr.png?text=…`: the same QR code as a PNG.
@@ -109,12 +114,5 @@ pub async fn qr_png(
 ) -> Result<axum::response::Response, ApiError> {
     let png = crate::bridge::qr::png(qr_text(&q)?)
         .map_err(|e| ApiError::internal("drawing a QR code", e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "image/png"),
-            (header::CACHE_CONTROL, QR_CACHE),
-        ],
-        png,
-    )
-        .into_response())
+    Ok(qr_image("image/png", png))
 }

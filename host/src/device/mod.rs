@@ -207,8 +207,9 @@ pub async fn sign(
     }
 }
 
-/// The device signs only what it would have prepared itself.
-fn check_payloads(
+/// The device signs only what it would have prepared itself: its own plugin prepares `request`
+/// for its key, and the payloads must be the ones the server sent in `view`.
+pub fn check_payloads(
     runtime: &crate::plugin::Runtime,
     network: &crate::chains::Network,
     request: &serde_json::Value,
