@@ -56,6 +56,32 @@ impl Dapp {
         Ok((r.status().as_u16(), r.json().await?))
     }
 
+    /// `method` `path` (with a JSON `body`, if any) on the host at `url`, as this Dapp: status
+    /// and body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut r = self
+            .http
+            .request(method, format!("{url}{path}"))
+            .basic_auth(self.id, Some(&self.secret));
+        if let Some(body) = body {
+            r = r.json(&body);
+        }
+        let r = r.send().await.expect("the host answers");
+        (r.status().as_u16(), r.json().await.expect("a JSON answer"))
+    }
+
+    /// `POST /v1/bridge/connect`: status and body.
+    pub async fn connect(&self, url: &str, body: Value) -> (u16, Value) {
+        self.call(reqwest::Method::POST, url, "/v1/bridge/connect", Some(body))
+            .await
+    }
+
     /// Its callback key, as `GET /v1/bridge/callback-key` gives it.
     pub async fn callback_key(&self, url: &str) -> Vec<u8> {
         let r = self
@@ -140,13 +166,24 @@ pub async fn user_token(url: &str, subject: &str, dapp: &str) -> String {
 
 /// A signer's POST of `body` to `path` with `token`: status and body.
 pub async fn signer_post(url: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let r = http()
-        .post(format!("{url}{path}"))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
+    signer_call(reqwest::Method::POST, url, token, path, Some(body)).await
+}
+
+/// A signer's `method` on `path` with `token` (and a JSON `body`, if any): status and body.
+pub async fn signer_call(
+    method: reqwest::Method,
+    url: &str,
+    token: &str,
+    path: &str,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut r = http()
+        .request(method, format!("{url}{path}"))
+        .bearer_auth(token);
+    if let Some(body) = body {
+        r = r.json(&body);
+    }
+    let r = r.send().await.unwrap();
     (r.status().as_u16(), r.json().await.unwrap())
 }
 

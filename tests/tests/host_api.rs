@@ -706,6 +706,7 @@ async fn the_openapi_document_matches_the_routes() {
             let req = match method.as_str() {
                 "get" => http.get(&url),
                 "post" => http.post(&url).json(&json!({})),
+                "delete" => http.delete(&url),
                 other => panic!("unexpected method {other}"),
             };
             let r = req.send().await.unwrap();

@@ -10,17 +10,20 @@
 //! - `web/dapp/test/dapp.test.mjs`: a Dapp asks through the bridge, the device approves, the
 //!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
 //!   the signed callback (and refuses it altered, stale or under another secret); a rejection
-//!   reaches the Dapp with its reason. The link's QR code, drawn by the SDK, reads back as the
-//!   link in an independent reader (jsQR).
+//!   reaches the Dapp with its reason; the Dapp connects to the user's Solana account, names
+//!   the connection in a request (another sender is refused), and disconnects it. The link's QR
+//!   code, drawn by the SDK, reads back as the link in an independent reader (jsQR).
 //! - `web/dapp/test/local.test.mjs`: self-custody, a BIP-39 wallet signing with no server: the
 //!   known addresses of the all-"abandon" wallet, a SOL transfer Node verifies, and an EVM
 //!   transaction and message whose signer alloy recovers here.
 //! - `web/signer/test/signer.test.mjs`: the web signer page and the example shop's page
 //!   (`web/dapp/example`) in a real headless Chromium (Playwright): Ed25519 and ECDSA wallets
-//!   made in the page approve the shop's SOL and ETH (Sepolia) payments; Node verifies the
-//!   Solana signature and this test recovers the EVM transaction's signer with alloy; a wrong
-//!   password, a rejection, a reload, both languages. Screenshots of each step are kept in
-//!   `target/screenshots/signer`.
+//!   made in the page; the shop connects (approved in the signer page) and shows the addresses
+//!   the signer shows; the wallets approve the shop's SOL and ETH (Sepolia) payments from the
+//!   connected accounts; Node verifies the Solana signature and this test recovers the EVM
+//!   transaction's signer with alloy; a wrong password, a rejection, a reload, both languages;
+//!   the user revokes the connection and the shop's next order is refused. Screenshots of each
+//!   step are kept in `target/screenshots/signer`.
 //! - `web/signer/test/passkey.test.mjs`: a passkey (WebAuthn PRF, a virtual authenticator)
 //!   in place of the password: the page seals the share under its secret and approves with it
 //!   alone; without it nothing signs.
@@ -191,6 +194,8 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     for step in [
         "1-login",
         "2-wallets",
+        "3-connect",
+        "3-shop-connected",
         "3-shop-eth",
         "4-eth-request",
         "5-eth-signed",
@@ -198,6 +203,7 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
         "7-shop-sol-paid",
         "8-rejected",
         "9-english",
+        "10-revoked",
     ] {
         assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
     }

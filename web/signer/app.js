@@ -1,7 +1,8 @@
 // The web signer (the H5 counterpart of the mini-program): log in, create a wallet with the
-// server, show its addresses, and open, approve or reject a Dapp's bridge request. The device
-// party is the engine in WebAssembly; the share is kept sealed under the user's password in
-// localStorage.
+// server, show its addresses, open a Dapp's bridge request and approve or reject it (a signing
+// request by co-signing; a connect request by sharing the addresses of the wallets it needs),
+// and list and revoke the Dapp's connections. The device party is the engine in WebAssembly;
+// the share is kept sealed under the user's password in localStorage.
 
 import { Api, Device, webStorage, secretKey, createPasskey, passkeySecret } from "/signer/sdk/index.js";
 import init, * as wasm from "/signer/wasm/mpcw_device_wasm.js";
@@ -26,6 +27,7 @@ const params = new URLSearchParams(location.search);
 const bridgeToken = params.get("token");
 const dapp = params.get("dapp") || undefined;
 const bridgeNetwork = params.get("network") || undefined;
+const bridgeAction = params.get("action") ?? "sign";
 const tokenKey = `mpcw.token.${dapp ?? ""}`;
 const api = new Api(location.origin, (url, init) => fetch(url, init));
 const store = webStorage(localStorage);
@@ -99,7 +101,37 @@ async function showWallet() {
     article.append(title, ul);
     list.append(article);
   }
+  await showConnections();
   if (bridgeToken && !opened) await openBridge(wallets);
+}
+
+// The Dapp's connections to this user, each with a revoke button while active.
+async function showConnections() {
+  const connections = dapp ? await api.connections() : [];
+  show("#connections-box", connections.length > 0);
+  const ul = $("#connections");
+  ul.replaceChildren();
+  for (const c of connections) {
+    const li = document.createElement("li");
+    li.dataset.connection = c.id;
+    li.dataset.status = c.status;
+    const what = document.createElement("span");
+    what.textContent = `${c.dapp} · ${t(c.status)} · ${c.accounts.map((a) => `${a.network} ${a.address}`).join(", ")}`;
+    li.append(what);
+    if (c.status === "active") {
+      const revoke = document.createElement("button");
+      revoke.type = "button";
+      revoke.className = "revoke";
+      revoke.dataset.t = "revoke";
+      revoke.textContent = t("revoke");
+      revoke.onclick = guard(async () => {
+        await api.revokeConnection(c.id);
+        await showConnections();
+      });
+      li.append(revoke);
+    }
+    ul.append(li);
+  }
 }
 
 // The wallet to open a request on `network` with: the user's wallet of the network's scheme.
@@ -109,7 +141,6 @@ async function walletFor(wallets, network) {
   const wallet = wallets.find((w) => w.scheme === scheme);
   if (!wallet && scheme) {
     $("#scheme").value = scheme;
-    $("#scheme").onchange();
     throw new Error(`${t("no_wallet_for")}${scheme}`);
   }
   return wallet ?? null;
@@ -130,20 +161,11 @@ async function secretFor(walletId, typed) {
 }
 $("#use-passkey").onchange = () => show("#password-label", !$("#use-passkey").checked);
 
-let opened = null;
-async function openBridge(wallets) {
-  const wallet = await walletFor(wallets, bridgeNetwork);
-  if (!wallet) return;
-  progress("opening");
-  opened = await api.openBridge(bridgeToken, wallet.id);
-  progress("done");
-  show("#bridge");
-  $("#bridge-from").textContent = `${t("from")} ${opened.dapp_name} · ${opened.network}`;
-  const s = opened.summary ?? {};
-  $("#summary-title").textContent = s.title ?? "";
+// The request's summary as a list of label and value.
+function summaryRows() {
   const dl = $("#summary");
   dl.replaceChildren();
-  const row = (k, v) => {
+  return (k, v) => {
     if (v == null || v === "") return;
     const dt = document.createElement("dt");
     dt.textContent = k;
@@ -151,6 +173,33 @@ async function openBridge(wallets) {
     dd.textContent = v;
     dl.append(dt, dd);
   };
+}
+
+// Show the bridge section for a request of kind `heading` ("request" or "connect_request"),
+// approved with the button labelled `approveLabel`.
+function showBridge(heading, approveLabel) {
+  $("#bridge-heading").dataset.t = heading;
+  $("#approve").dataset.t = approveLabel;
+  render();
+  show("#bridge");
+}
+
+let opened = null;
+async function openBridge(wallets) {
+  if (bridgeAction === "connect") return openConnect(wallets);
+  const chosen = await walletFor(wallets, bridgeNetwork);
+  if (!chosen) return;
+  progress("opening");
+  opened = await api.openBridge(bridgeToken, chosen.id);
+  // A request naming a connection is signed by the connection's wallet, whichever was chosen.
+  const wallet = wallets.find((w) => w.id === (opened.wallet ?? chosen.id));
+  if (!wallet) throw new Error(`${t("connected_wallet_missing")} ${opened.wallet}`);
+  progress("done");
+  showBridge("request", "approve");
+  $("#bridge-from").textContent = `${t("from")} ${opened.dapp_name} · ${opened.network}`;
+  const s = opened.summary ?? {};
+  $("#summary-title").textContent = s.title ?? "";
+  const row = summaryRows();
   row(t("sender"), s.sender);
   row(t("recipient"), s.recipient);
   row(t("amount"), s.amount);
@@ -171,6 +220,46 @@ async function openBridge(wallets) {
     progress("signed");
     show("#approve", false);
     show("#reject", false);
+  });
+  $("#reject").onclick = guard(async () => {
+    await api.rejectBridge(opened.id);
+    progress("rejected");
+    show("#approve", false);
+    show("#reject", false);
+  });
+}
+
+// A connect request: the Dapp gets, for every network it asks for, the address of the user's
+// wallet of that network's scheme.
+async function openConnect(wallets) {
+  progress("opening");
+  opened = await api.openBridge(bridgeToken);
+  const networks = await api.networks();
+  const accounts = [];
+  for (const id of opened.networks) {
+    const network = networks.find((n) => n.id === id);
+    const wallet = wallets.find((w) => w.scheme === network?.scheme);
+    if (!wallet) {
+      $("#scheme").value = network?.scheme ?? $("#scheme").value;
+      throw new Error(`${t("no_wallet_for")}${network?.scheme ?? id}`);
+    }
+    const address = (await api.addresses(wallet.id)).find((a) => a.network === id)?.addresses[0]?.value;
+    accounts.push({ network: network.name ?? id, wallet, address });
+  }
+  progress("done");
+  showBridge("connect_request", "connect");
+  $("#bridge-from").textContent = `${t("from")} ${opened.dapp_name}`;
+  $("#summary-title").textContent = t("connect_title");
+  const row = summaryRows();
+  for (const a of accounts) row(a.network, a.address);
+  show("#bridge-password-label", false);
+  $("#approve").onclick = guard(async () => {
+    const ids = [...new Set(accounts.map((a) => a.wallet.id))];
+    await api.connectBridge(opened.id, ids);
+    progress("connected");
+    show("#approve", false);
+    show("#reject", false);
+    await showConnections();
   });
   $("#reject").onclick = guard(async () => {
     await api.rejectBridge(opened.id);

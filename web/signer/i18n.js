@@ -15,6 +15,10 @@ export const strings = {
     new_wallet: "新建钱包",
     no_wallet_for: "没有适用于此网络的钱包,请先创建一个:", wrong_password: "密码错误",
     use_passkey: "用通行密钥(Passkey)代替密码保护本机份额", passkey: "正在使用通行密钥…",
+    connect_request: "连接请求", connect_title: "向此应用提供以下地址", connect: "批准连接",
+    connected: "已连接", connections: "已连接的应用", revoke: "断开", active: "有效",
+    revoked: "已断开", expired: "已过期",
+    connected_wallet_missing: "此请求须由已连接的钱包签名,本机没有该钱包:",
   },
   en: {
     title: "mpcw wallet", lang: "中文", login: "Log in", subject: "User name", login_dev: "Dev login",
@@ -31,5 +35,9 @@ export const strings = {
     new_wallet: "New wallet",
     no_wallet_for: "No wallet for this network yet; create one first: ", wrong_password: "Wrong password",
     use_passkey: "Protect this device's share with a passkey instead of a password", passkey: "Using the passkey…",
+    connect_request: "Connection request", connect_title: "Share these addresses with the Dapp", connect: "Connect",
+    connected: "Connected", connections: "Connected Dapps", revoke: "Revoke", active: "active",
+    revoked: "revoked", expired: "expired",
+    connected_wallet_missing: "This request must be signed by the connected wallet, which this device does not hold:",
   },
 };

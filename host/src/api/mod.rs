@@ -20,7 +20,7 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use axum::Router;
 
 use crate::state::{AppState, Metrics};
@@ -71,6 +71,17 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bridge/requests/{id}", get(bridge::show))
         .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
+        .route("/v1/bridge/connect", post(bridge::connect::create))
+        .route(
+            "/v1/bridge/requests/{id}/connect",
+            post(bridge::connect::approve),
+        )
+        .route(
+            "/v1/bridge/connections/{id}",
+            get(bridge::connect::show).delete(bridge::connect::disconnect),
+        )
+        .route("/v1/connections", get(bridge::connect::list))
+        .route("/v1/connections/{id}", delete(bridge::connect::revoke))
         .route("/v1/bridge/callback-key", get(bridge::callback_key))
         .route("/v1/sessions/{id}", get(sessions::show))
         .route(

@@ -64,8 +64,15 @@ pub async fn start(
         let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
         idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
             if let Some(bridge) = &body.bridge {
-                super::bridge::approve(&state, bridge, &owner, &body.network, &body.request)
-                    .await?;
+                super::bridge::approve(
+                    &state,
+                    bridge,
+                    &owner,
+                    &wallet_id,
+                    &body.network,
+                    &body.request,
+                )
+                .await?;
             }
             let started = start_signing(&state, owner, wallet_id.clone(), &body).await;
             if let Some(bridge) = &body.bridge {

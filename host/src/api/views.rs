@@ -307,6 +307,56 @@ pub struct CreateBridgeRequest {
     /// the same origin (scheme, host and port) as the registered one.
     #[serde(default)]
     pub callback_url: Option<String>,
+    /// A connection of the Dapp's (from a connect request): the request is then for that
+    /// connection's user and wallet only, and refused if its sender or fee payer is another.
+    #[serde(default)]
+    pub connection: Option<String>,
+}
+
+/// `POST /v1/bridge/connect`: a Dapp asks for the user's accounts.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateConnectRequest {
+    /// Network ids from `/v1/chains` (1 to 16, no repeats), of one scheme or several.
+    pub networks: Vec<String>,
+    /// Seconds the user has to open and approve it (1 to 900, default 300).
+    #[serde(default)]
+    pub ttl_secs: Option<u64>,
+    /// Seconds the connection lasts once made (1 to 30 days' worth, default 7 days).
+    #[serde(default)]
+    pub connection_ttl_secs: Option<u64>,
+    /// As for a signing request.
+    #[serde(default)]
+    pub callback_url: Option<String>,
+}
+
+/// A connection, as its Dapp and its user see it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ConnectionView {
+    /// Its id (`cn_…`), to name in later requests.
+    pub id: String,
+    /// The Dapp's id.
+    pub dapp: String,
+    /// `active`, `revoked` or `expired`.
+    pub status: String,
+    /// One account per network asked for.
+    pub accounts: Vec<crate::bridge::connection::Account>,
+    /// Unix seconds.
+    pub created_at: i64,
+    /// Unix seconds after which it may no longer be used.
+    pub expires_at: i64,
+    /// Unix seconds when it was revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<i64>,
+}
+
+/// `POST /v1/bridge/requests/{id}/connect`: the user approves a connect request.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectWallets {
+    /// The user's wallets to connect: for every network asked for, exactly one of them has the
+    /// network's scheme.
+    pub wallets: Vec<String>,
 }
 
 /// `GET /v1/bridge/callback-key`: the key a Dapp's callbacks are signed with.
@@ -336,18 +386,28 @@ pub struct BridgeCreated {
 pub struct BridgeView {
     /// The request's id.
     pub id: String,
-    /// Network id.
+    /// `sign` or `connect`.
+    #[serde(default = "sign_action")]
+    pub action: String,
+    /// Network id (of a connect request: the first one it asks for).
     pub network: String,
     /// `pending`, `opened`, `signing`, `done`, `failed`, `rejected` or `expired`.
     pub status: String,
     /// Unix seconds.
     pub expires_at: i64,
-    /// The signed output, when `done`.
+    /// The signed output, when a signing request is `done`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub result: Option<wit::Finalized>,
+    /// The connection made, when a connect request is `done`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionView>,
     /// Why it failed, or the user's reason for rejecting it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+fn sign_action() -> String {
+    "sign".into()
 }
 
 /// The body of a bridge callback: one event, when a request reaches its final status (see
@@ -386,13 +446,26 @@ pub struct OpenedBridge {
     pub dapp: String,
     /// The Dapp's display name.
     pub dapp_name: String,
-    /// Network id.
+    /// `sign` (approved by signing) or `connect` (approved by
+    /// `POST /v1/bridge/requests/{id}/connect`).
+    #[serde(default = "sign_action")]
+    pub action: String,
+    /// Network id (of a connect request: the first one it asks for).
     pub network: String,
+    /// The networks a connect request asks for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub networks: Vec<String>,
     /// The request, to sign with `POST /v1/wallets/{id}/signatures` and `bridge` set to `id`.
     pub request: serde_json::Value,
     /// Unix seconds.
     pub expires_at: i64,
-    /// The plugin's summary for `wallet`, when one was named.
+    /// The connection a signing request names: it is signed with that connection's wallet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// The wallet the summary is for: the connection's, or the one named when opening.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<String>,
+    /// The plugin's summary for `wallet`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub summary: Option<wit::Summary>,
 }

@@ -48,7 +48,7 @@ impl MemoryBridge {
         &self,
         token_hash: &str,
         now: i64,
-        allowed: impl FnOnce(&BridgeRequest) -> bool,
+        allowed: impl FnOnce(&BridgeRequest) -> Result<(), TokenError>,
     ) -> Result<BridgeRequest, TokenError> {
         let mut inner = self.lock();
         let id = inner
@@ -57,9 +57,7 @@ impl MemoryBridge {
             .ok_or(TokenError::Used)?
             .clone();
         let request = inner.requests.get(&id).cloned().ok_or(TokenError::Used)?;
-        if !allowed(&request) {
-            return Err(TokenError::OtherDapp);
-        }
+        allowed(&request)?;
         inner.tokens.remove(token_hash);
         if request.expires_at <= now {
             return Err(TokenError::Expired);
@@ -115,6 +113,8 @@ mod tests {
             dapp: "shop".into(),
             network: "solana".into(),
             request: serde_json::json!({"kind": "message", "message": "hi"}),
+            connect: None,
+            connection: None,
             callback_url: None,
             created_at: 0,
             expires_at,
@@ -127,17 +127,20 @@ mod tests {
         let store = MemoryBridge::default();
         store.insert(request("br_1", 100), "h1".into());
         assert_eq!(
-            store.take_token_for("h1", 1, |_| false),
+            store.take_token_for("h1", 1, |_| Err(TokenError::OtherDapp)),
             Err(TokenError::OtherDapp)
         );
-        assert_eq!(store.take_token_for("h1", 1, |_| true).unwrap().id, "br_1");
         assert_eq!(
-            store.take_token_for("h1", 1, |_| true),
+            store.take_token_for("h1", 1, |_| Ok(())).unwrap().id,
+            "br_1"
+        );
+        assert_eq!(
+            store.take_token_for("h1", 1, |_| Ok(())),
             Err(TokenError::Used)
         );
         store.insert(request("br_2", 100), "h2".into());
         assert_eq!(
-            store.take_token_for("h2", 100, |_| true),
+            store.take_token_for("h2", 100, |_| Ok(())),
             Err(TokenError::Expired)
         );
     }
@@ -170,7 +173,7 @@ mod tests {
         assert_eq!(store.sweep(10 + RESULT_TTL_SECS), 1);
         assert!(store.get("br_1").is_none());
         assert_eq!(
-            store.take_token_for("h1", 0, |_| true),
+            store.take_token_for("h1", 0, |_| Ok(())),
             Err(TokenError::Used)
         );
         assert!(store.get("br_2").is_some());

@@ -1,11 +1,17 @@
-//! The signing bridge: a Dapp posts a signing request and gets a single-use token, a link and
-//! its QR code; the user's signer opens the request with the token (logged in for the same
-//! Dapp), sees the plugin's summary, and approves it by co-signing with the server, or rejects
-//! it; the Dapp reads the result.
+//! The signing bridge: a Dapp posts a request and gets a single-use token, a link and its QR
+//! code; the user's signer opens the request with the token (logged in for the same Dapp), and
+//! approves or rejects it; the Dapp reads the result. A request asks for one of two things:
+//!
+//! - **connect**: the user's accounts on named networks. The user picks the wallets; the Dapp
+//!   gets the addresses and a [`connection`] it may name in later requests.
+//! - **sign**: a chain request, as the network's plugin documents it. The user sees the plugin's
+//!   summary and approves by co-signing with the server. A request that names a connection is
+//!   for that connection's wallet only.
 //!
 //! A request moves `pending` → `opened` (its token is used up) → `signing` → `done` or
-//! `failed`, or `opened` → `rejected`; a request not approved by `expires_at` is `expired`.
-//! Results stay readable for [`RESULT_TTL_SECS`] after the request's expiry.
+//! `failed` (a connect request: `opened` → `done` once connected), or `opened` → `rejected`; a
+//! request not approved by `expires_at` is `expired`. Results stay readable for
+//! [`RESULT_TTL_SECS`] after the request's expiry.
 //!
 //! Requests live in a [`Bridge`] store, in process or in Redis for several hosts. Whoever waits
 //! for a request is woken by its changes ([`changes`]); a request's final status is posted to
@@ -13,6 +19,7 @@
 
 pub mod callback;
 pub mod changes;
+pub mod connection;
 pub mod delivery;
 pub mod memory;
 pub mod qr;
@@ -48,6 +55,13 @@ pub enum BridgeState {
         /// The signing request.
         signing_id: String,
     },
+    /// A connect request approved: the user's connection `connection_id` answers it.
+    Connected {
+        /// The user.
+        owner: String,
+        /// The connection made.
+        connection_id: String,
+    },
     /// Rejected by the user.
     Rejected {
         /// The user.
@@ -57,17 +71,45 @@ pub enum BridgeState {
     },
 }
 
-/// A Dapp's signing request.
+/// What a connect request asks for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectAsk {
+    /// The registry's networks whose accounts the Dapp asks for (at least one, no repeats).
+    pub networks: Vec<String>,
+    /// How long the connection lasts once made, seconds.
+    pub connection_ttl_secs: u64,
+}
+
+/// The connection a signing request names: only its owner may open the request, and only with
+/// its wallet.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConnectionRef {
+    /// The connection's id (`cn_…`).
+    pub id: String,
+    /// Its user.
+    pub owner: String,
+    /// The wallet it connects on the request's network.
+    pub wallet_id: String,
+}
+
+/// A Dapp's bridge request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeRequest {
     /// Its id (`br_…`).
     pub id: String,
     /// The Dapp that made it.
     pub dapp: String,
-    /// The registry's network.
+    /// The registry's network (of a connect request: the first one it asks for).
     pub network: String,
-    /// The request, as the network's plugin documents it.
+    /// The request, as the network's plugin documents it (of a connect request: its
+    /// [`ConnectAsk`]).
     pub request: serde_json::Value,
+    /// Set on a connect request: what it asks for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connect: Option<ConnectAsk>,
+    /// Set on a signing request that names a connection.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<ConnectionRef>,
     /// Where its result is posted, if anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
@@ -103,7 +145,17 @@ impl BridgeRequest {
             BridgeState::Pending => "pending",
             BridgeState::Opened { .. } => "opened",
             BridgeState::Signing { .. } => "signing",
+            BridgeState::Connected { .. } => "done",
             BridgeState::Rejected { .. } => "rejected",
+        }
+    }
+
+    /// `connect` or `sign`.
+    pub fn action(&self) -> &'static str {
+        if self.connect.is_some() {
+            "connect"
+        } else {
+            "sign"
         }
     }
 
@@ -149,24 +201,61 @@ impl BridgeRequest {
         Ok(())
     }
 
-    /// `owner` approves it by signing `network` and `request`, which must be the request's own.
-    /// The signing id is filled in by [`BridgeRequest::signing_started`].
+    /// `owner` approves it by signing `network` and `request` with wallet `wallet_id`: they must
+    /// be the request's own, and the wallet its connection's if it names one. The signing id is
+    /// filled in by [`BridgeRequest::signing_started`].
     pub fn approve(
         &mut self,
         owner: &str,
+        wallet_id: &str,
         network: &str,
         request: &serde_json::Value,
         now: i64,
     ) -> Result<(), StepError> {
         self.opened_by(owner, now)?;
+        if self.connect.is_some() {
+            return Err(StepError::Mismatch(
+                "a connect request is approved by connecting wallets, not by signing".into(),
+            ));
+        }
         if network != self.network || *request != self.request {
             return Err(StepError::Mismatch(
                 "the signing request differs from the bridge request".into(),
             ));
         }
+        if let Some(c) = self
+            .connection
+            .as_ref()
+            .filter(|c| c.wallet_id != wallet_id)
+        {
+            return Err(StepError::Mismatch(format!(
+                "the bridge request is for wallet {} of connection {}",
+                c.wallet_id, c.id
+            )));
+        }
         self.state = BridgeState::Signing {
             owner: owner.to_owned(),
             signing_id: String::new(),
+        };
+        Ok(())
+    }
+
+    /// `owner` approves a connect request: connection `connection_id` answers it.
+    pub fn connected(
+        &mut self,
+        owner: &str,
+        connection_id: &str,
+        now: i64,
+    ) -> Result<(), StepError> {
+        self.opened_by(owner, now)?;
+        if self.connect.is_none() {
+            return Err(StepError::Mismatch(
+                "a signing request is approved by signing it, not by connecting".into(),
+            ));
+        }
+        self.state = BridgeState::Connected {
+            owner: owner.to_owned(),
+            connection_id: connection_id.to_owned(),
         };
         Ok(())
     }
@@ -200,6 +289,8 @@ mod tests {
             dapp: "shop".into(),
             network: "solana".into(),
             request: serde_json::json!({"kind": "message", "message": "hi"}),
+            connect: None,
+            connection: None,
             callback_url: None,
             created_at: 0,
             expires_at: 100,
@@ -219,17 +310,19 @@ mod tests {
         assert_eq!(r.reject("b", None, 1), Err(StepError::NotYours));
         let other = serde_json::json!({"kind": "message", "message": "bye"});
         assert!(matches!(
-            r.approve("a", "solana", &other, 1),
+            r.approve("a", "w_1", "solana", &other, 1),
             Err(StepError::Mismatch(_))
         ));
         assert_eq!(
-            r.approve("a", "solana", &request().request, 100),
+            r.approve("a", "w_1", "solana", &request().request, 100),
             Err(StepError::Expired)
         );
-        r.approve("a", "solana", &request().request, 1).unwrap();
+        r.approve("a", "w_1", "solana", &request().request, 1)
+            .unwrap();
         r.approval_failed();
         assert_eq!(r.state_name(), "opened");
-        r.approve("a", "solana", &request().request, 1).unwrap();
+        r.approve("a", "w_1", "solana", &request().request, 1)
+            .unwrap();
         r.signing_started("s_1");
         r.approval_failed();
         assert_eq!(r.state_name(), "signing");
@@ -237,5 +330,56 @@ mod tests {
             r.reject("a", None, 1),
             Err(StepError::WrongState("signing"))
         );
+        assert!(matches!(
+            r.connected("a", "cn_1", 1),
+            Err(StepError::WrongState("signing"))
+        ));
+    }
+
+    #[test]
+    fn a_connect_request_is_answered_by_a_connection_only() {
+        let mut r = BridgeRequest {
+            connect: Some(ConnectAsk {
+                networks: vec!["solana".into()],
+                connection_ttl_secs: 60,
+            }),
+            ..request()
+        };
+        r.open("a").unwrap();
+        assert!(matches!(
+            r.approve("a", "w_1", "solana", &request().request, 1),
+            Err(StepError::Mismatch(_))
+        ));
+        assert_eq!(r.connected("b", "cn_1", 1), Err(StepError::NotYours));
+        assert_eq!(r.connected("a", "cn_1", 100), Err(StepError::Expired));
+        r.connected("a", "cn_1", 1).unwrap();
+        assert_eq!((r.state_name(), r.action()), ("done", "connect"));
+        assert_eq!(r.reject("a", None, 1), Err(StepError::WrongState("done")));
+        // A signing request is not answered by a connection.
+        let mut s = request();
+        s.open("a").unwrap();
+        assert!(matches!(
+            s.connected("a", "cn_1", 1),
+            Err(StepError::Mismatch(_))
+        ));
+    }
+
+    #[test]
+    fn a_request_naming_a_connection_is_signed_with_its_wallet_only() {
+        let mut r = BridgeRequest {
+            connection: Some(ConnectionRef {
+                id: "cn_1".into(),
+                owner: "a".into(),
+                wallet_id: "w_1".into(),
+            }),
+            ..request()
+        };
+        r.open("a").unwrap();
+        assert!(matches!(
+            r.approve("a", "w_2", "solana", &request().request, 1),
+            Err(StepError::Mismatch(m)) if m.contains("w_1")
+        ));
+        r.approve("a", "w_1", "solana", &request().request, 1)
+            .unwrap();
     }
 }

@@ -147,7 +147,7 @@ impl RedisBridge {
         &self,
         token_hash: &str,
         now: i64,
-        allowed: impl FnOnce(&BridgeRequest) -> bool,
+        allowed: impl FnOnce(&BridgeRequest) -> Result<(), TokenError>,
     ) -> Result<BridgeRequest, TokenError> {
         let mut conn = self.conn.clone();
         let token_key = self.key("tok", token_hash);
@@ -162,9 +162,7 @@ impl RedisBridge {
             .await
             .map_err(TokenError::Store)?
             .ok_or(TokenError::Used)?;
-        if !allowed(&request) {
-            return Err(TokenError::OtherDapp);
-        }
+        allowed(&request)?;
         let deleted: i64 = redis::cmd("DEL")
             .arg(&token_key)
             .query_async(&mut conn)

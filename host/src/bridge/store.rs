@@ -28,6 +28,9 @@ pub enum TokenError {
     /// The request is another Dapp's: the token is left unused.
     #[error("the bridge request belongs to another Dapp than the one you logged in for")]
     OtherDapp,
+    /// The request names another user's connection: the token is left unused.
+    #[error("the bridge request is for another user's connection")]
+    OtherUser,
     /// The store failed.
     #[error(transparent)]
     Store(Unavailable),
@@ -129,7 +132,7 @@ impl Bridge {
         &self,
         token_hash: &str,
         now: i64,
-        allowed: impl FnOnce(&BridgeRequest) -> bool,
+        allowed: impl FnOnce(&BridgeRequest) -> Result<(), TokenError>,
     ) -> Result<BridgeRequest, TokenError> {
         match &self.backend {
             Backend::Memory(m) => m.take_token_for(token_hash, now, allowed),

@@ -26,6 +26,10 @@ const FILES: &[(&str, &str)] = &[
         "0004_runners.sql",
         include_str!("../../migrations/0004_runners.sql"),
     ),
+    (
+        "0005_connections.sql",
+        include_str!("../../migrations/0005_connections.sql"),
+    ),
 ];
 
 /// The migrator for the embedded migrations.
@@ -80,7 +84,8 @@ mod tests {
                 (1, "init"),
                 (2, "drop access tokens"),
                 (3, "bridge callbacks"),
-                (4, "runners")
+                (4, "runners"),
+                (5, "connections")
             ]
         );
     }

@@ -5,6 +5,7 @@
 //! the key-encryption key. Access tokens are not stored: they are JWTs the host signs.
 
 mod callbacks;
+mod connections;
 mod migrations;
 mod rows;
 

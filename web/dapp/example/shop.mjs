@@ -1,6 +1,7 @@
 // An example Dapp: a small web shop that takes payment through the mpcw bridge. Its server
-// holds the Dapp's API secret and uses the Dapp SDK (@mpcw/dapp) to create bridge requests,
-// follow them and verify the callbacks; its page (public/) shows the QR code and the result.
+// holds the Dapp's API secret and uses the Dapp SDK (@mpcw/dapp) to connect to the user's
+// accounts, create bridge requests for the connected accounts, follow them and verify the
+// callbacks; its page (public/) shows the QR code, the connected addresses and the result.
 //
 //   node web/dapp/example/shop.mjs <server URL> <dapp id> <api secret> [port]
 //
@@ -15,7 +16,13 @@ import { DappClient, qrDataUrl, verifyCallback } from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** What the shop sells: an order names a network and the request its plugin documents. */
+/** The networks whose accounts the shop asks for when the user connects. */
+export const CONNECT_NETWORKS = ["sepolia", "solana"];
+
+/**
+ * What the shop sells: an order names a network and the request its plugin documents; the
+ * sender is the connected account's.
+ */
 export const ORDERS = {
   eth: {
     network: "sepolia",
@@ -70,10 +77,22 @@ export async function startShop({ base, id, secret, port = 0 }) {
         const file = path === "/" ? "/index.html" : path;
         res.writeHead(200, { "content-type": TYPES[file.slice(file.lastIndexOf("."))] });
         res.end(await readFile(join(here, "public", file)));
+      } else if (req.method === "POST" && path === "/api/connect") {
+        const created = await dapp.connect({ networks: CONNECT_NETWORKS });
+        json(res, 201, { id: created.id, link: created.deep_link, qr: qrDataUrl(created) });
       } else if (req.method === "POST" && path === "/api/orders") {
-        const order = ORDERS[JSON.parse((await body(req)).toString()).order];
+        const asked = JSON.parse((await body(req)).toString());
+        const order = ORDERS[asked.order];
         if (!order) return json(res, 400, { error: "no such order" });
-        const created = await dapp.createRequest(order);
+        // The connection's account pays: the bridge refuses a sender that is not its wallet.
+        const connection = await dapp.connection(String(asked.connection ?? ""));
+        const account = connection.accounts.find((a) => a.network === order.network);
+        if (!account) return json(res, 400, { error: `not connected on ${order.network}` });
+        const created = await dapp.createRequest({
+          network: order.network,
+          request: { ...order.request, from: account.address },
+          connection: connection.id,
+        });
         json(res, 201, { id: created.id, network: order.network, link: created.deep_link, qr: qrDataUrl(created) });
       } else if (req.method === "GET" && /^\/api\/orders\/[\w-]+\/events$/.test(path)) {
         // The bridge's events, passed on to the page (the API secret stays here).

@@ -1,5 +1,6 @@
-// The bridge as a Dapp uses it: create a signing request with the Dapp's id and API secret
-// (keep them on the Dapp's server), show its QR code, and wait for the result.
+// The bridge as a Dapp uses it, with the Dapp's id and API secret (keep them on the Dapp's
+// server): connect to the user's accounts, ask for signatures (for a connection's wallet, or any),
+// show a request's QR code, and wait for the result.
 
 import qrcode from "qrcode-generator";
 
@@ -17,13 +18,36 @@ export interface BridgeCreated {
   expires_at: number;
 }
 
-/** A bridge request's status; `result` once `done`. */
+/** One connected account: the user's wallet and its address on a network. */
+export interface Account {
+  network: string;
+  wallet_id: string;
+  address: string;
+}
+
+/** A connection to a user's accounts; name its `id` in later requests. */
+export interface Connection {
+  id: string;
+  dapp: string;
+  status: "active" | "revoked" | "expired";
+  accounts: Account[];
+  created_at: number;
+  expires_at: number;
+  revoked_at?: number;
+}
+
+/**
+ * A bridge request's status: of a signing request, `result` once `done`; of a connect request,
+ * `connection` once `done`.
+ */
 export interface BridgeStatus {
   id: string;
+  action: "sign" | "connect";
   network: string;
   status: "pending" | "opened" | "signing" | "done" | "failed" | "rejected" | "expired";
   expires_at: number;
   result?: { raw: number[]; encoded: string; encoding: string; id: string };
+  connection?: Connection;
   reason?: string;
 }
 
@@ -73,14 +97,47 @@ export class DappClient {
   /**
    * Ask for a signature: `request` as the network's plugin documents it. The server checks it
    * with the plugin before answering. `callbackUrl` overrides the registered one (same origin).
+   * With `connection`, the request is for that connection's user and wallet only, and refused
+   * if its sender or fee payer is another account.
    */
-  createRequest(opts: { network: string; request: unknown; ttlSecs?: number; callbackUrl?: string }) {
+  createRequest(opts: {
+    network: string;
+    request: unknown;
+    ttlSecs?: number;
+    callbackUrl?: string;
+    connection?: string;
+  }) {
     return this.call<BridgeCreated>("POST", "/v1/bridge/requests", {
       network: opts.network,
       request: opts.request,
       ttl_secs: opts.ttlSecs,
       callback_url: opts.callbackUrl,
+      connection: opts.connection,
     });
+  }
+
+  /**
+   * Ask for the user's accounts on `networks`: show the answer's link or QR code like a signing
+   * request's; once the user approves, the request's status carries the `connection`.
+   * `connectionTtlSecs` is how long the connection lasts (default 7 days, at most 30).
+   */
+  connect(opts: { networks: string[]; ttlSecs?: number; connectionTtlSecs?: number; callbackUrl?: string }) {
+    return this.call<BridgeCreated>("POST", "/v1/bridge/connect", {
+      networks: opts.networks,
+      ttl_secs: opts.ttlSecs,
+      connection_ttl_secs: opts.connectionTtlSecs,
+      callback_url: opts.callbackUrl,
+    });
+  }
+
+  /** A connection of this Dapp's, with its status now. */
+  connection(id: string) {
+    return this.call<Connection>("GET", `/v1/bridge/connections/${encodeURIComponent(id)}`);
+  }
+
+  /** Revoke a connection of this Dapp's (disconnect): later requests naming it are refused. */
+  disconnect(id: string) {
+    return this.call<Connection>("DELETE", `/v1/bridge/connections/${encodeURIComponent(id)}`);
   }
 
   /**

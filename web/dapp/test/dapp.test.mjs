@@ -3,7 +3,8 @@
 // tests/tests/web_sdk.rs): the Dapp asks for a Solana transfer, the user's device (the device
 // SDK with the WebAssembly party) opens and approves it, the Dapp follows the server-sent
 // events and reads the result, whose signature Node's own Ed25519 verifies; its callback
-// endpoint receives the event and verifyCallback accepts it, and refuses it altered.
+// endpoint receives the event and verifyCallback accepts it, and refuses it altered. Then the
+// Dapp connects to the user's Solana account, and names the connection in a request.
 
 import test from "node:test";
 import assert from "node:assert/strict";
@@ -151,6 +152,31 @@ test("a Dapp asks, the user approves, the Dapp gets a verified result", { skip: 
     await api.rejectBridge(o2.id, "不是我");
     const r2 = await dapp.waitForResult(second.id);
     assert.deepEqual([r2.status, r2.reason], ["rejected", "不是我"]);
+
+    // Connect: the user shares the wallet's Solana address; a request naming the connection is
+    // refused with another sender, and opened with the connected wallet; once the Dapp
+    // disconnects, requests naming it are refused.
+    const connect = await dapp.connect({ networks: ["solana"] });
+    assert.ok(connect.deep_link.endsWith("&action=connect"));
+    const o3 = await api.openBridge(connect.token);
+    assert.deepEqual([o3.action, o3.networks], ["connect", ["solana"]]);
+    const made = await api.connectBridge(o3.id, [wallet.id]);
+    const solAddress = (await api.addresses(wallet.id)).find((n) => n.network === "solana").addresses[0].value;
+    const connected = await dapp.waitForResult(connect.id);
+    assert.deepEqual([connected.action, connected.status, connected.connection.id], ["connect", "done", made.id]);
+    assert.deepEqual(connected.connection.accounts.map((a) => a.address), [solAddress]);
+    const other = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin";
+    await assert.rejects(
+      dapp.createRequest({ network: "solana", request: { ...request, from: other }, connection: made.id }),
+      /422 request_rejected/,
+    );
+    const third = await dapp.createRequest({ network: "solana", request: { ...request, from: solAddress }, connection: made.id });
+    const o4 = await api.openBridge(third.token);
+    assert.deepEqual([o4.connection, o4.wallet, o4.summary.sender], [made.id, wallet.id, solAddress]);
+    assert.deepEqual((await api.connections()).map((c) => [c.id, c.status]), [[made.id, "active"]]);
+    assert.equal((await dapp.disconnect(made.id)).status, "revoked");
+    assert.equal((await dapp.connection(made.id)).status, "revoked");
+    await assert.rejects(dapp.createRequest({ network: "solana", request, connection: made.id }), /410 connection_revoked/);
   } finally {
     server.close();
   }

@@ -75,6 +75,32 @@ export interface SigningView {
   error: string | null;
 }
 
+/** A bridge request as the signer sees it once opened. */
+export interface OpenedBridge {
+  id: string;
+  dapp: string;
+  dapp_name: string;
+  action: "sign" | "connect";
+  network: string;
+  networks?: string[];
+  request: unknown;
+  expires_at: number;
+  connection?: string;
+  wallet?: string;
+  summary?: { title: string; [k: string]: unknown };
+}
+
+/** A Dapp's connection to the user's accounts. */
+export interface ConnectionView {
+  id: string;
+  dapp: string;
+  status: "active" | "revoked" | "expired";
+  accounts: { network: string; wallet_id: string; address: string }[];
+  created_at: number;
+  expires_at: number;
+  revoked_at?: number;
+}
+
 /** A relayed message and the session's status. */
 export interface Messages {
   messages: { seq: number; envelope: unknown }[];
@@ -146,24 +172,42 @@ export class Api {
   }
 
   /**
-   * `POST /v1/bridge/open`: use a bridge request's token (from its link or QR code); with a
-   * wallet, the answer has the plugin's summary for it, to show before approving.
+   * `POST /v1/bridge/open`: use a bridge request's token (from its link or QR code). A signing
+   * request (`action` `sign`) comes with the plugin's summary for `wallet` (or, if it names a
+   * connection, for the connection's wallet, which must sign it): show it before approving. A
+   * connect request (`action` `connect`) lists the `networks` asked for: approve it with
+   * `connectBridge`.
    */
   openBridge(token: string, wallet?: string) {
-    return this.call<{
-      id: string;
-      dapp: string;
-      dapp_name: string;
-      network: string;
-      request: unknown;
-      expires_at: number;
-      summary?: { title: string; [k: string]: unknown };
-    }>("POST", "/v1/bridge/open", { token, wallet });
+    return this.call<OpenedBridge>("POST", "/v1/bridge/open", { token, wallet });
   }
 
   /** `POST /v1/bridge/requests/{id}/reject`, with the user's reason. */
   rejectBridge(id: string, reason?: string) {
     return this.call<unknown>("POST", `/v1/bridge/requests/${encodeURIComponent(id)}/reject`, { reason });
+  }
+
+  /**
+   * `POST /v1/bridge/requests/{id}/connect`: approve a connect request with the user's wallets,
+   * one per scheme the networks asked for need. The Dapp gets the connection.
+   */
+  async connectBridge(id: string, wallets: string[]): Promise<ConnectionView> {
+    const view = await this.call<{ connection: ConnectionView }>(
+      "POST",
+      `/v1/bridge/requests/${encodeURIComponent(id)}/connect`,
+      { wallets },
+    );
+    return view.connection;
+  }
+
+  /** The caller's connections to the Dapp they logged in for, newest first. */
+  async connections(): Promise<ConnectionView[]> {
+    return (await this.call<{ connections: ConnectionView[] }>("GET", "/v1/connections")).connections;
+  }
+
+  /** Revoke one of the caller's connections: the Dapp's requests naming it are refused. */
+  revokeConnection(id: string) {
+    return this.call<ConnectionView>("DELETE", `/v1/connections/${encodeURIComponent(id)}`);
   }
 
   /** The networks the server serves, with the signature scheme each one needs. */

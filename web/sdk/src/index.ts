@@ -2,7 +2,17 @@
 // mini-programs (no DOM in the core; HTTP, storage and the wasm module are injected).
 
 export { Api, ApiError } from "./api.js";
-export type { Fetch, Roster, WalletView, SigningView, PayloadView, Messages, NetworkView } from "./api.js";
+export type {
+  Fetch,
+  Roster,
+  WalletView,
+  SigningView,
+  PayloadView,
+  Messages,
+  NetworkView,
+  OpenedBridge,
+  ConnectionView,
+} from "./api.js";
 export { Device, secretKey } from "./device.js";
 export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet } from "./device.js";
 export { MemoryStore, webStorage } from "./storage.js";

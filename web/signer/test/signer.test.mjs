@@ -5,9 +5,12 @@
 //
 // The user logs in and creates two 2-of-3 wallets in the signer page, Ed25519 and ECDSA
 // (DKLs23, made entirely in the page: no precomputed parameters).
-// In the shop's page the user pays in ETH (Sepolia) and in SOL: the shop shows a QR code and
-// link, the user opens the link in the signer, sees the summary and approves, and the shop's
-// page shows the result and its verified callback. Node verifies the Solana signature with
+// The shop connects first: the user opens its link in the signer, sees which Dapp asks for which
+// addresses and approves; the shop shows the addresses the signer shows. In the shop's page the
+// user then pays in ETH (Sepolia) and in SOL from the connected accounts: the shop shows a QR
+// code and link, the user opens the link in the signer, sees the summary and approves, and the
+// shop's page shows the result and its verified callback. At the end the user revokes the
+// connection in the signer, and the shop's next order is refused. Node verifies the Solana signature with
 // Ed25519; the EVM transaction is written to MPCW_RESULTS, where the Rust test recovers its
 // signer with alloy. A wrong password signs nothing, a rejection reaches the shop, a reload
 // keeps both wallets, and the page speaks both languages. A screenshot of each step goes to
@@ -103,6 +106,28 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     };
     await shopPage.goto(shop.url);
 
+    // The shop connects: the signer shows who asks for which addresses; the shop then shows
+    // the addresses the signer showed.
+    await shopPage.click("#connect");
+    await shopPage.waitForFunction(() => document.querySelector("#status").textContent === "pending");
+    const connectLink = await shopPage.locator("#link").getAttribute("href");
+    assert.ok(connectLink.endsWith("&action=connect"), connectLink);
+    await page.goto(connectLink);
+    await visible("#bridge");
+    assert.equal(await page.locator("#bridge-heading").textContent(), "连接请求");
+    assert.match(await page.locator("#bridge-from").textContent(), /Shop/);
+    const shared = await page.locator("#summary").textContent();
+    assert.ok(shared.includes(ethAddress) && shared.includes(solAddress), shared);
+    await shot("3-connect.png");
+    await page.click("#approve");
+    await page.waitForFunction(() => document.querySelector("#progress").textContent === "已连接");
+    await visible('#connections li[data-status="active"]');
+    await settled("done");
+    await shopPage.waitForFunction(() => !document.querySelector("#account").hidden);
+    assert.equal(await shopPage.locator('#accounts li[data-network="sepolia"] code').textContent(), ethAddress);
+    assert.equal(await shopPage.locator('#accounts li[data-network="solana"] code').textContent(), solAddress);
+    await shot("3-shop-connected.png", shopPage);
+
     // ETH on Sepolia: a wrong password first signs nothing.
     const eth = await order("#pay-eth");
     assert.ok(eth.link.startsWith(`${HOST}/bridge?token=`) && eth.link.endsWith("&network=sepolia"));
@@ -155,6 +180,17 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     assert.equal(await page.locator("h1").textContent(), "mpcw wallet");
     await shot("9-english.png");
     assert.deepEqual(errors, []);
+
+    // The user revokes the connection; the shop's next order is refused.
+    await page.click('#connections li[data-status="active"] button.revoke');
+    await visible('#connections li[data-status="revoked"]');
+    assert.equal(await page.locator('#connections li[data-status="active"]').count(), 0);
+    await shot("10-revoked.png");
+    await shopPage.click("#pay-sol");
+    await shopPage.waitForFunction(() => document.querySelector("#error").textContent.length > 0);
+    assert.match(await shopPage.locator("#error").textContent(), /410 connection_revoked/);
+    // The refused order is the shop page's only failed load.
+    assert.ok(errors.every((e) => /status of 502/.test(e)), errors.join("\n"));
 
     if (env.MPCW_RESULTS) {
       writeFileSync(

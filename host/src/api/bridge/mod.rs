@@ -19,6 +19,7 @@
 //! request's own on the same origin) gets one signed event, delivered at least once: see
 //! [`crate::bridge::callback`].
 
+pub mod connect;
 mod settle;
 mod status;
 
@@ -36,8 +37,8 @@ use super::views::{
     RejectBridge,
 };
 use crate::bridge::{
-    BridgeRequest, BridgeState, StepError, TokenError, Unavailable, UpdateError, DEFAULT_TTL_SECS,
-    MAX_TTL_SECS,
+    BridgeRequest, BridgeState, ConnectAsk, ConnectionRef, StepError, TokenError, Unavailable,
+    UpdateError, DEFAULT_TTL_SECS, MAX_TTL_SECS,
 };
 use crate::state::{now, random_id, random_token, AppState};
 
@@ -84,7 +85,7 @@ impl From<TokenError> for ApiError {
     fn from(e: TokenError) -> Self {
         match e {
             TokenError::Used | TokenError::Expired => ApiError::gone(e.to_string()),
-            TokenError::OtherDapp => ApiError::forbidden(e.to_string()),
+            TokenError::OtherDapp | TokenError::OtherUser => ApiError::forbidden(e.to_string()),
             TokenError::Store(u) => u.into(),
         }
     }
@@ -145,17 +146,64 @@ pub async fn create(
             format!("network {} has no loaded plugin", network.id),
         ));
     }
-    // The network's plugin checks the request as far as it can before a wallet is chosen.
-    let (runtime, plugin, on) = (
-        state.runtime.clone(),
-        network.plugin.clone(),
-        network.to_wit(),
-    );
     let text = request_text(&body.request);
-    tokio::task::spawn_blocking(move || runtime.validate(&plugin, &text, &on))
-        .await
-        .map_err(|e| ApiError::internal("checking the request", e))??;
-    let ttl = body.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
+    let connection = match &body.connection {
+        // The network's plugin checks the request as far as it can before a wallet is chosen.
+        None => {
+            let (runtime, plugin, on) = (
+                state.runtime.clone(),
+                network.plugin.clone(),
+                network.to_wit(),
+            );
+            tokio::task::spawn_blocking(move || runtime.validate(&plugin, &text, &on))
+                .await
+                .map_err(|e| ApiError::internal("checking the request", e))??;
+            None
+        }
+        // A connection names the wallet: the plugin checks the request for it, sender and fee
+        // payer included.
+        Some(id) => {
+            let (c, account) = connect::usable_account(&state, &dapp, id, &network.id).await?;
+            let w = wallet_on_network(&state, &c.owner, &account.wallet_id, &network.id).await?;
+            prepare(&state, &w.network, &text, &w.key).await?;
+            Some(ConnectionRef {
+                id: c.id,
+                owner: c.owner,
+                wallet_id: account.wallet_id,
+            })
+        }
+    };
+    let created = issue(
+        &state,
+        Issue {
+            dapp,
+            network: network.id.clone(),
+            request: body.request,
+            connect: None,
+            connection,
+            ttl_secs: body.ttl_secs,
+            callback_url: body.callback_url,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// A new bridge request, checked for what it asks.
+struct Issue {
+    dapp: String,
+    network: String,
+    request: serde_json::Value,
+    connect: Option<ConnectAsk>,
+    connection: Option<ConnectionRef>,
+    ttl_secs: Option<u64>,
+    callback_url: Option<String>,
+}
+
+/// Store a new request, with its time to live and callback URL checked, and give its token
+/// and link.
+async fn issue(state: &AppState, new: Issue) -> Result<BridgeCreated, ApiError> {
+    let ttl = new.ttl_secs.unwrap_or(DEFAULT_TTL_SECS);
     if !(1..=MAX_TTL_SECS).contains(&ttl) {
         return Err(ApiError::unprocessable(
             "invalid_request",
@@ -164,17 +212,19 @@ pub async fn create(
     }
     let registered = state
         .dapps
-        .get(&dapp)
+        .get(&new.dapp)
         .map_err(|e| ApiError::internal("reading the Dapp registry", e))?
         .callback_url
         .clone();
-    let callback_url = callback_url(registered.as_deref(), body.callback_url)?;
+    let callback_url = callback_url(registered.as_deref(), new.callback_url)?;
     let now = now();
     let request = BridgeRequest {
         id: random_id("br"),
-        dapp,
-        network: network.id.clone(),
-        request: body.request,
+        dapp: new.dapp,
+        network: new.network,
+        request: new.request,
+        connect: new.connect,
+        connection: new.connection,
         callback_url,
         created_at: now,
         expires_at: now + ttl as i64,
@@ -182,23 +232,27 @@ pub async fn create(
     };
     let token = random_token();
     // The Dapp's id tells the signer which Dapp to log in for, and the network which of the
-    // user's wallets to open it with, before it uses the token.
-    let deep_link = format!(
+    // user's wallets to open it with (a connect request: which to offer), before it uses the
+    // token.
+    let mut deep_link = format!(
         "{}/bridge?token={}&dapp={}&network={}",
         state.config.public_url().trim_end_matches('/'),
         token.as_str(),
         request.dapp,
         request.network
     );
+    if request.connect.is_some() {
+        deep_link.push_str("&action=connect");
+    }
     let created = BridgeCreated {
         id: request.id.clone(),
         token: token.to_string(),
         deep_link,
         expires_at: request.expires_at,
     };
-    tracing::info!(id = %request.id, dapp = %request.dapp, network = %request.network, "bridge request");
+    tracing::info!(id = %request.id, dapp = %request.dapp, network = %request.network, action = request.action(), "bridge request");
     state.bridge.insert(request, token_hash(&token)).await?;
-    Ok((StatusCode::CREATED, Json(created)))
+    Ok(created)
 }
 
 /// `POST /v1/bridge/open`.
@@ -209,10 +263,19 @@ pub async fn open(
 ) -> Result<Json<OpenedBridge>, ApiError> {
     let caller_dapp = crate::auth::dapps::owner_dapp(&owner);
     let hash = token_hash(&body.token);
-    // Peek before using the token: a user of another Dapp must not burn it.
+    // Peek before using the token: a user of another Dapp (or, for a request naming a
+    // connection, another user) must not burn it.
     let request = state
         .bridge
-        .take_token_for(&hash, now(), |r| caller_dapp == Some(r.dapp.as_str()))
+        .take_token_for(&hash, now(), |r| {
+            if caller_dapp != Some(r.dapp.as_str()) {
+                Err(TokenError::OtherDapp)
+            } else if r.connection.as_ref().is_some_and(|c| c.owner != owner) {
+                Err(TokenError::OtherUser)
+            } else {
+                Ok(())
+            }
+        })
         .await?;
     state
         .bridge
@@ -226,7 +289,14 @@ pub async fn open(
         .dapps
         .get(&request.dapp)
         .map_err(|e| ApiError::internal("reading the Dapp registry", e))?;
-    let summary = match &body.wallet {
+    // A request naming a connection is shown for the connection's wallet; a connect request
+    // has no summary (the signer shows the networks asked for).
+    let wallet = match (&request.connect, &request.connection) {
+        (Some(_), _) => None,
+        (None, Some(c)) => Some(c.wallet_id.clone()),
+        (None, None) => body.wallet,
+    };
+    let summary = match &wallet {
         None => None,
         Some(wallet_id) => {
             let w = wallet_on_network(&state, &owner, wallet_id, &request.network).await?;
@@ -234,14 +304,22 @@ pub async fn open(
             Some(prepare(&state, &w.network, &text, &w.key).await?.summary)
         }
     };
-    tracing::info!(id = %request.id, "bridge request opened");
+    tracing::info!(id = %request.id, action = request.action(), "bridge request opened");
     Ok(Json(OpenedBridge {
+        action: request.action().to_owned(),
+        networks: request
+            .connect
+            .as_ref()
+            .map(|c| c.networks.clone())
+            .unwrap_or_default(),
+        connection: request.connection.as_ref().map(|c| c.id.clone()),
         id: request.id,
         dapp: dapp.id.clone(),
         dapp_name: dapp.name.clone(),
         network: request.network,
         request: request.request,
         expires_at: request.expires_at,
+        wallet,
         summary,
     }))
 }
@@ -286,17 +364,32 @@ pub async fn reject(
 }
 
 /// Before a signing that approves bridge request `id` starts: the caller must have opened it,
-/// and sign exactly its network and request.
+/// and sign exactly its network and request, with the wallet of its connection (still in use)
+/// if it names one.
 pub async fn approve(
     state: &AppState,
     id: &str,
     owner: &str,
+    wallet_id: &str,
     network: &str,
     request: &serde_json::Value,
 ) -> Result<(), ApiError> {
+    let found = state
+        .bridge
+        .get(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("bridge request"))?;
+    if let Some(c) = &found.connection {
+        state
+            .store
+            .connection(&c.id, &found.dapp)
+            .await?
+            .ok_or_else(|| ApiError::gone(format!("connection {} no longer exists", c.id)))?
+            .account(&found.network, now())?;
+    }
     state
         .bridge
-        .update(id, |r| r.approve(owner, network, request, now()))
+        .update(id, |r| r.approve(owner, wallet_id, network, request, now()))
         .await?;
     Ok(())
 }

@@ -40,10 +40,12 @@ pub(crate) async fn view_of(
 ) -> Result<BridgeView, ApiError> {
     let mut view = BridgeView {
         id: request.id.clone(),
+        action: request.action().to_owned(),
         network: request.network.clone(),
         status: request.state_name().to_owned(),
         expires_at: request.expires_at,
         result: None,
+        connection: None,
         reason: None,
     };
     match &request.state {
@@ -51,6 +53,14 @@ pub(crate) async fn view_of(
             view.status = "expired".into();
         }
         BridgeState::Rejected { reason, .. } => view.reason = reason.clone(),
+        BridgeState::Connected { connection_id, .. } => {
+            let c = state
+                .store
+                .connection(connection_id, &request.dapp)
+                .await?
+                .ok_or_else(|| ApiError::internal("reading a connection", "not found"))?;
+            view.connection = Some(super::connect::connection_view(&c, now()));
+        }
         BridgeState::Signing { owner, signing_id } if !signing_id.is_empty() => {
             let (status, result, error) =
                 crate::api::signing::outcome(state, signing_id, owner).await?;

@@ -1,14 +1,37 @@
-// The shop's page: ask the shop's server for a bridge request, show its QR code and link, and
-// follow its status (server-sent events relayed by the shop's server) to the result.
+// The shop's page: connect the user's wallet, then ask the shop's server for a bridge request
+// for the connected account, show its QR code and link, and follow its status (server-sent
+// events relayed by the shop's server) to the result.
 
 const $ = (s) => document.querySelector(s);
+let connection = null;
+
+// Show the connected accounts, and let the user pay with them.
+function connected(c) {
+  connection = c.id;
+  const ul = $("#accounts");
+  ul.replaceChildren();
+  for (const a of c.accounts) {
+    const li = document.createElement("li");
+    li.dataset.network = a.network;
+    const code = document.createElement("code");
+    code.textContent = a.address;
+    li.append(`${a.network}: `, code);
+    ul.append(li);
+  }
+  $("#account").hidden = false;
+  for (const b of document.querySelectorAll("button[data-order]")) b.disabled = false;
+}
 
 async function pay(order) {
+  await follow("/api/orders", { order, connection });
+}
+
+async function follow(path, body) {
   $("#error").textContent = "";
-  const r = await fetch("/api/orders", {
+  const r = await fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ order }),
+    body: JSON.stringify(body),
   });
   const created = await r.json();
   if (!r.ok) throw new Error(created.error);
@@ -29,6 +52,7 @@ async function pay(order) {
       $("#tx").hidden = false;
       section.dataset.raw = s.result.encoded;
     }
+    if (s.connection) connected(s.connection);
     if (["done", "failed", "rejected", "expired"].includes(s.status)) {
       events.close();
       await showCallback(created.id);
@@ -49,6 +73,7 @@ async function showCallback(id) {
   }
 }
 
+$("#connect").onclick = () => follow("/api/connect", {}).catch((e) => ($("#error").textContent = e.message));
 for (const b of document.querySelectorAll("button[data-order]")) {
   b.onclick = () => pay(b.dataset.order).catch((e) => ($("#error").textContent = e.message));
 }
