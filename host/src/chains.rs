@@ -40,6 +40,10 @@ pub struct Network {
     /// Explorer link for a transaction, with `{id}` where the id goes.
     #[serde(default)]
     pub explorer: Option<String>,
+    /// The chain's public JSON-RPC endpoint, where the host asks for chain data (nonce, fees,
+    /// recent blockhash) and broadcasts (see [`crate::nodes`]).
+    #[serde(default)]
+    pub rpc_url: Option<String>,
     /// Whether the plugin gets the wallet's private view key with the public key (Monero:
     /// an address is a spend key and a view key). Ed25519 networks only.
     #[serde(default)]

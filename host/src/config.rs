@@ -41,6 +41,9 @@
 //! | `relay_session_max_bytes` | `67108864` | `MPCW_RELAY_SESSION_MAX_BYTES` | bytes of protocol messages one session may hold in the relay (a 16-party ECDSA key generation logs about 46 MB; 0: no limit) |
 //! | `relay_subject_max_bytes` | `134217728` | `MPCW_RELAY_SUBJECT_MAX_BYTES` | bytes the sessions of one subject may hold together, until they end (0: no limit) |
 //! | `relay_max_bytes` | `1073741824` | `MPCW_RELAY_MAX_BYTES` | bytes every session may hold together (0: no limit) |
+//! | `[rpc_urls]` | none | | network id = node URL: the JSON-RPC endpoint the host asks for chain data and broadcasts to, over the network file's `rpc_url` |
+//! | `public_rpc` | `true` | `MPCW_PUBLIC_RPC` | use the network files' public `rpc_url`s (off: only `[rpc_urls]`) |
+//! | `rpc_timeout_secs` | `10` | `MPCW_RPC_TIMEOUT_SECS` | how long a node has to answer one call |
 //! | `rate_limit_per_minute` | `1200` | `MPCW_RATE_LIMIT_PER_MINUTE` | requests one subject may make per minute, in bursts of up to a tenth of it (0: no limit) |
 
 use std::net::SocketAddr;
@@ -137,6 +140,12 @@ pub struct Config {
     pub relay_subject_max_bytes: usize,
     /// Bytes of messages every session may hold together (0: unlimited).
     pub relay_max_bytes: usize,
+    /// Node endpoints by network id, over the network files' `rpc_url`s.
+    pub rpc_urls: std::collections::BTreeMap<String, String>,
+    /// Whether the network files' public `rpc_url`s are used.
+    pub public_rpc: bool,
+    /// How long a node has to answer one call, seconds.
+    pub rpc_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -180,6 +189,9 @@ impl Default for Config {
             relay_session_max_bytes: RelayLimits::default().session_bytes,
             relay_subject_max_bytes: RelayLimits::default().subject_bytes,
             relay_max_bytes: RelayLimits::default().total_bytes,
+            rpc_urls: Default::default(),
+            public_rpc: true,
+            rpc_timeout_secs: 10,
         }
     }
 }
@@ -206,6 +218,9 @@ impl std::fmt::Debug for Config {
                 &self.dapps.iter().map(|d| &d.id).collect::<Vec<_>>(),
             )
             .field("bridge", &self.bridge_kind())
+            // Node URLs may carry API keys: only the networks are shown.
+            .field("rpc_urls", &self.rpc_urls.keys().collect::<Vec<_>>())
+            .field("public_rpc", &self.public_rpc)
             .finish_non_exhaustive()
     }
 }
@@ -318,6 +333,12 @@ impl Config {
         }
         if let Some(v) = var("MPCW_MAX_LIVE_SESSIONS_TOTAL") {
             self.max_live_sessions_total = parse("MPCW_MAX_LIVE_SESSIONS_TOTAL", v)?;
+        }
+        if let Some(v) = var("MPCW_PUBLIC_RPC") {
+            self.public_rpc = parse("MPCW_PUBLIC_RPC", v)?;
+        }
+        if let Some(v) = var("MPCW_RPC_TIMEOUT_SECS") {
+            self.rpc_timeout_secs = parse("MPCW_RPC_TIMEOUT_SECS", v)?;
         }
         if let Some(v) = var("MPCW_PROTOCOL_CORES") {
             self.protocol_cores = parse("MPCW_PROTOCOL_CORES", v)?;

@@ -8,6 +8,7 @@
 //!   API, SQLite or PostgreSQL storage, the relay and the server's own party, connection limits);
 //! - [`auth`]: the host's access tokens and the identity providers users log in with;
 //! - [`bridge`]: the signing bridge between Dapps and the user's signer;
+//! - [`nodes`]: chain data (what a wallet fills in) and broadcast, from the networks' nodes;
 //! - [`device`]: the user's device as a party, talking to the server over HTTP.
 
 pub mod api;
@@ -19,6 +20,7 @@ pub mod config;
 pub mod device;
 pub mod listen;
 pub mod mpc;
+pub mod nodes;
 pub mod plugin;
 pub mod server;
 pub mod state;

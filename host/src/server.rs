@@ -68,6 +68,13 @@ impl Server {
         if let Some(dir) = &config.chains_dir {
             registry.load_dir(dir)?;
         }
+        let nodes = crate::nodes::Nodes::new(
+            &registry,
+            &config.rpc_urls,
+            config.public_rpc,
+            std::time::Duration::from_secs(config.rpc_timeout_secs.max(1)),
+        )
+        .context("the networks' node endpoints")?;
         let bridge = Bridge::open(&config.bridge_url, &config.bridge_key_prefix)
             .await
             .with_context(|| format!("opening the {} bridge store", config.bridge_kind()))?;
@@ -95,6 +102,7 @@ impl Server {
             kek,
             runtime: Arc::new(runtime),
             registry,
+            nodes,
             sessions,
             metrics: Metrics::default(),
             in_flight: Mutex::new(Default::default()),

@@ -32,6 +32,8 @@ pub struct AppState {
     pub runtime: Arc<Runtime>,
     /// Networks.
     pub registry: Registry,
+    /// The networks' nodes: chain data and broadcast.
+    pub nodes: crate::nodes::Nodes,
     /// Live protocol sessions.
     pub sessions: Sessions,
     /// Counters for `/v1/metrics`.

@@ -187,10 +187,42 @@ pub async fn signer_call(
     (r.status().as_u16(), r.json().await.unwrap())
 }
 
+/// Dapp `dapp` connects to the accounts of the user of `token` on `networks`, which the user
+/// approves with `wallets`: the connection, as the Dapp reads it.
+pub async fn connection(
+    dapp: &Dapp,
+    url: &str,
+    token: &str,
+    networks: &[&str],
+    wallets: &[&str],
+) -> Value {
+    let (code, created) = dapp.connect(url, json!({ "networks": networks })).await;
+    assert_eq!(code, 201, "{created}");
+    let open = json!({"token": created["token"]});
+    let (code, opened) = signer_post(url, token, "/v1/bridge/open", open).await;
+    assert_eq!(code, 200, "{opened}");
+    let path = format!(
+        "/v1/bridge/requests/{}/connect",
+        opened["id"].as_str().unwrap()
+    );
+    let (code, view) = signer_post(url, token, &path, json!({ "wallets": wallets })).await;
+    assert_eq!(code, 200, "{view}");
+    view["connection"].clone()
+}
+
 /// A 2-of-3 Ed25519 wallet made by DKG with the server: the device holds parties 0 and 2 (the
 /// device's share is returned), the server party 1.
 pub async fn ed25519_wallet(client: &Client) -> (mpcw_host::api::WalletView, LocalShare) {
-    let spec = crate::two_of_three(Scheme::Ed25519);
+    wallet_of(client, Scheme::Ed25519).await
+}
+
+/// A 2-of-3 wallet of `scheme` made by DKG with the server: the device holds parties 0 and 2
+/// (the device's share is returned), the server party 1.
+pub async fn wallet_of(
+    client: &Client,
+    scheme: Scheme,
+) -> (mpcw_host::api::WalletView, LocalShare) {
+    let spec = crate::two_of_three(scheme);
     let (wallet, shares) = device::create_wallet(client, &spec, |_| {}).await.unwrap();
     let new_share = shares.into_iter().next().unwrap();
     let share = LocalShare {

@@ -23,8 +23,9 @@ pub fn plugin_cache_dir() -> std::path::PathBuf {
 }
 
 /// A test host's configuration: loopback on a free port, its data in `data_dir`, the suite's
-/// code cache, and no per-client limit (every test client comes from loopback; the limits have
-/// their own tests). Tests set what else they need over it:
+/// code cache, no per-client limit (every test client comes from loopback; the limits have
+/// their own tests), and no public node endpoints (no test reaches the internet; tests of chain
+/// data set `rpc_urls` to a stub node). Tests set what else they need over it:
 /// `Config { dapps, ..mpcw_tests::config(dir) }`.
 pub fn config(data_dir: impl Into<std::path::PathBuf>) -> mpcw_host::config::Config {
     mpcw_host::config::Config {
@@ -32,6 +33,7 @@ pub fn config(data_dir: impl Into<std::path::PathBuf>) -> mpcw_host::config::Con
         data_dir: data_dir.into(),
         plugin_cache_dir: Some(plugin_cache_dir()),
         client_rate_limit_per_minute: 0,
+        public_rpc: false,
         ..Default::default()
     }
 }

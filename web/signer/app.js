@@ -205,6 +205,8 @@ async function openBridge(wallets) {
   row(t("amount"), s.amount);
   row(t("fee"), s.fee);
   for (const d of s.details ?? []) row(d.label, d.value);
+  if (opened.filled?.length) row(t("filled"), opened.filled.map((f) => f.field).join(", "));
+  if (opened.broadcast) row(t("broadcast"), t("broadcast_yes"));
   for (const w of s.warnings ?? []) row("⚠", w);
   show("#bridge-password-label", !localStorage.getItem(passkeyKey(wallet.id)));
   $("#approve").onclick = guard(async () => {

@@ -19,6 +19,7 @@ export const strings = {
     connected: "已连接", connections: "已连接的应用", revoke: "断开", active: "有效",
     revoked: "已断开", expired: "已过期",
     connected_wallet_missing: "此请求须由已连接的钱包签名,本机没有该钱包:",
+    filled: "由钱包从链上补全", broadcast: "广播", broadcast_yes: "批准后发送到网络",
   },
   en: {
     title: "mpcw wallet", lang: "中文", login: "Log in", subject: "User name", login_dev: "Dev login",
@@ -39,5 +40,6 @@ export const strings = {
     connected: "Connected", connections: "Connected Dapps", revoke: "Revoke", active: "active",
     revoked: "revoked", expired: "expired",
     connected_wallet_missing: "This request must be signed by the connected wallet, which this device does not hold:",
+    filled: "Filled in from the chain", broadcast: "Broadcast", broadcast_yes: "Sent to the network once approved",
   },
 };

@@ -153,6 +153,21 @@ impl From<crate::plugin::Error> for ApiError {
     }
 }
 
+impl From<crate::nodes::NodeError> for ApiError {
+    fn from(e: crate::nodes::NodeError) -> Self {
+        use crate::nodes::NodeError as N;
+        let message = e.to_string();
+        match e {
+            N::NoEndpoint(_) => ApiError::unprocessable("no_node", message),
+            N::NeedsSender(_) => ApiError::unprocessable("needs_sender", message),
+            N::Refused { .. } => ApiError::unprocessable("node_refused", message),
+            N::Unreachable(_) | N::Garbage(_) => {
+                ApiError::new(StatusCode::BAD_GATEWAY, "node_unavailable", message)
+            }
+        }
+    }
+}
+
 impl From<axum::extract::rejection::JsonRejection> for ApiError {
     fn from(r: axum::extract::rejection::JsonRejection) -> Self {
         let status = r.status();

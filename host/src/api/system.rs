@@ -62,6 +62,8 @@ pub async fn chains(State(state): State<Arc<AppState>>) -> impl IntoResponse {
                 "decimals": n.decimals,
                 "derivation_path": n.derivation_path,
                 "testnet": n.testnet,
+                "rpc_url": n.rpc_url,
+                "node": state.nodes.has(&n.id),
             })
         })
         .collect();

@@ -311,6 +311,9 @@ pub struct CreateBridgeRequest {
     /// connection's user and wallet only, and refused if its sender or fee payer is another.
     #[serde(default)]
     pub connection: Option<String>,
+    /// Send the signed transaction to the network's node (the network needs one).
+    #[serde(default)]
+    pub broadcast: bool,
 }
 
 /// `POST /v1/bridge/connect`: a Dapp asks for the user's accounts.
@@ -391,7 +394,8 @@ pub struct BridgeView {
     pub action: String,
     /// Network id (of a connect request: the first one it asks for).
     pub network: String,
-    /// `pending`, `opened`, `signing`, `done`, `failed`, `rejected` or `expired`.
+    /// `pending`, `opened`, `signing`, `sending` (signed, being broadcast), `done`, `failed`,
+    /// `rejected` or `expired`.
     pub status: String,
     /// Unix seconds.
     pub expires_at: i64,
@@ -401,6 +405,12 @@ pub struct BridgeView {
     /// The connection made, when a connect request is `done`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<ConnectionView>,
+    /// The fields the host filled in from the network's node.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<crate::nodes::FilledField>,
+    /// The broadcast, when the request asked for one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<crate::bridge::Broadcast>,
     /// Why it failed, or the user's reason for rejecting it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -462,6 +472,12 @@ pub struct OpenedBridge {
     /// The connection a signing request names: it is signed with that connection's wallet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<String>,
+    /// The fields the host filled in from the network's node (already in `request`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<crate::nodes::FilledField>,
+    /// Whether the signed transaction goes to the network once approved.
+    #[serde(default)]
+    pub broadcast: bool,
     /// The wallet the summary is for: the connection's, or the one named when opening.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wallet: Option<String>,

@@ -115,6 +115,8 @@ mod tests {
             request: serde_json::json!({"kind": "message", "message": "hi"}),
             connect: None,
             connection: None,
+            filled: Vec::new(),
+            broadcast: None,
             callback_url: None,
             created_at: 0,
             expires_at,

@@ -92,6 +92,27 @@ pub struct ConnectionRef {
     pub wallet_id: String,
 }
 
+/// The broadcast a signing request asks for, once it is signed: the network's node gets the
+/// signed transaction once, from one host.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Broadcast {
+    /// To be sent once signed.
+    Asked,
+    /// Being sent.
+    Sending,
+    /// The node took it.
+    Sent {
+        /// The transaction's id, as the node gave it.
+        tx_id: String,
+    },
+    /// The node refused it, or could not be reached (it may then have it or not).
+    NotSent {
+        /// Why, in the node's words where it gave any.
+        message: String,
+    },
+}
+
 /// A Dapp's bridge request.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BridgeRequest {
@@ -110,6 +131,12 @@ pub struct BridgeRequest {
     /// Set on a signing request that names a connection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connection: Option<ConnectionRef>,
+    /// The fields the host filled in from the network's node (already in `request`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<crate::nodes::FilledField>,
+    /// Set when the signed transaction is to be broadcast.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub broadcast: Option<Broadcast>,
     /// Where its result is posted, if anywhere.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
@@ -260,6 +287,16 @@ impl BridgeRequest {
         Ok(())
     }
 
+    /// Take the broadcast on: true if it was asked and not yet taken by anyone.
+    pub fn claim_broadcast(&mut self) -> bool {
+        if self.broadcast == Some(Broadcast::Asked) {
+            self.broadcast = Some(Broadcast::Sending);
+            true
+        } else {
+            false
+        }
+    }
+
     /// The signing request of an approval exists.
     pub fn signing_started(&mut self, signing_id: &str) {
         if let BridgeState::Signing { signing_id: s, .. } = &mut self.state {
@@ -291,6 +328,8 @@ mod tests {
             request: serde_json::json!({"kind": "message", "message": "hi"}),
             connect: None,
             connection: None,
+            filled: Vec::new(),
+            broadcast: None,
             callback_url: None,
             created_at: 0,
             expires_at: 100,

@@ -44,10 +44,14 @@ export interface BridgeStatus {
   id: string;
   action: "sign" | "connect";
   network: string;
-  status: "pending" | "opened" | "signing" | "done" | "failed" | "rejected" | "expired";
+  status: "pending" | "opened" | "signing" | "sending" | "done" | "failed" | "rejected" | "expired";
   expires_at: number;
   result?: { raw: number[]; encoded: string; encoding: string; id: string };
   connection?: Connection;
+  /** Fields the server filled in from the network's node. */
+  filled?: { field: string; value: unknown }[];
+  /** The broadcast, when asked for: `sent` with the node's transaction id, or `not_sent`. */
+  broadcast?: { state: "asked" | "sending" | "sent" | "not_sent"; tx_id?: string; message?: string };
   reason?: string;
 }
 
@@ -98,7 +102,10 @@ export class DappClient {
    * Ask for a signature: `request` as the network's plugin documents it. The server checks it
    * with the plugin before answering. `callbackUrl` overrides the registered one (same origin).
    * With `connection`, the request is for that connection's user and wallet only, and refused
-   * if its sender or fee payer is another account.
+   * if its sender or fee payer is another account. Where the server has the network's node,
+   * fields a wallet fills in may be left out (EVM nonce, gas and fees; Solana's recent
+   * blockhash), and `broadcast` sends the signed transaction: the status is then `done` with
+   * `broadcast.tx_id` once the node took it.
    */
   createRequest(opts: {
     network: string;
@@ -106,6 +113,7 @@ export class DappClient {
     ttlSecs?: number;
     callbackUrl?: string;
     connection?: string;
+    broadcast?: boolean;
   }) {
     return this.call<BridgeCreated>("POST", "/v1/bridge/requests", {
       network: opts.network,
@@ -113,6 +121,7 @@ export class DappClient {
       ttl_secs: opts.ttlSecs,
       callback_url: opts.callbackUrl,
       connection: opts.connection,
+      broadcast: opts.broadcast,
     });
   }
 

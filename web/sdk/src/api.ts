@@ -86,6 +86,10 @@ export interface OpenedBridge {
   request: unknown;
   expires_at: number;
   connection?: string;
+  /** Fields the server filled in from the network's node (already in `request`): show them. */
+  filled?: { field: string; value: unknown }[];
+  /** Whether the signed transaction goes to the network once approved. */
+  broadcast?: boolean;
   wallet?: string;
   summary?: { title: string; [k: string]: unknown };
 }

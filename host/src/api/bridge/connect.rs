@@ -120,6 +120,8 @@ pub async fn create(
             request: serde_json::to_value(&ask).expect("a connect request serializes"),
             connect: Some(ask),
             connection: None,
+            filled: Vec::new(),
+            broadcast: false,
             ttl_secs: body.ttl_secs,
             callback_url: body.callback_url,
         },

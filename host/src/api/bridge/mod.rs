@@ -20,6 +20,7 @@
 //! [`crate::bridge::callback`].
 
 pub mod connect;
+mod send;
 mod settle;
 mod status;
 
@@ -37,8 +38,8 @@ use super::views::{
     RejectBridge,
 };
 use crate::bridge::{
-    BridgeRequest, BridgeState, ConnectAsk, ConnectionRef, StepError, TokenError, Unavailable,
-    UpdateError, DEFAULT_TTL_SECS, MAX_TTL_SECS,
+    BridgeRequest, BridgeState, Broadcast, ConnectAsk, ConnectionRef, StepError, TokenError,
+    Unavailable, UpdateError, DEFAULT_TTL_SECS, MAX_TTL_SECS,
 };
 use crate::state::{now, random_id, random_token, AppState};
 
@@ -146,8 +147,22 @@ pub async fn create(
             format!("network {} has no loaded plugin", network.id),
         ));
     }
-    let text = request_text(&body.request);
-    let connection = match &body.connection {
+    // A connection names the sender (and the wallet that signs).
+    let connected = match &body.connection {
+        None => None,
+        Some(id) => Some(connect::usable_account(&state, &dapp, id, &network.id).await?),
+    };
+    // What the Dapp left out, from the network's node; the rest is checked as given.
+    let sender = connected.as_ref().map(|(_, a)| a.address.as_str());
+    let filled = state.nodes.fill(network, &body.request, sender).await?;
+    if body.broadcast {
+        state
+            .nodes
+            .check_broadcast(network, &filled.request)
+            .map_err(|m| ApiError::unprocessable("invalid_request", m))?;
+    }
+    let text = request_text(&filled.request);
+    let connection = match connected {
         // The network's plugin checks the request as far as it can before a wallet is chosen.
         None => {
             let (runtime, plugin, on) = (
@@ -162,8 +177,7 @@ pub async fn create(
         }
         // A connection names the wallet: the plugin checks the request for it, sender and fee
         // payer included.
-        Some(id) => {
-            let (c, account) = connect::usable_account(&state, &dapp, id, &network.id).await?;
+        Some((c, account)) => {
             let w = wallet_on_network(&state, &c.owner, &account.wallet_id, &network.id).await?;
             prepare(&state, &w.network, &text, &w.key).await?;
             Some(ConnectionRef {
@@ -178,9 +192,11 @@ pub async fn create(
         Issue {
             dapp,
             network: network.id.clone(),
-            request: body.request,
+            request: filled.request,
             connect: None,
             connection,
+            filled: filled.fields,
+            broadcast: body.broadcast,
             ttl_secs: body.ttl_secs,
             callback_url: body.callback_url,
         },
@@ -196,6 +212,8 @@ struct Issue {
     request: serde_json::Value,
     connect: Option<ConnectAsk>,
     connection: Option<ConnectionRef>,
+    filled: Vec<crate::nodes::FilledField>,
+    broadcast: bool,
     ttl_secs: Option<u64>,
     callback_url: Option<String>,
 }
@@ -225,6 +243,8 @@ async fn issue(state: &AppState, new: Issue) -> Result<BridgeCreated, ApiError> 
         request: new.request,
         connect: new.connect,
         connection: new.connection,
+        filled: new.filled,
+        broadcast: new.broadcast.then_some(Broadcast::Asked),
         callback_url,
         created_at: now,
         expires_at: now + ttl as i64,
@@ -313,6 +333,8 @@ pub async fn open(
             .map(|c| c.networks.clone())
             .unwrap_or_default(),
         connection: request.connection.as_ref().map(|c| c.id.clone()),
+        filled: request.filled.clone(),
+        broadcast: request.broadcast.is_some(),
         id: request.id,
         dapp: dapp.id.clone(),
         dapp_name: dapp.name.clone(),
@@ -410,6 +432,7 @@ pub async fn approval_done(state: &AppState, id: &str, signing_id: Option<&str>)
     if let Err(e) = recorded {
         tracing::error!(%id, error = %e, "recording a bridge approval");
     }
+    send::broadcast_if_asked(state, id).await;
     settle(state, id).await;
 }
 
@@ -421,8 +444,10 @@ pub async fn settle_failed_bridges(state: &AppState, ids: &[String]) {
     }
 }
 
-/// The signing that approved request `id` ended: wake whoever waits, and settle it.
+/// The signing that approved request `id` ended: wake whoever waits, broadcast the signed
+/// transaction if the request asks, and settle it.
 pub async fn signing_finished(state: &AppState, id: &str) {
     state.bridge.announce(id).await;
+    send::broadcast_if_asked(state, id).await;
     settle(state, id).await;
 }

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use crate::api::error::ApiError;
 use crate::api::extract::{ApiQuery, DappCaller};
 use crate::api::views::BridgeView;
-use crate::bridge::{BridgeRequest, BridgeState};
+use crate::bridge::{BridgeRequest, BridgeState, Broadcast};
 use crate::state::{now, AppState};
 
 /// The longest long poll, seconds.
@@ -46,6 +46,8 @@ pub(crate) async fn view_of(
         expires_at: request.expires_at,
         result: None,
         connection: None,
+        filled: request.filled.clone(),
+        broadcast: request.broadcast.clone(),
         reason: None,
     };
     match &request.state {
@@ -69,6 +71,19 @@ pub(crate) async fn view_of(
             }
             view.result = result;
             view.reason = error;
+            // Signed, and to be broadcast: done once the node took it.
+            if view.status == "done" {
+                match &request.broadcast {
+                    Some(Broadcast::Asked | Broadcast::Sending) => view.status = "sending".into(),
+                    Some(Broadcast::NotSent { message }) => {
+                        view.status = "failed".into();
+                        view.reason = Some(format!(
+                            "signed but not broadcast: {message} (the signed transaction is in result)"
+                        ));
+                    }
+                    _ => {}
+                }
+            }
         }
         _ => {}
     }

@@ -1,0 +1,199 @@
+//! Ethereum-like networks (the `ethereum` plugin's): filling in a transaction as wallets do,
+//! and `eth_sendRawTransaction`.
+
+use serde_json::{json, Value};
+
+use super::{missing, Filled, Node, NodeError};
+
+/// Request kinds that are transactions, and so may be broadcast.
+pub(super) const SENDABLE: &[&str] = &["transaction"];
+
+/// Blocks of fee history the priority fee is the median of.
+const FEE_HISTORY_BLOCKS: u64 = 5;
+
+/// A JSON-RPC quantity (`0x`-hex), a decimal string or a JSON number.
+fn quantity(v: &Value) -> Option<u128> {
+    match v {
+        Value::Number(n) => n.as_u64().map(u128::from),
+        Value::String(s) => match s.strip_prefix("0x") {
+            Some(hex) if !hex.is_empty() => u128::from_str_radix(hex, 16).ok(),
+            Some(_) => None,
+            None => s.parse().ok(),
+        },
+        _ => None,
+    }
+}
+
+/// `n` as a JSON-RPC quantity.
+fn hex(n: u128) -> Value {
+    Value::String(format!("{n:#x}"))
+}
+
+/// The node's quantity answer to `method`.
+fn answered(method: &str, v: &Value) -> Result<u128, NodeError> {
+    quantity(v).ok_or_else(|| NodeError::Garbage(format!("{method}: {v} is not a quantity")))
+}
+
+/// Whether the request is a legacy or EIP-2930 transaction (priced by `gasPrice`).
+fn priced_by_gas_price(request: &Value) -> bool {
+    let named = request.get("type").and_then(Value::as_str);
+    matches!(named, Some("legacy" | "eip2930" | "0x0" | "0x1"))
+        || (named.is_none() && !missing(request, "gasPrice"))
+}
+
+/// Fill in `from`, `nonce`, `gas` and the fees of a transaction request.
+pub(super) async fn fill(
+    node: &Node<'_>,
+    request: &Value,
+    sender: Option<&str>,
+) -> Result<Filled, NodeError> {
+    let mut filled = Filled::unchanged(request);
+    if request.get("kind").and_then(Value::as_str) != Some("transaction") {
+        return Ok(filled);
+    }
+    let legacy = priced_by_gas_price(request);
+    let need_nonce = missing(request, "nonce");
+    let need_gas = missing(request, "gas") && missing(request, "gasLimit");
+    let need_fees = if legacy {
+        missing(request, "gasPrice")
+    } else {
+        missing(request, "maxFeePerGas") || missing(request, "maxPriorityFeePerGas")
+    };
+    if !(need_nonce || need_gas || need_fees) {
+        return Ok(filled);
+    }
+    let from = match request.get("from").and_then(Value::as_str) {
+        Some(from) => from.to_owned(),
+        None => {
+            let from = sender
+                .ok_or_else(|| NodeError::NeedsSender("nonce, gas and fees".into()))?
+                .to_owned();
+            filled.set("from", Value::String(from.clone()));
+            from
+        }
+    };
+    if need_nonce {
+        let n = node
+            .call("eth_getTransactionCount", json!([from, "pending"]))
+            .await?;
+        filled.set("nonce", hex(answered("eth_getTransactionCount", &n)?));
+    }
+    if need_gas {
+        let mut call = json!({ "from": from });
+        if let Some(to) = request.get("to").filter(|v| !v.is_null()) {
+            call["to"] = to.clone();
+        }
+        if let Some(value) = request.get("value").and_then(quantity) {
+            call["value"] = hex(value);
+        }
+        let data = request.get("data").or_else(|| request.get("input"));
+        if let Some(data) = data.filter(|v| !v.is_null()) {
+            call["data"] = data.clone();
+        }
+        let estimate = node.call("eth_estimateGas", json!([call])).await?;
+        let estimate = answered("eth_estimateGas", &estimate)?;
+        // A plain transfer costs exactly its estimate; a call may cost more when it runs
+        // than when it was estimated, so it gets a fifth more.
+        let has_data = data
+            .and_then(Value::as_str)
+            .is_some_and(|d| !d.trim_start_matches("0x").is_empty());
+        filled.set(
+            "gas",
+            hex(if has_data {
+                estimate + estimate / 5
+            } else {
+                estimate
+            }),
+        );
+    }
+    if need_fees {
+        if legacy {
+            let price = node.call("eth_gasPrice", json!([])).await?;
+            filled.set("gasPrice", hex(answered("eth_gasPrice", &price)?));
+        } else {
+            let (base, tip) = fees(node).await?;
+            let priority = match request.get("maxPriorityFeePerGas").and_then(quantity) {
+                Some(given) => given,
+                None => {
+                    filled.set("maxPriorityFeePerGas", hex(tip));
+                    tip
+                }
+            };
+            if missing(request, "maxFeePerGas") {
+                // Room for the base fee to double before the transaction is mined.
+                filled.set("maxFeePerGas", hex(2 * base + priority));
+            }
+        }
+    }
+    Ok(filled)
+}
+
+/// The next block's base fee and the median priority fee of recent blocks.
+async fn fees(node: &Node<'_>) -> Result<(u128, u128), NodeError> {
+    let method = "eth_feeHistory";
+    let history = node
+        .call(
+            method,
+            json!([format!("{FEE_HISTORY_BLOCKS:#x}"), "latest", [50]]),
+        )
+        .await?;
+    let garbage = |what: &str| NodeError::Garbage(format!("{method}: {what}"));
+    let base = history
+        .get("baseFeePerGas")
+        .and_then(Value::as_array)
+        .and_then(|b| b.last())
+        .ok_or_else(|| garbage("no baseFeePerGas"))?;
+    let base = answered(method, base)?;
+    let mut tips = history
+        .get("reward")
+        .and_then(Value::as_array)
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b.get(0).map(|r| answered(method, r)))
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    tips.sort_unstable();
+    let tip = tips.get(tips.len() / 2).copied().unwrap_or(0);
+    Ok((base, tip))
+}
+
+/// `eth_sendRawTransaction`: the transaction hash the node gives.
+pub(super) async fn broadcast(node: &Node<'_>, raw: &[u8]) -> Result<String, NodeError> {
+    let method = "eth_sendRawTransaction";
+    let hash = node
+        .call(method, json!([format!("0x{}", hex::encode(raw))]))
+        .await?;
+    hash.as_str()
+        .filter(|h| h.len() == 66 && h.starts_with("0x"))
+        .map(str::to_owned)
+        .ok_or_else(|| NodeError::Garbage(format!("{method}: {hash} is not a transaction hash")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantities_are_read_in_every_form_the_api_takes() {
+        assert_eq!(quantity(&json!("0x5208")), Some(21000));
+        assert_eq!(quantity(&json!("21000")), Some(21000));
+        assert_eq!(quantity(&json!(21000)), Some(21000));
+        assert_eq!(quantity(&json!("0x")), None);
+        assert_eq!(quantity(&json!("0xzz")), None);
+        assert_eq!(quantity(&json!(null)), None);
+        assert_eq!(hex(21000), json!("0x5208"));
+    }
+
+    #[test]
+    fn the_fee_fields_say_how_a_transaction_is_priced() {
+        assert!(priced_by_gas_price(&json!({"type": "legacy"})));
+        assert!(priced_by_gas_price(&json!({"gasPrice": "1"})));
+        assert!(!priced_by_gas_price(
+            &json!({"type": "eip1559", "gasPrice": "1"})
+        ));
+        assert!(!priced_by_gas_price(&json!({})));
+    }
+}
