@@ -146,7 +146,7 @@ async fn the_dapp_sdk_asks_waits_and_verifies_the_callback() {
     node_test(
         &root().join("web/dapp"),
         "test/",
-        3,
+        4,
         vec![
             ("MPCW_TEST_HOST", host.url.clone()),
             ("MPCW_TEST_DAPP", "shop".into()),

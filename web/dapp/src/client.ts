@@ -18,6 +18,20 @@ export interface BridgeCreated {
   expires_at: number;
 }
 
+/** A network the server serves. */
+export interface NetworkInfo {
+  id: string;
+  name: string;
+  plugin: string;
+  scheme: string;
+  chain_id: number | null;
+  symbol: string;
+  decimals: number;
+  testnet: boolean;
+  rpc_url?: string | null;
+  node?: boolean;
+}
+
 /** One connected account: the user's wallet and its address on a network. */
 export interface Account {
   network: string;
@@ -63,9 +77,10 @@ export class BridgeError extends Error {
   constructor(
     readonly status: number,
     readonly code: string,
-    message: string,
+    /** The server's message alone. */
+    readonly detail: string,
   ) {
-    super(`${status} ${code}: ${message}`);
+    super(`${status} ${code}: ${detail}`);
   }
 }
 
@@ -137,6 +152,11 @@ export class DappClient {
       connection_ttl_secs: opts.connectionTtlSecs,
       callback_url: opts.callbackUrl,
     });
+  }
+
+  /** The server's networks: id, plugin, scheme, chain id, public `rpc_url`, whether it has a `node`. */
+  async chains(): Promise<NetworkInfo[]> {
+    return (await this.call<{ networks: NetworkInfo[] }>("GET", "/v1/chains")).networks;
   }
 
   /** A connection of this Dapp's, with its status now. */
