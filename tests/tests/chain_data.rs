@@ -3,7 +3,8 @@
 //! sender, nonce, gas and fees; Solana's recent blockhash), the host asks the node, the signer
 //! sees the filled request and its summary, the user co-signs, and the host broadcasts once.
 //! The stub decodes what it receives with independent libraries: alloy recovers the EVM
-//! sender as the connected address, Solana's SDK verifies the transfer's signature. A node
+//! sender as the connected address, Solana's SDK verifies the transfer's signature. The
+//! Dapp's page reads the chain through the server's node (reads only). A node
 //! that refuses the send, answers nonsense or hangs, a request with no sender to fill in for,
 //! and broadcasts no node or no transaction can take, each get a clear error; nothing is sent
 //! twice.
@@ -20,7 +21,7 @@ use mpcw_host::device::{self, Client, LocalShare, SignSpec};
 use mpcw_tests::dapp::{connection, signer_post, user_token, wallet_of, Dapp};
 use mpcw_tests::{temp_dir, Host};
 use serde_json::{json, Value};
-use stub_node::{Mode, StubNode, BASE_FEE, BLOCKHASH, GAS_PRICE, NONCE, TIP};
+use stub_node::{Mode, StubNode, BALANCE, BASE_FEE, BLOCKHASH, GAS_PRICE, NONCE, TIP};
 
 const TO_ETH: &str = "0x3535353535353535353535353535353535353535";
 const TO_SOL: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
@@ -161,6 +162,48 @@ async fn a_connected_dapp_leaves_out_chain_data_and_the_host_fills_it_in_and_bro
             sent[0].max_priority_fee
         ),
         (Some(11155111), NONCE, 21000, max_fee, Some(TIP))
+    );
+
+    // The Dapp's page reads the chain through the server's node: reads only.
+    let read = |network: &str, method: &str, params: Value| {
+        let path = format!("/v1/bridge/rpc/{network}");
+        let body = json!({"method": method, "params": params});
+        let (shop, url) = (&shop, url.clone());
+        async move {
+            shop.call(reqwest::Method::POST, &url, &path, Some(body))
+                .await
+        }
+    };
+    let (code, answer) = read("sepolia", "eth_getBalance", json!([eth_address, "latest"])).await;
+    assert_eq!(
+        (code, &answer["result"]),
+        (200, &json!(format!("{BALANCE:#x}")))
+    );
+    let (code, answer) = read("sepolia", "eth_getTransactionByHash", json!([sent[0].hash])).await;
+    assert_eq!(
+        (code, &answer["result"]["from"]),
+        (200, &json!(eth_address))
+    );
+    let (code, answer) = read("sepolia", "eth_sendRawTransaction", json!(["0x00"])).await;
+    assert_eq!(
+        (code, answer["error"]["code"].as_str()),
+        (422, Some("not_a_read")),
+        "{answer}"
+    );
+    let (code, answer) = read("ethereum", "eth_blockNumber", json!([])).await;
+    assert_eq!(
+        (code, answer["error"]["code"].as_str()),
+        (422, Some("no_node")),
+        "{answer}"
+    );
+    let (code, answer) = read("sepolia", "eth_getLogs", json!([{}])).await;
+    assert_eq!(code, 200, "the node's own error is a JSON-RPC error");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found"),
+        "{answer}"
     );
 
     // A SOL transfer without a blockhash: the node's latest one.

@@ -13,20 +13,28 @@
 //!   reaches the Dapp with its reason; the Dapp connects to the user's Solana account, names
 //!   the connection in a request (another sender is refused), and disconnects it. The link's QR
 //!   code, drawn by the SDK, reads back as the link in an independent reader (jsQR).
+//! - `web/dapp/test/provider.test.mjs`: the EIP-1193 provider under viem's wallet client:
+//!   connect, a personal message and EIP-712 typed data that viem verifies, 4001 for a
+//!   rejection, 4100 for another account, and the Dapp's disconnect.
 //! - `web/dapp/test/local.test.mjs`: self-custody, a BIP-39 wallet signing with no server: the
 //!   known addresses of the all-"abandon" wallet, a SOL transfer Node verifies, and an EVM
 //!   transaction and message whose signer alloy recovers here.
 //! - `web/signer/test/signer.test.mjs`: the web signer page and the example shop's page
 //!   (`web/dapp/example`) in a real headless Chromium (Playwright): Ed25519 and ECDSA wallets
-//!   made in the page; the shop connects (approved in the signer page) and shows the addresses
-//!   the signer shows; the wallets approve the shop's SOL and ETH (Sepolia) payments from the
-//!   connected accounts; Node verifies the Solana signature and this test recovers the EVM
-//!   transaction's signer with alloy; a wrong password, a rejection, a reload, both languages;
-//!   the user revokes the connection and the shop's next order is refused. Screenshots of each
-//!   step are kept in `target/screenshots/signer`.
+//!   made in the page; the shop finds the wallet's EIP-1193 provider by EIP-6963 and, through
+//!   ethers, connects (approved in the signer page; it shows the addresses the signer shows and
+//!   the balance from a stub node), signs in and signs an order (verified by ethers), and pays
+//!   0.01 ETH (nonce and fees from the stub node, which receives the broadcast: this test checks
+//!   there with alloy that its sender is the address shown); a rejection is 4001; a SOL payment
+//!   from the connected account through the shop's server (Node verifies the signature); a
+//!   wrong password, a rejected order, a reload, both languages; the user revokes the
+//!   connection and the shop's next order is refused. Screenshots of each step are kept in
+//!   `target/screenshots/signer`.
 //! - `web/signer/test/passkey.test.mjs`: a passkey (WebAuthn PRF, a virtual authenticator)
 //!   in place of the password: the page seals the share under its secret and approves with it
 //!   alone; without it nothing signs.
+
+mod stub_node;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -166,8 +174,11 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     // The shop's server (web/dapp/example, started by the Node test) takes callbacks here.
     let port = free_port();
     let (secret, hash) = new_secret();
+    // Sepolia's node: the stub, which decodes what it receives with alloy.
+    let node = stub_node::StubNode::start().await;
     let config = mpcw_host::config::Config {
         signer_dir: Some(root().join("web/signer/dist")),
+        rpc_urls: [("sepolia".to_owned(), node.url.clone())].into(),
         ..with_shop(
             "web-signer",
             hash,
@@ -194,6 +205,7 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     for step in [
         "1-login",
         "2-wallets",
+        "3-shop-connect",
         "3-connect",
         "3-shop-connected",
         "3-shop-eth",
@@ -210,7 +222,7 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     let results: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&results).expect("the Node test wrote its results"))
             .unwrap();
-    check_evm_payment(&results["evm"]);
+    check_evm_payment(&results["evm"], &node.evm_sent());
     // The browser benchmark runs (one round) and prints its tables.
     let bench = tokio::task::spawn_blocking({
         let url = host.url.clone();
@@ -290,32 +302,37 @@ fn check_self_custody(local: &serde_json::Value) {
     assert_eq!(signer.to_checksum(None), address, "the message's signer");
 }
 
-/// The shop's ETH payment as the Dapp received it: alloy decodes the EIP-1559 transaction,
-/// finds the order's fields and Sepolia's chain id, and recovers the signer, which must be the
-/// address the signer page showed for the wallet made in the browser.
-fn check_evm_payment(evm: &serde_json::Value) {
-    use alloy_consensus::transaction::SignerRecoverable;
-    use alloy_consensus::{Transaction, TxEnvelope};
-    use alloy_eips::eip2718::Decodable2718;
-
-    let raw = hex::decode(evm["raw"].as_str().unwrap()).unwrap();
-    let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).expect("alloy decodes it");
-    assert!(tx.is_eip1559());
+/// The shop's ETH payment as Sepolia's (stub) node received it: alloy decoded it and
+/// recovered its signer, which must be the address the signer page showed for the wallet made
+/// in the browser; the recipient and amount are the shop's, and the nonce and fees the node's.
+fn check_evm_payment(evm: &serde_json::Value, sent: &[stub_node::EvmSent]) {
+    let hash = evm["tx_hash"].as_str().unwrap();
+    let sent: Vec<_> = sent.iter().filter(|t| t.hash == hash).collect();
+    assert_eq!(sent.len(), 1, "the node got the payment once");
+    let tx = sent[0];
     // Sepolia's chain id (chains/sepolia.toml; chainid.network).
-    assert_eq!(tx.chain_id(), Some(11_155_111));
-    let request = &evm["request"];
+    assert_eq!(tx.chain_id, Some(11_155_111));
     assert_eq!(
-        tx.to().unwrap().to_string().to_lowercase(),
-        request["to"].as_str().unwrap()
+        tx.sender,
+        evm["address"].as_str().unwrap(),
+        "alloy recovers the address shown"
     );
     assert_eq!(
-        tx.value().to_string(),
-        request["value"].as_str().unwrap(),
+        tx.rpc["to"].as_str().unwrap().to_lowercase(),
+        evm["to"].as_str().unwrap()
+    );
+    let value = u128::from_str_radix(
+        tx.rpc["value"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    assert_eq!(
+        value.to_string(),
+        evm["value"].as_str().unwrap(),
         "the amount the shop asked for"
     );
-    assert_eq!(tx.gas_limit(), 21_000);
-    let signer = tx.recover_signer().expect("the signature recovers");
-    assert_eq!(signer.to_checksum(None), evm["address"].as_str().unwrap());
+    assert_eq!((tx.nonce, tx.gas), (stub_node::NONCE, 21_000));
+    assert_eq!(tx.max_fee, 2 * stub_node::BASE_FEE + stub_node::TIP);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -72,6 +72,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
         .route("/v1/bridge/connect", post(bridge::connect::create))
+        .route("/v1/bridge/rpc/{network}", post(bridge::rpc))
         .route(
             "/v1/bridge/requests/{id}/connect",
             post(bridge::connect::approve),

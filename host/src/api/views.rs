@@ -316,6 +316,16 @@ pub struct CreateBridgeRequest {
     pub broadcast: bool,
 }
 
+/// `POST /v1/bridge/rpc/{network}`: a read of the network's chain, as JSON-RPC names it.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ChainRead {
+    /// The JSON-RPC method (a read: `eth_getBalance`, `getLatestBlockhash`, …).
+    pub method: String,
+    /// Its parameters.
+    #[serde(default)]
+    pub params: serde_json::Value,
+}
+
 /// `POST /v1/bridge/connect`: a Dapp asks for the user's accounts.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

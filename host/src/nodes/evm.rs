@@ -8,6 +8,27 @@ use super::{missing, Filled, Node, NodeError};
 /// Request kinds that are transactions, and so may be broadcast.
 pub(super) const SENDABLE: &[&str] = &["transaction"];
 
+/// The reads a Dapp's page may make of the node (`POST /v1/bridge/rpc/{network}`).
+pub(super) const READS: &[&str] = &[
+    "eth_chainId",
+    "net_version",
+    "eth_blockNumber",
+    "eth_getBalance",
+    "eth_getCode",
+    "eth_getStorageAt",
+    "eth_getTransactionCount",
+    "eth_call",
+    "eth_estimateGas",
+    "eth_gasPrice",
+    "eth_maxPriorityFeePerGas",
+    "eth_feeHistory",
+    "eth_getBlockByNumber",
+    "eth_getBlockByHash",
+    "eth_getTransactionByHash",
+    "eth_getTransactionReceipt",
+    "eth_getLogs",
+];
+
 /// Blocks of fee history the priority fee is the median of.
 const FEE_HISTORY_BLOCKS: u64 = 5;
 

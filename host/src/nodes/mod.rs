@@ -46,6 +46,9 @@ pub enum NodeError {
         /// The node's message.
         message: String,
     },
+    /// The method is not a read this server passes on.
+    #[error("{0} is not a read this server passes to the network's node")]
+    NotARead(String),
     /// A field cannot be filled in without the sender.
     #[error("{0} cannot be filled in without the sender: give `from`, or name a connection")]
     NeedsSender(String),
@@ -191,6 +194,29 @@ impl Nodes {
                 network.id
             ))
         }
+    }
+
+    /// A read of `network`'s chain (a JSON-RPC `method` the network's family lists as a read:
+    /// no sends, no filters, no subscriptions), answered by its node.
+    pub async fn read(
+        &self,
+        network: &Network,
+        method: &str,
+        params: Value,
+    ) -> Result<Value, NodeError> {
+        let reads = match network.plugin.as_str() {
+            "ethereum" => evm::READS,
+            "solana" => solana::READS,
+            _ => &[],
+        };
+        if !reads.contains(&method) {
+            return Err(NodeError::NotARead(method.chars().take(64).collect()));
+        }
+        let node = Node {
+            http: &self.http,
+            url: self.url(network)?,
+        };
+        node.call(method, params).await
     }
 
     /// Send the signed transaction `raw` to `network`'s node, once: the transaction id the

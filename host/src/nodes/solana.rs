@@ -9,6 +9,24 @@ use super::{missing, Filled, Node, NodeError};
 /// Request kinds that are transactions, and so may be broadcast.
 pub(super) const SENDABLE: &[&str] = &["transfer", "token_transfer"];
 
+/// The reads a Dapp's page may make of the node (`POST /v1/bridge/rpc/{network}`).
+pub(super) const READS: &[&str] = &[
+    "getBalance",
+    "getAccountInfo",
+    "getMultipleAccounts",
+    "getLatestBlockhash",
+    "isBlockhashValid",
+    "getFeeForMessage",
+    "getMinimumBalanceForRentExemption",
+    "getSignatureStatuses",
+    "getTransaction",
+    "getSlot",
+    "getBlockHeight",
+    "getTokenAccountBalance",
+    "getTokenAccountsByOwner",
+    "simulateTransaction",
+];
+
 /// Fill in the recent blockhash (and the sender) of a transfer.
 pub(super) async fn fill(
     node: &Node<'_>,

@@ -1,7 +1,12 @@
 //! A stub node on loopback that answers the JSON-RPC calls of an Ethereum-like network and of
 //! Solana with fixed chain data, and decodes what is sent to it with independent libraries:
 //! alloy recovers an EVM transaction's sender, Solana's SDK verifies a transaction's
-//! signatures. It can also answer nonsense, hang, or refuse sends with a message.
+//! signatures. It can also answer nonsense, hang, or refuse sends with a message. It also
+//! answers the reads a Dapp's page makes through ethers (block number, balance, the sent
+//! transaction by its hash).
+
+// Each test that includes it uses part of it.
+#![allow(dead_code)]
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,6 +31,10 @@ pub const BASE_FEE: u128 = 2_000_000_000;
 pub const TIP: u128 = 1_500_000_000;
 /// Its legacy gas price: 20 gwei.
 pub const GAS_PRICE: u128 = 20_000_000_000;
+/// Every account's balance: 1.5 ETH (or SOL's lamports alike).
+pub const BALANCE: u128 = 1_500_000_000_000_000_000;
+/// The latest block.
+pub const BLOCK: u64 = 0x10;
 
 /// How the stub answers.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -57,6 +66,8 @@ pub struct EvmSent {
     pub max_priority_fee: Option<u128>,
     /// Its hash, as the stub answered.
     pub hash: String,
+    /// The transaction as `eth_getTransactionByHash` answers it (pending).
+    pub rpc: Value,
 }
 
 /// A Solana transaction the stub received, its signatures verified by Solana's SDK.
@@ -108,7 +119,30 @@ fn evm_send(raw: &str) -> Result<EvmSent, String> {
     let bytes = ::hex::decode(raw.trim_start_matches("0x")).map_err(|e| e.to_string())?;
     let tx = TxEnvelope::decode_2718(&mut bytes.as_slice()).map_err(|e| e.to_string())?;
     let sender = tx.recover_signer().map_err(|e| e.to_string())?;
+    let q = |n: u128| format!("{n:#x}");
+    let signature = tx.signature();
+    let rpc = json!({
+        "hash": format!("{:#x}", tx.tx_hash()),
+        "blockHash": null, "blockNumber": null, "transactionIndex": null,
+        "type": q(u8::from(tx.tx_type()).into()),
+        "chainId": tx.chain_id().map(|c| q(c.into())),
+        "nonce": q(tx.nonce().into()),
+        "from": sender.to_checksum(None),
+        "to": tx.to().map(|a| a.to_checksum(None)),
+        "value": format!("{:#x}", tx.value()),
+        "gas": q(tx.gas_limit().into()),
+        "gasPrice": tx.gas_price().map(q),
+        "maxFeePerGas": q(tx.max_fee_per_gas()),
+        "maxPriorityFeePerGas": tx.max_priority_fee_per_gas().map(q),
+        "input": format!("0x{}", ::hex::encode(tx.input())),
+        "accessList": [],
+        "yParity": q(signature.v().into()),
+        "v": q(signature.v().into()),
+        "r": format!("{:#x}", signature.r()),
+        "s": format!("{:#x}", signature.s()),
+    });
     Ok(EvmSent {
+        rpc,
         sender: sender.to_checksum(None),
         chain_id: tx.chain_id(),
         nonce: tx.nonce(),
@@ -156,6 +190,16 @@ async fn answer(State(log): State<Arc<Mutex<Log>>>, body: String) -> axum::respo
         return Json(error(m.clone())).into_response();
     }
     let value = match method.as_str() {
+        "eth_chainId" => result(hex(11155111)),
+        "eth_blockNumber" => result(hex(BLOCK.into())),
+        "eth_getBalance" => result(hex(BALANCE)),
+        "getBalance" => result(json!({"context": {"slot": 1}, "value": 1_500_000_000u64})),
+        "eth_getTransactionByHash" => {
+            let hash = params[0].as_str().unwrap_or_default();
+            let log = log.lock().unwrap();
+            let found = log.evm.iter().find(|t| t.hash.eq_ignore_ascii_case(hash));
+            result(found.map(|t| t.rpc.clone()).unwrap_or(Value::Null))
+        }
         "eth_getTransactionCount" => result(hex(NONCE.into())),
         "eth_estimateGas" => result(hex(21000)),
         "eth_gasPrice" => result(hex(GAS_PRICE)),

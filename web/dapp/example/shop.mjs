@@ -1,7 +1,8 @@
 // An example Dapp: a small web shop that takes payment through the mpcw bridge. Its server
-// holds the Dapp's API secret and uses the Dapp SDK (@mpcw/dapp) to connect to the user's
-// accounts, create bridge requests for the connected accounts, follow them and verify the
-// callbacks; its page (public/) shows the QR code, the connected addresses and the result.
+// holds the Dapp's API secret and uses the Dapp SDK (@mpcw/dapp): it serves the bridge relay
+// the page's EIP-1193 provider calls (at /mpcw), creates SOL transfer requests for the
+// connected account, follows them and verifies the callbacks. Its page (public/) connects and
+// pays in ETH with ethers over the provider, and shows the QR code and result of SOL payments.
 //
 //   node web/dapp/example/shop.mjs <server URL> <dapp id> <api secret> [port]
 //
@@ -12,30 +13,25 @@ import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
-import { DappClient, qrDataUrl, verifyCallback } from "../dist/index.js";
+import { DappClient, bridgeRelay, qrDataUrl, verifyCallback } from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const modules = join(here, "..", "node_modules");
 
-/** The networks whose accounts the shop asks for when the user connects. */
-export const CONNECT_NETWORKS = ["sepolia", "solana"];
+/** The networks the shop's page may use through the relay. */
+export const NETWORKS = ["sepolia", "solana"];
+
+/** What the page loads besides its own files: ethers, the Dapp SDK, and the SDK's QR encoder. */
+const VENDOR = {
+  "/vendor/ethers.js": join(modules, "ethers/dist/ethers.min.js"),
+  "/vendor/qrcode.mjs": join(modules, "qrcode-generator/dist/qrcode.mjs"),
+};
 
 /**
- * What the shop sells: an order names a network and the request its plugin documents; the
- * sender is the connected account's.
+ * What the shop's server sells (the page pays in ETH itself, through ethers): an order names a
+ * network and the request its plugin documents; the sender is the connected account's.
  */
 export const ORDERS = {
-  eth: {
-    network: "sepolia",
-    request: {
-      kind: "transaction",
-      nonce: "0x0",
-      to: "0x3535353535353535353535353535353535353535",
-      value: "10000000000000000",
-      gas: 21000,
-      maxFeePerGas: "0x9502f9000",
-      maxPriorityFeePerGas: "1500000000",
-    },
-  },
   sol: {
     network: "solana",
     request: {
@@ -66,6 +62,7 @@ function json(res, status, value) {
  */
 export async function startShop({ base, id, secret, port = 0 }) {
   const dapp = new DappClient({ base, id, secret });
+  const relay = bridgeRelay(dapp, { networks: NETWORKS });
   // The key callbacks are signed with, fetched once (and again if one stops verifying).
   let callbackKey = await dapp.callbackKey();
   const callbacks = new Map();
@@ -77,9 +74,19 @@ export async function startShop({ base, id, secret, port = 0 }) {
         const file = path === "/" ? "/index.html" : path;
         res.writeHead(200, { "content-type": TYPES[file.slice(file.lastIndexOf("."))] });
         res.end(await readFile(join(here, "public", file)));
-      } else if (req.method === "POST" && path === "/api/connect") {
-        const created = await dapp.connect({ networks: CONNECT_NETWORKS });
-        json(res, 201, { id: created.id, link: created.deep_link, qr: qrDataUrl(created) });
+      } else if (req.method === "GET" && (VENDOR[path] || /^\/vendor\/dapp\/[\w-]+\.js$/.test(path))) {
+        const file = VENDOR[path] ?? join(here, "..", "dist", path.slice("/vendor/dapp/".length));
+        res.writeHead(200, { "content-type": TYPES[".js"] });
+        res.end(await readFile(file));
+      } else if (path.startsWith("/mpcw/")) {
+        // The bridge relay for the page's provider: the API secret stays here.
+        const raw = (await body(req)).toString();
+        const answer = await relay({
+          method: req.method,
+          path: path.slice("/mpcw".length) + url.search,
+          body: raw ? JSON.parse(raw) : undefined,
+        });
+        json(res, answer.status, answer.body);
       } else if (req.method === "POST" && path === "/api/orders") {
         const asked = JSON.parse((await body(req)).toString());
         const order = ORDERS[asked.order];

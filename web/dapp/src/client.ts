@@ -159,6 +159,18 @@ export class DappClient {
     return (await this.call<{ networks: NetworkInfo[] }>("GET", "/v1/chains")).networks;
   }
 
+  /**
+   * A read of `network`'s chain (`eth_getBalance`, `eth_call`, `getLatestBlockhash`, …) through
+   * the server's node: the node's JSON-RPC answer (`result`, or its `error`). Sends are refused.
+   */
+  rpc(network: string, method: string, params: unknown[] = []) {
+    return this.call<{ result?: unknown; error?: { code: number; message: string; data?: unknown } }>(
+      "POST",
+      `/v1/bridge/rpc/${encodeURIComponent(network)}`,
+      { method, params },
+    );
+  }
+
   /** A connection of this Dapp's, with its status now. */
   connection(id: string) {
     return this.call<Connection>("GET", `/v1/bridge/connections/${encodeURIComponent(id)}`);

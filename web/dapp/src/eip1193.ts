@@ -1,7 +1,7 @@
 // An EIP-1193 provider over the bridge, for Ethereum-like networks: ethers, viem and wagmi use
 // it as they use any injected wallet. Accounts come from a connection (the user approves it in
 // the mini-program or web signer); signatures and transactions are bridge requests naming it;
-// reads go to the network's public node. It calls the Dapp server's relay (`bridgeRelay`),
+// reads go to the network's node through the signing server. It calls the Dapp server's relay (`bridgeRelay`),
 // never the signing server with the API secret. `announceProvider` makes it discoverable by
 // EIP-6963.
 
@@ -36,6 +36,11 @@ export interface EthereumProviderOptions {
   chainId: number;
   /** The chains to connect (chain ids); `wallet_switchEthereumChain` moves among them. */
   chains?: number[];
+  /**
+   * Other networks to connect in the same approval (registry ids, e.g. `["solana"]`): their
+   * accounts are in `connection`, for the Dapp's other requests.
+   */
+  alsoConnect?: string[];
   /** The `fetch` to use (the platform's by default). */
   fetch?: typeof fetch;
   /**
@@ -135,6 +140,11 @@ export class MpcwEthereumProvider {
     return this;
   }
 
+  /** The connection in use (its id and accounts on every network connected), if any. */
+  get connection(): { id: string; accounts: { network: string; address: string }[]; expires_at: number } | null {
+    return this.kept;
+  }
+
   /** Revoke the connection (the Dapp's disconnect): its requests are refused from now on. */
   async disconnect(): Promise<void> {
     const kept = this.kept;
@@ -229,6 +239,7 @@ export class MpcwEthereumProvider {
     if (already.length) return already;
     const networks: string[] = [];
     for (const id of this.chains) networks.push((await this.network(id)).id);
+    networks.push(...(this.opts.alsoConnect ?? []));
     const status = await this.ask("connect", () => this.relayCall<Prompt>("POST", "/connect", { networks }));
     if (!status.connection) throw new ProviderRpcError(-32603, "the connection is missing from the answer");
     this.keep(status.connection);
@@ -320,20 +331,16 @@ export class MpcwEthereumProvider {
     }
   }
 
-  /** A read the wallet does not serve: sent to the current network's public node. */
+  /** A read the wallet does not serve: sent to the network's node through the relay. */
   private async read(method: string, params: unknown[]): Promise<unknown> {
     const network = await this.network(this.chainId);
-    if (!network.rpc_url) throw new ProviderRpcError(4200, `${method} needs a node, and ${network.id} names none`);
     let answer: { result?: unknown; error?: { code?: number; message?: string; data?: unknown } };
     try {
-      const r = await this.fetch(network.rpc_url, {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method, params }),
-      });
-      answer = await r.json();
+      answer = await this.relayCall("POST", `/rpc/${encodeURIComponent(network.id)}`, { method, params });
     } catch (e) {
-      throw new ProviderRpcError(4900, `${network.id}'s node cannot be reached: ${(e as Error).message}`);
+      const code = (e as ProviderRpcError).data as { code?: string } | undefined;
+      if (code?.code === "not_a_read") throw new ProviderRpcError(4200, `${method} is not supported`);
+      throw e;
     }
     if (answer.error) throw new ProviderRpcError(answer.error.code ?? -32603, answer.error.message ?? "node error", answer.error.data);
     return answer.result;

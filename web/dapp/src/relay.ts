@@ -35,7 +35,8 @@ const refuse = (status: number, code: string, message: string): RelayAnswer => (
 /**
  * The relay of `dapp`: `GET /chains`, `POST /connect` `{networks}`, `POST /requests`
  * `{network, request, connection, broadcast}`, `GET /requests/{id}?wait=`, `GET` and `DELETE
- * /connections/{id}`. `networks` limits the networks the page may use (default: all).
+ * /connections/{id}`, and `POST /rpc/{network}` `{method, params}` (chain reads through the
+ * server's node). `networks` limits the networks the page may use (default: all).
  */
 export function bridgeRelay(dapp: DappClient, opts: { networks?: string[] } = {}) {
   const allowed = (n: unknown): n is string =>
@@ -75,6 +76,11 @@ export function bridgeRelay(dapp: DappClient, opts: { networks?: string[] } = {}
         case "GET requests/2": {
           const wait = Math.min(25, Math.max(0, Number(url.searchParams.get("wait") ?? 0) || 0));
           return { status: 200, body: await dapp.status(parts[1], wait) };
+        }
+        case "POST rpc/2": {
+          if (!allowed(parts[1])) return refuse(403, "forbidden", "network must be one this Dapp uses");
+          const params = Array.isArray(b.params) ? b.params : [];
+          return { status: 200, body: await dapp.rpc(parts[1], String(b.method ?? ""), params) };
         }
         case "GET connections/2":
           return { status: 200, body: await dapp.connection(parts[1]) };

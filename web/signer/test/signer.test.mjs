@@ -4,17 +4,20 @@
 // tests/tests/web_sdk.rs). The shop (web/dapp/example) runs here on that port.
 //
 // The user logs in and creates two 2-of-3 wallets in the signer page, Ed25519 and ECDSA
-// (DKLs23, made entirely in the page: no precomputed parameters).
-// The shop connects first: the user opens its link in the signer, sees which Dapp asks for which
-// addresses and approves; the shop shows the addresses the signer shows. In the shop's page the
-// user then pays in ETH (Sepolia) and in SOL from the connected accounts: the shop shows a QR
-// code and link, the user opens the link in the signer, sees the summary and approves, and the
-// shop's page shows the result and its verified callback. At the end the user revokes the
-// connection in the signer, and the shop's next order is refused. Node verifies the Solana signature with
-// Ed25519; the EVM transaction is written to MPCW_RESULTS, where the Rust test recovers its
-// signer with alloy. A wrong password signs nothing, a rejection reaches the shop, a reload
-// keeps both wallets, and the page speaks both languages. A screenshot of each step goes to
-// MPCW_SCREENSHOTS.
+// (DKLs23, made entirely in the page: no precomputed parameters). The shop's page finds the
+// wallet's EIP-1193 provider by EIP-6963 and uses it through ethers' BrowserProvider: it
+// connects (the user opens the provider's link in the signer, sees which Dapp asks for which
+// addresses and approves; the shop shows the addresses the signer shows and the balance from
+// the stub node), signs in (personal_sign) and signs an order (EIP-712), both verified by
+// ethers in the page, and pays 0.01 ETH with `sendTransaction` (nonce and fees filled in from
+// the stub node, which receives the broadcast; the Rust test checks there, with alloy, that
+// its sender is the address the signer showed). A payment the user rejects is ethers'
+// ACTION_REJECTED with EIP-1193's 4001. SOL goes through the shop's server for the connected
+// account (QR code and link, summary, approval, the result and its verified callback; Node
+// verifies the signature with Ed25519). A wrong password signs nothing, a rejection reaches
+// the shop, a reload keeps both wallets, the page speaks both languages, and once the user
+// revokes the connection in the signer the shop's next order is refused. A screenshot of each
+// step goes to MPCW_SCREENSHOTS.
 
 import test from "node:test";
 import assert from "node:assert/strict";
@@ -23,12 +26,12 @@ import { join } from "node:path";
 import { createPublicKey, verify } from "node:crypto";
 import { launch, visibleIn } from "./browser.mjs";
 import { DappClient } from "../../dapp/dist/index.js";
-import { ORDERS, startShop } from "../../dapp/example/shop.mjs";
+import { startShop } from "../../dapp/example/shop.mjs";
 
 const env = process.env;
 const HOST = env.MPCW_TEST_HOST;
 const shots = env.MPCW_SCREENSHOTS ?? "screenshots";
-test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
+test("wallets made in the page connect to a shop, sign in, and approve its ETH and SOL payments", { skip: !HOST && "MPCW_TEST_HOST is not set" }, async () => {
   mkdirSync(shots, { recursive: true });
   const shop = await startShop({
     base: HOST,
@@ -86,7 +89,7 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     assert.equal(stored.length, 2);
     for (const s of stored) assert.ok(s.includes("ciphertext") && !s.includes("party_keys"));
 
-    // The shop asks; the user opens its link in the signer.
+    // The shop's server asks (SOL); the user opens its link in the signer.
     const order = async (button) => {
       await shopPage.click(button);
       await shopPage.waitForFunction(() => document.querySelector("#status").textContent === "pending");
@@ -106,12 +109,21 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     };
     await shopPage.goto(shop.url);
 
-    // The shop connects: the signer shows who asks for which addresses; the shop then shows
-    // the addresses the signer showed.
-    await shopPage.click("#connect");
-    await shopPage.waitForFunction(() => document.querySelector("#status").textContent === "pending");
-    const connectLink = await shopPage.locator("#link").getAttribute("href");
+    // The wallet's prompt in the shop (the EIP-1193 provider's overlay): its link.
+    const prompted = async (button) => {
+      await shopPage.click(button);
+      await shopPage.locator("#mpcw-prompt a").waitFor();
+      await shopPage.waitForFunction(() => document.querySelector("#mpcw-prompt img").complete && document.querySelector("#mpcw-prompt img").naturalWidth > 0);
+      return shopPage.locator("#mpcw-prompt a").getAttribute("href");
+    };
+    const signed = () => page.waitForFunction(() => document.querySelector("#progress").textContent === "已签名", null, { timeout: 300_000 });
+
+    // The shop connects through ethers and the provider it found by EIP-6963: the signer shows
+    // who asks for which addresses; the shop then shows the addresses the signer showed, and
+    // the balance its node gives.
+    const connectLink = await prompted("#connect");
     assert.ok(connectLink.endsWith("&action=connect"), connectLink);
+    await shot("3-shop-connect.png", shopPage);
     await page.goto(connectLink);
     await visible("#bridge");
     assert.equal(await page.locator("#bridge-heading").textContent(), "连接请求");
@@ -122,31 +134,52 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
     await page.click("#approve");
     await page.waitForFunction(() => document.querySelector("#progress").textContent === "已连接");
     await visible('#connections li[data-status="active"]');
-    await settled("done");
     await shopPage.waitForFunction(() => !document.querySelector("#account").hidden);
+    assert.equal(await shopPage.locator("#mpcw-prompt").count(), 0, "the prompt is gone");
     assert.equal(await shopPage.locator('#accounts li[data-network="sepolia"] code').textContent(), ethAddress);
     assert.equal(await shopPage.locator('#accounts li[data-network="solana"] code').textContent(), solAddress);
+    assert.equal(await shopPage.locator("#balance").textContent(), "1.5 ETH");
     await shot("3-shop-connected.png", shopPage);
 
-    // ETH on Sepolia: a wrong password first signs nothing.
-    const eth = await order("#pay-eth");
-    assert.ok(eth.link.startsWith(`${HOST}/bridge?token=`) && eth.link.endsWith("&network=sepolia"));
+    // Sign in (personal_sign) and sign the order (EIP-712): ethers verifies both in the page.
+    await approve(await prompted("#sign-in"));
+    await signed();
+    await shopPage.waitForFunction(() => !document.querySelector("#signed-in").hidden);
+    assert.equal(await shopPage.locator("#signed-in").textContent(), `signed in, verified: ${ethAddress}`);
+    await approve(await prompted("#sign-order"));
+    assert.match(await page.locator("#summary").textContent(), /Example shop/);
+    await signed();
+    await shopPage.waitForFunction(() => !document.querySelector("#signed-order").hidden);
+    assert.equal(await shopPage.locator("#signed-order").textContent(), `order signed, verified: ${ethAddress}`);
+
+    // 0.01 ETH through ethers: nonce and fees come from the node; a wrong password first
+    // signs nothing.
+    const ethLink = await prompted("#pay-eth");
+    assert.ok(ethLink.startsWith(`${HOST}/bridge?token=`) && ethLink.endsWith("&network=sepolia"));
     await shot("3-shop-eth.png", shopPage);
-    await approve(eth.link, "wrong");
+    await approve(ethLink, "wrong");
     await page.waitForFunction(() => document.querySelector("#error").textContent.length > 0);
     assert.equal(await page.locator("#error").textContent(), "密码错误");
-    assert.equal((await dapp.status(eth.id)).status, "opened");
     assert.match(await page.locator("#summary-title").textContent(), /0\.01/);
     assert.match(await page.locator("#bridge-from").textContent(), /Shop · sepolia/);
+    assert.match(await page.locator("#summary").textContent(), /nonce/);
     await shot("4-eth-request.png");
     await page.fill("#bridge-password", "correct horse");
     await page.click("#approve");
-    await page.waitForFunction(() => document.querySelector("#progress").textContent === "已签名", null, { timeout: 300_000 });
+    await signed();
     await shot("5-eth-signed.png");
-    await settled("done");
+    await shopPage.waitForFunction(() => !document.querySelector("#eth-tx").hidden, null, { timeout: 60_000 });
+    const ethTx = await shopPage.locator("#eth-tx-id").textContent();
+    assert.match(ethTx, /^0x[0-9a-f]{64}$/);
     await shot("6-shop-eth-paid.png", shopPage);
-    const ethResult = await dapp.status(eth.id);
-    assert.equal(await shopPage.locator("#tx-id").textContent(), ethResult.result.id);
+
+    // A payment the user rejects: ethers reports EIP-1193's 4001.
+    await page.goto(await prompted("#pay-eth"));
+    await visible("#bridge");
+    await page.click("#reject");
+    await page.waitForFunction(() => document.querySelector("#progress").textContent === "已拒绝");
+    await shopPage.waitForFunction(() => document.querySelector("#error").textContent.length > 0);
+    assert.match(await shopPage.locator("#error").textContent(), /ACTION_REJECTED 4001/);
 
     // SOL: the same way; Node checks the signature under the transaction's fee payer, which is
     // the address the page showed.
@@ -196,7 +229,7 @@ test("wallets made in the page approve a shop's ETH and SOL payments", { skip: !
       writeFileSync(
         env.MPCW_RESULTS,
         JSON.stringify({
-          evm: { network: "sepolia", address: ethAddress, raw: Buffer.from(ethResult.result.raw).toString("hex"), request: ORDERS.eth.request },
+          evm: { network: "sepolia", address: ethAddress, tx_hash: ethTx, to: "0x3535353535353535353535353535353535353535", value: "10000000000000000" },
           solana: { address: solAddress, payer: payer.toString("hex") },
         }),
       );

@@ -14,6 +14,8 @@
 //!   (`POST /v1/wallets/{id}/signatures` with `bridge` set) or reject.
 //! - `POST /v1/bridge/requests/{id}/reject` (signer).
 //! - `GET /v1/bridge/callback-key` (Dapp): the key its callbacks are signed with.
+//! - `POST /v1/bridge/rpc/{network}` (Dapp): a read of the network's chain through the server's
+//!   node (see [`crate::nodes`]), for the Dapp's page.
 //!
 //! Once a request's status is final, its Dapp's callback URL (the registered one, or the
 //! request's own on the same origin) gets one signed event, delivered at least once: see
@@ -34,8 +36,8 @@ use super::error::ApiError;
 use super::extract::{token_hash, ApiJson, DappCaller, Subject};
 use super::signing::{prepare, request_text, wallet_on_network};
 use super::views::{
-    BridgeCreated, BridgeView, CallbackKey, CreateBridgeRequest, OpenBridge, OpenedBridge,
-    RejectBridge,
+    BridgeCreated, BridgeView, CallbackKey, ChainRead, CreateBridgeRequest, OpenBridge,
+    OpenedBridge, RejectBridge,
 };
 use crate::bridge::{
     BridgeRequest, BridgeState, Broadcast, ConnectAsk, ConnectionRef, StepError, TokenError,
@@ -450,4 +452,33 @@ pub async fn signing_finished(state: &AppState, id: &str) {
     state.bridge.announce(id).await;
     send::broadcast_if_asked(state, id).await;
     settle(state, id).await;
+}
+
+/// `POST /v1/bridge/rpc/{network}` (Dapp): a read of the network's chain through the server's
+/// node, for the Dapp's page (balances, calls, receipts). The node's own error comes back as a
+/// JSON-RPC error; a node that cannot be reached is 502.
+pub async fn rpc(
+    State(state): State<Arc<AppState>>,
+    DappCaller(_dapp): DappCaller,
+    Path(network): Path<String>,
+    ApiJson(body): ApiJson<ChainRead>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let network = state.registry.get(&network).ok_or_else(|| {
+        ApiError::unprocessable("unknown_network", format!("no network {network:?}"))
+    })?;
+    let params = match body.params {
+        serde_json::Value::Null => serde_json::json!([]),
+        p => p,
+    };
+    match state.nodes.read(network, &body.method, params).await {
+        Ok(result) => Ok(Json(
+            serde_json::json!({ "jsonrpc": "2.0", "id": 1, "result": result }),
+        )),
+        Err(crate::nodes::NodeError::Refused { code, message, .. }) => {
+            Ok(Json(serde_json::json!({
+                "jsonrpc": "2.0", "id": 1, "error": { "code": code, "message": message }
+            })))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,16 +1,41 @@
-// The shop's page: connect the user's wallet, then ask the shop's server for a bridge request
-// for the connected account, show its QR code and link, and follow its status (server-sent
-// events relayed by the shop's server) to the result.
+// The shop's page. Ethereum goes through ethers and the wallet's EIP-1193 provider (found by
+// EIP-6963, as Dapps find injected wallets): connect, sign in, sign the order (EIP-712), pay
+// 0.01 ETH. SOL goes through the shop's server, which asks the bridge for a transfer from the
+// connected account, shows its QR code and link, and follows it to the result.
+
+import { BrowserProvider, formatEther, parseEther, verifyMessage, verifyTypedData } from "/vendor/ethers.js";
+import { MpcwEthereumProvider, announceProvider } from "/vendor/dapp/index.js";
 
 const $ = (s) => document.querySelector(s);
-let connection = null;
+const SEPOLIA = 11155111;
+const SHOP_ETH = "0x3535353535353535353535353535353535353535";
 
-// Show the connected accounts, and let the user pay with them.
-function connected(c) {
-  connection = c.id;
+// The wallet announces itself; the shop asks for wallets and takes mpcw's.
+announceProvider(new MpcwEthereumProvider({ relay: "/mpcw", chainId: SEPOLIA, alsoConnect: ["solana"] }));
+const wallets = [];
+window.addEventListener("eip6963:announceProvider", (e) => wallets.push(e.detail));
+window.dispatchEvent(new Event("eip6963:requestProvider"));
+const wallet = wallets.find((w) => w.info.rdns === "io.github.mpcw").provider;
+const provider = new BrowserProvider(wallet);
+let signer = null;
+
+const show = (id, text) => {
+  $(id).textContent = text;
+  $(id).hidden = false;
+};
+// What an ethers error says, with the wallet's EIP-1193 code.
+const explain = (e) => [e.code, e.info?.error?.code ?? e.error?.code, e.shortMessage ?? e.message].filter((x) => x != null).join(" ");
+const guard = (f) => () => {
+  $("#error").textContent = "";
+  f().catch((e) => ($("#error").textContent = explain(e)));
+};
+
+$("#connect").onclick = guard(async () => {
+  signer = await provider.getSigner();
+  const address = await signer.getAddress();
   const ul = $("#accounts");
   ul.replaceChildren();
-  for (const a of c.accounts) {
+  for (const a of wallet.connection.accounts) {
     const li = document.createElement("li");
     li.dataset.network = a.network;
     const code = document.createElement("code");
@@ -18,16 +43,36 @@ function connected(c) {
     li.append(`${a.network}: `, code);
     ul.append(li);
   }
+  $("#balance").textContent = `${formatEther(await provider.getBalance(address))} ETH`;
   $("#account").hidden = false;
-  for (const b of document.querySelectorAll("button[data-order]")) b.disabled = false;
-}
+  for (const b of document.querySelectorAll("button[disabled]")) b.disabled = false;
+});
 
-async function pay(order) {
-  await follow("/api/orders", { order, connection });
-}
+const MESSAGE = "Sign in to the example shop";
+$("#sign-in").onclick = guard(async () => {
+  const signature = await signer.signMessage(MESSAGE);
+  const by = verifyMessage(MESSAGE, signature);
+  show("#signed-in", by === (await signer.getAddress()) ? `signed in, verified: ${by}` : `wrong signer ${by}`);
+});
 
+const DOMAIN = { name: "Example shop", version: "1", chainId: SEPOLIA, verifyingContract: "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC" };
+const TYPES = { Order: [{ name: "item", type: "string" }, { name: "amount", type: "uint256" }] };
+$("#sign-order").onclick = guard(async () => {
+  const order = { item: "tea", amount: 3n };
+  const signature = await signer.signTypedData(DOMAIN, TYPES, order);
+  const by = verifyTypedData(DOMAIN, TYPES, order, signature);
+  show("#signed-order", by === (await signer.getAddress()) ? `order signed, verified: ${by}` : `wrong signer ${by}`);
+});
+
+$("#pay-eth").onclick = guard(async () => {
+  $("#eth-tx").hidden = true;
+  const tx = await signer.sendTransaction({ to: SHOP_ETH, value: parseEther("0.01") });
+  $("#eth-tx-id").textContent = tx.hash;
+  $("#eth-tx").hidden = false;
+});
+
+// SOL: the shop's server makes the request for the connected account.
 async function follow(path, body) {
-  $("#error").textContent = "";
   const r = await fetch(path, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -52,7 +97,6 @@ async function follow(path, body) {
       $("#tx").hidden = false;
       section.dataset.raw = s.result.encoded;
     }
-    if (s.connection) connected(s.connection);
     if (["done", "failed", "rejected", "expired"].includes(s.status)) {
       events.close();
       await showCallback(created.id);
@@ -73,7 +117,4 @@ async function showCallback(id) {
   }
 }
 
-$("#connect").onclick = () => follow("/api/connect", {}).catch((e) => ($("#error").textContent = e.message));
-for (const b of document.querySelectorAll("button[data-order]")) {
-  b.onclick = () => pay(b.dataset.order).catch((e) => ($("#error").textContent = e.message));
-}
+$("#pay-sol").onclick = guard(() => follow("/api/orders", { order: "sol", connection: wallet.connection?.id }));
