@@ -422,3 +422,136 @@ fn spl_token_transfers_match_the_spl_programs_and_verify() {
         }
     }
 }
+
+/// Transactions a Dapp built with Solana's SDK (as the Wallet Standard hands them over): a
+/// legacy transfer paid by the wallet, with an instruction of a program the wallet cannot read;
+/// and a v0 transaction paid and already signed by another account, which the wallet co-signs.
+/// The payload is the SDK's message, the summary says what the wallet can read and warns about
+/// the rest, and the transaction the plugin returns verifies in the SDK with every signature.
+#[test]
+fn transactions_a_dapp_built_are_signed_in_the_wallets_slot() {
+    use base64::Engine as _;
+    use ed25519_dalek::Signer as _;
+
+    let runtime = runtime();
+    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
+    let path = Registry::builtin()
+        .unwrap()
+        .get("solana")
+        .unwrap()
+        .path()
+        .unwrap();
+    let key = wallet.public_key(&path);
+    let net = network("solana");
+    let me = Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
+    let to: Address = TO.parse().unwrap();
+    let hash: solana_hash::Hash = BLOCKHASH.parse().unwrap();
+    let program: Address = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
+        .parse()
+        .unwrap();
+    let opaque = solana_message::Instruction {
+        program_id: program,
+        accounts: vec![],
+        data: vec![1, 2, 3],
+    };
+    let sign_and_check = |tx: VersionedTransaction| {
+        let wire = bincode::serialize(&tx).unwrap();
+        let request = json!({
+            "kind": "transaction",
+            "transaction": base64::engine::general_purpose::STANDARD.encode(&wire),
+        })
+        .to_string();
+        runtime.validate("solana", &request, &net).unwrap();
+        let prepared = runtime.prepare("solana", &request, &key, &net).unwrap();
+        assert_eq!(
+            prepared.payloads[0].bytes,
+            tx.message.serialize(),
+            "the SDK's message"
+        );
+        let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
+        let signed = runtime
+            .finalize(
+                "solana",
+                &request,
+                &key,
+                &net,
+                std::slice::from_ref(&signature),
+            )
+            .unwrap();
+        let out: VersionedTransaction = bincode::deserialize(&signed.raw).unwrap();
+        out.verify_and_hash_message()
+            .expect("the SDK verifies every signature");
+        assert_eq!(out.message, tx.message, "the message is the Dapp's");
+        assert_eq!(signed.id, out.signatures[0].to_string());
+        prepared.summary
+    };
+
+    // Legacy, paid by the wallet.
+    let ixs = [transfer(&me, &to, 1_500_000), opaque.clone()];
+    let message = Message::new_with_blockhash(&ixs, Some(&me), &hash);
+    let tx = VersionedTransaction {
+        signatures: vec![solana_signature::Signature::default(); 1],
+        message: VersionedMessage::Legacy(message),
+    };
+    let s = sign_and_check(tx);
+    assert_eq!(s.title, "Send 0.0015 SOL on Solana");
+    assert_eq!(
+        (s.amount.as_deref(), s.recipient.as_deref()),
+        (Some("0.0015 SOL"), Some(TO))
+    );
+    assert_eq!(s.fee.as_deref(), Some("0.000005 SOL"));
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("cannot read") && w.contains(&program.to_string())),
+        "{:?}",
+        s.warnings
+    );
+
+    // v0, paid and signed first by another account; the wallet co-signs its slot.
+    let payer = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    let payer_address = Address::from(payer.verifying_key().to_bytes());
+    let ixs = [transfer(&me, &to, 42)];
+    let message = VersionedMessage::V0(
+        v0::Message::try_compile(&payer_address, &ixs, &[], hash.clone()).unwrap(),
+    );
+    let first = payer.sign(&message.serialize());
+    let tx = VersionedTransaction {
+        signatures: vec![
+            solana_signature::Signature::from(first.to_bytes()),
+            solana_signature::Signature::default(),
+        ],
+        message,
+    };
+    let s = sign_and_check(tx);
+    assert!(s.fee.is_none(), "the wallet does not pay");
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("Another account pays")),
+        "{:?}",
+        s.warnings
+    );
+
+    // A transaction the wallet does not sign, and bytes that are not one, are refused.
+    let stranger = Message::new_with_blockhash(
+        &[transfer(&payer_address, &to, 1)],
+        Some(&payer_address),
+        &hash,
+    );
+    let tx = VersionedTransaction {
+        signatures: vec![solana_signature::Signature::default()],
+        message: VersionedMessage::Legacy(stranger),
+    };
+    let wire = base64::engine::general_purpose::STANDARD.encode(bincode::serialize(&tx).unwrap());
+    let request = json!({"kind": "transaction", "transaction": wire}).to_string();
+    let err = runtime.prepare("solana", &request, &key, &net).unwrap_err();
+    assert!(err.to_string().contains("not one of its signers"), "{err}");
+    for bad in ["AAAA", "not base64", ""] {
+        let request = json!({"kind": "transaction", "transaction": bad}).to_string();
+        assert!(
+            runtime.validate("solana", &request, &net).is_err(),
+            "{bad:?}"
+        );
+    }
+}

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::{missing, Filled, Node, NodeError};
 
 /// Request kinds that are transactions, and so may be broadcast.
-pub(super) const SENDABLE: &[&str] = &["transfer", "token_transfer"];
+pub(super) const SENDABLE: &[&str] = &["transfer", "token_transfer", "transaction"];
 
 /// The reads a Dapp's page may make of the node (`POST /v1/bridge/rpc/{network}`).
 pub(super) const READS: &[&str] = &[

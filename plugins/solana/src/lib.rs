@@ -3,8 +3,10 @@
 //!
 //! Requests (JSON, see `README.md`): `{"kind": "transfer", "to", "lamports", "recentBlockhash",
 //! "computeUnitLimit"?, "computeUnitPrice"?, "version"?: "legacy" | 0, "from"?}`,
-//! `{"kind": "token_transfer", "to", "mint", "amount", "decimals", ...}` for SPL tokens, and
-//! `{"kind": "message", "message"}` for an off-chain message. The payload
+//! `{"kind": "token_transfer", "to", "mint", "amount", "decimals", ...}` for SPL tokens,
+//! `{"kind": "transaction", "transaction"}` for a transaction the Dapp built (base64 wire
+//! format; the wallet signs its slot), and `{"kind": "message", "message"}` for an off-chain
+//! message. The payload
 //! is the message bytes themselves (Ed25519 signs the message, no hash); `finalize` checks the
 //! signature and returns the wire transaction in base64, as `sendTransaction` takes it, with the
 //! signature in base58 as its id.
@@ -13,6 +15,7 @@ mod message;
 mod offchain;
 mod request;
 mod token;
+mod wire;
 
 use base64::Engine as _;
 use mpcw_plugin_sdk::{
@@ -43,9 +46,11 @@ fn payer(key: &PublicKey) -> Result<[u8; 32]> {
         .map_err(|_| PluginError::invalid_public_key("an Ed25519 key is 32 bytes"))
 }
 
-/// What a request signs: a transaction message, or an off-chain message.
+/// What a request signs: a transaction message the plugin built or the Dapp built, or an
+/// off-chain message.
 enum Signable {
     Transfer(Box<Checked>),
+    Wire(Box<wire::Wire>),
     Text(String),
 }
 
@@ -61,12 +66,23 @@ impl Signable {
                 offchain::serialize(&m.message)?;
                 Signable::Text(m.message)
             }
+            Request::Transaction(t) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(t.transaction.trim())
+                    .map_err(|_| PluginError::invalid_request("transaction: not base64"))?;
+                let wire = wire::Wire::parse(&bytes)?;
+                if let Some(payer) = payer {
+                    wire.slot_of(&payer)?;
+                }
+                Signable::Wire(Box::new(wire))
+            }
         })
     }
 
     fn bytes(&self) -> Result<Vec<u8>> {
         match self {
             Signable::Transfer(c) => Ok(c.message()),
+            Signable::Wire(w) => Ok(w.message.clone()),
             Signable::Text(t) => offchain::serialize(t),
         }
     }
@@ -240,6 +256,7 @@ impl Plugin for Solana {
         let signable = Signable::parse(&request, Some(&key))?;
         let (label, summary) = match &signable {
             Signable::Transfer(c) => ("transaction message", summary(c, &network)),
+            Signable::Wire(w) => ("transaction message", w.summary(&payer(&key)?, &network)),
             Signable::Text(t) => ("off-chain message", text_summary(t, &key)?),
         };
         Ok(Prepared {
@@ -274,6 +291,18 @@ impl Plugin for Solana {
                     raw,
                     encoding: "base64".into(),
                     id: base58::encode(&bytes),
+                }
+            }
+            // The Dapp's transaction with this wallet's signature in its slot; its id is its
+            // first signature (the fee payer's), as Solana names transactions.
+            Signable::Wire(w) => {
+                let raw = w.signed(w.slot_of(&payer(&key)?)?, bytes);
+                let first = &raw[1..65];
+                Finalized {
+                    encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
+                    id: base58::encode(first),
+                    raw,
+                    encoding: "base64".into(),
                 }
             }
             // The signature itself, base58 as Solana's tools print it.

@@ -15,6 +15,16 @@ pub enum Request {
     TokenTransfer(TokenTransfer),
     /// An off-chain message (text) to sign.
     Message(OffchainText),
+    /// A transaction the Dapp built, in wire format.
+    Transaction(DappTransaction),
+}
+
+/// A transaction the Dapp built (as `@solana/web3.js` serializes it, signatures not required).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DappTransaction {
+    /// The wire transaction in base64.
+    pub transaction: String,
 }
 
 /// An off-chain message.
@@ -140,11 +150,12 @@ impl Request {
             "transfer" => Request::Transfer(fields.parse()?),
             "token_transfer" => Request::TokenTransfer(fields.parse()?),
             "message" => Request::Message(fields.parse()?),
+            "transaction" => Request::Transaction(fields.parse()?),
             other => {
                 return Err(PluginError::unsupported_choice(
                     "kind",
                     other,
-                    &["transfer", "token_transfer", "message"],
+                    &["transfer", "token_transfer", "message", "transaction"],
                 ))
             }
         })
