@@ -8,6 +8,9 @@ use super::{missing, Filled, Node, NodeError};
 
 /// Request kinds that are transactions, and so may be broadcast.
 pub(super) const SENDABLE: &[&str] = &["transfer", "token_transfer", "transaction"];
+/// Request kinds the plugin builds from fields, whose blockhash may be left out (a Dapp's own
+/// `transaction` carries its blockhash inside).
+const FILLABLE: &[&str] = &["transfer", "token_transfer"];
 
 /// The reads a Dapp's page may make of the node (`POST /v1/bridge/rpc/{network}`).
 pub(super) const READS: &[&str] = &[
@@ -35,7 +38,7 @@ pub(super) async fn fill(
 ) -> Result<Filled, NodeError> {
     let mut filled = Filled::unchanged(request);
     let kind = request.get("kind").and_then(Value::as_str).unwrap_or("");
-    if !SENDABLE.contains(&kind) || !missing(request, "recentBlockhash") {
+    if !FILLABLE.contains(&kind) || !missing(request, "recentBlockhash") {
         return Ok(filled);
     }
     if let (true, Some(sender)) = (missing(request, "from"), sender) {
