@@ -547,6 +547,31 @@ fn transactions_a_dapp_built_are_signed_in_the_wallets_slot() {
     let request = json!({"kind": "transaction", "transaction": wire}).to_string();
     let err = runtime.prepare("solana", &request, &key, &net).unwrap_err();
     assert!(err.to_string().contains("not one of its signers"), "{err}");
+    // Raw message bytes (the Wallet Standard's signMessage) are signed as they are, unless they
+    // are a transaction message.
+    let text = b"Sign in to the shop";
+    let request = json!({"kind": "raw_message", "message": base64::engine::general_purpose::STANDARD.encode(text)}).to_string();
+    let prepared = runtime.prepare("solana", &request, &key, &net).unwrap();
+    assert_eq!(prepared.payloads[0].bytes, text);
+    let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
+    let signed = runtime
+        .finalize(
+            "solana",
+            &request,
+            &key,
+            &net,
+            std::slice::from_ref(&signature),
+        )
+        .unwrap();
+    let vk = ed25519_dalek::VerifyingKey::from_bytes(&me.to_bytes()).unwrap();
+    let sig = ed25519_dalek::Signature::from_slice(&signed.raw).unwrap();
+    vk.verify_strict(text, &sig)
+        .expect("Ed25519 over the bytes themselves");
+    let message = Message::new_with_blockhash(&[transfer(&me, &to, 1)], Some(&me), &hash);
+    let disguised = base64::engine::general_purpose::STANDARD.encode(message.serialize());
+    let request = json!({"kind": "raw_message", "message": disguised}).to_string();
+    let err = runtime.prepare("solana", &request, &key, &net).unwrap_err();
+    assert!(err.to_string().contains("transaction message"), "{err}");
     for bad in ["AAAA", "not base64", ""] {
         let request = json!({"kind": "transaction", "transaction": bad}).to_string();
         assert!(

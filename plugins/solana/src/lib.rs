@@ -52,7 +52,11 @@ enum Signable {
     Transfer(Box<Checked>),
     Wire(Box<wire::Wire>),
     Text(String),
+    Raw(Vec<u8>),
 }
+
+/// The longest raw message signed, bytes.
+const MAX_RAW_MESSAGE: usize = 4096;
 
 impl Signable {
     /// The request, checked for the wallet `key`; with no key, as far as it can be checked
@@ -76,6 +80,22 @@ impl Signable {
                 }
                 Signable::Wire(Box::new(wire))
             }
+            Request::RawMessage(m) => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(m.message.trim())
+                    .map_err(|_| PluginError::invalid_request("message: not base64"))?;
+                if bytes.is_empty() || bytes.len() > MAX_RAW_MESSAGE {
+                    return Err(PluginError::invalid_request(format!(
+                        "message: 1 to {MAX_RAW_MESSAGE} bytes"
+                    )));
+                }
+                if wire::is_transaction_message(&bytes) {
+                    return Err(PluginError::invalid_request(
+                        "message: these bytes are a transaction message; sign it as a transaction",
+                    ));
+                }
+                Signable::Raw(bytes)
+            }
         })
     }
 
@@ -84,8 +104,38 @@ impl Signable {
             Signable::Transfer(c) => Ok(c.message()),
             Signable::Wire(w) => Ok(w.message.clone()),
             Signable::Text(t) => offchain::serialize(t),
+            Signable::Raw(b) => Ok(b.clone()),
         }
     }
+}
+
+fn raw_summary(bytes: &[u8], key: &PublicKey) -> Result<Summary> {
+    let shown = match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(|c| c.is_control() && c != '\n') => {
+            text.chars().take(500).collect()
+        }
+        _ => format!("0x{}", hex_of(&bytes[..bytes.len().min(250)])),
+    };
+    Ok(Summary {
+        title: "Sign a message".into(),
+        sender: Some(base58::encode(&payer(key)?)),
+        recipient: None,
+        amount: None,
+        fee: None,
+        contract_call: None,
+        details: vec![
+            Detail::new("Message", shown),
+            Detail::new(
+                "Format",
+                format!("{} bytes, signed as they are", bytes.len()),
+            ),
+        ],
+        warnings: vec![],
+    })
+}
+
+fn hex_of(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn text_summary(text: &str, key: &PublicKey) -> Result<Summary> {
@@ -257,6 +307,7 @@ impl Plugin for Solana {
         let (label, summary) = match &signable {
             Signable::Transfer(c) => ("transaction message", summary(c, &network)),
             Signable::Wire(w) => ("transaction message", w.summary(&payer(&key)?, &network)),
+            Signable::Raw(b) => ("message bytes", raw_summary(b, &key)?),
             Signable::Text(t) => ("off-chain message", text_summary(t, &key)?),
         };
         Ok(Prepared {
@@ -306,7 +357,7 @@ impl Plugin for Solana {
                 }
             }
             // The signature itself, base58 as Solana's tools print it.
-            Signable::Text(_) => Finalized {
+            Signable::Text(_) | Signable::Raw(_) => Finalized {
                 raw: bytes.to_vec(),
                 encoded: base58::encode(&bytes),
                 encoding: "base58".into(),

@@ -17,6 +17,16 @@ pub enum Request {
     Message(OffchainText),
     /// A transaction the Dapp built, in wire format.
     Transaction(DappTransaction),
+    /// Bytes to sign as they are (the Wallet Standard's `solana:signMessage`).
+    RawMessage(RawMessage),
+}
+
+/// Bytes to sign as they are.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawMessage {
+    /// The bytes, base64.
+    pub message: String,
 }
 
 /// A transaction the Dapp built (as `@solana/web3.js` serializes it, signatures not required).
@@ -151,11 +161,18 @@ impl Request {
             "token_transfer" => Request::TokenTransfer(fields.parse()?),
             "message" => Request::Message(fields.parse()?),
             "transaction" => Request::Transaction(fields.parse()?),
+            "raw_message" => Request::RawMessage(fields.parse()?),
             other => {
                 return Err(PluginError::unsupported_choice(
                     "kind",
                     other,
-                    &["transfer", "token_transfer", "message", "transaction"],
+                    &[
+                        "transfer",
+                        "token_transfer",
+                        "message",
+                        "transaction",
+                        "raw_message",
+                    ],
                 ))
             }
         })

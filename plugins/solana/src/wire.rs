@@ -186,6 +186,21 @@ impl Wire {
     }
 }
 
+/// Whether `bytes` read as a transaction message (legacy or v0): signing them as a "message"
+/// would sign that transaction.
+pub fn is_transaction_message(bytes: &[u8]) -> bool {
+    let required = match bytes {
+        [v, n, ..] if v & 0x80 != 0 => *n,
+        [n, ..] => *n,
+        [] => return false,
+    };
+    let mut wire = Vec::new();
+    crate::message::short_vec_len(&mut wire, usize::from(required));
+    wire.resize(wire.len() + 64 * usize::from(required), 0);
+    wire.extend_from_slice(bytes);
+    Wire::parse(&wire).is_ok()
+}
+
 impl Wire {
     /// The wallet's signer slot, or why it has none.
     pub fn slot_of(&self, wallet: &Pubkey) -> Result<usize> {
