@@ -25,8 +25,10 @@
 //!   ethers, connects (approved in the signer page; it shows the addresses the signer shows and
 //!   the balance from a stub node), signs in and signs an order (verified by ethers), and pays
 //!   0.01 ETH (nonce and fees from the stub node, which receives the broadcast: this test checks
-//!   there with alloy that its sender is the address shown); a rejection is 4001; a SOL payment
-//!   from the connected account through the shop's server (Node verifies the signature); a
+//!   there with alloy that its sender is the address shown); a rejection is 4001; the shop pays
+//!   in SOL through the Wallet Standard wallet (a transfer it built with @solana/web3.js, which
+//!   the stub node verifies with Solana's SDK) and by a QR-code order through its server (Node
+//!   verifies the signature); a
 //!   wrong password, a rejected order, a reload, both languages; the user revokes the
 //!   connection and the shop's next order is refused. Screenshots of each step are kept in
 //!   `target/screenshots/signer`.
@@ -178,7 +180,11 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
     let node = stub_node::StubNode::start().await;
     let config = mpcw_host::config::Config {
         signer_dir: Some(root().join("web/signer/dist")),
-        rpc_urls: [("sepolia".to_owned(), node.url.clone())].into(),
+        rpc_urls: [
+            ("sepolia".to_owned(), node.url.clone()),
+            ("solana".to_owned(), node.url.clone()),
+        ]
+        .into(),
         ..with_shop(
             "web-signer",
             hash,
@@ -212,6 +218,7 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
         "4-eth-request",
         "5-eth-signed",
         "6-shop-eth-paid",
+        "6-shop-sol-sent",
         "7-shop-sol-paid",
         "8-rejected",
         "9-english",
@@ -259,6 +266,19 @@ async fn the_web_signer_approves_a_shops_eth_and_sol_payments_in_chromium() {
         .parse()
         .unwrap();
     assert_eq!(shown.to_bytes().as_slice(), payer.as_slice());
+    // The transfer the shop built and the Wallet Standard wallet sent: Solana's SDK verified it
+    // in the stub node; its payer is the address shown, its blockhash the node's.
+    let sent = node.solana_sent();
+    let sent: Vec<_> = sent
+        .iter()
+        .filter(|t| t.signature == results["solana"]["sent"].as_str().unwrap())
+        .collect();
+    assert_eq!(sent.len(), 1, "the node got the SOL payment once");
+    assert_eq!(
+        sent[0].payer,
+        results["solana"]["address"].as_str().unwrap()
+    );
+    assert_eq!(sent[0].blockhash, stub_node::BLOCKHASH);
     host.stop().await;
 }
 

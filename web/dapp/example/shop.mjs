@@ -1,8 +1,9 @@
 // An example Dapp: a small web shop that takes payment through the mpcw bridge. Its server
 // holds the Dapp's API secret and uses the Dapp SDK (@mpcw/dapp): it serves the bridge relay
-// the page's EIP-1193 provider calls (at /mpcw), creates SOL transfer requests for the
-// connected account, follows them and verifies the callbacks. Its page (public/) connects and
-// pays in ETH with ethers over the provider, and shows the QR code and result of SOL payments.
+// the page's wallets call (at /mpcw), creates SOL orders for the connected account, follows
+// them and verifies the callbacks. Its page (public/) connects and pays in ETH with ethers over
+// the EIP-1193 provider, in SOL with @solana/web3.js over the Wallet Standard wallet, and shows
+// the QR code and result of SOL orders.
 //
 //   node web/dapp/example/shop.mjs <server URL> <dapp id> <api secret> [port]
 //
@@ -23,8 +24,10 @@ export const NETWORKS = ["sepolia", "solana"];
 
 /** What the page loads besides its own files: ethers, the Dapp SDK, and the SDK's QR encoder. */
 const VENDOR = {
+  // ethers and @solana/web3.js are what Dapps already use; the shop serves their browser builds.
   "/vendor/ethers.js": join(modules, "ethers/dist/ethers.min.js"),
   "/vendor/qrcode.mjs": join(modules, "qrcode-generator/dist/qrcode.mjs"),
+  "/vendor/solana-web3.js": join(modules, "@solana/web3.js/lib/index.iife.min.js"),
 };
 
 /**

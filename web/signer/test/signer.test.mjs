@@ -12,9 +12,11 @@
 // ethers in the page, and pays 0.01 ETH with `sendTransaction` (nonce and fees filled in from
 // the stub node, which receives the broadcast; the Rust test checks there, with alloy, that
 // its sender is the address the signer showed). A payment the user rejects is ethers'
-// ACTION_REJECTED with EIP-1193's 4001. SOL goes through the shop's server for the connected
-// account (QR code and link, summary, approval, the result and its verified callback; Node
-// verifies the signature with Ed25519). A wrong password signs nothing, a rejection reaches
+// ACTION_REJECTED with EIP-1193's 4001. The shop pays 0.0015 SOL through the wallet's Wallet
+// Standard wallet (a transfer it builds with @solana/web3.js and the node's blockhash, which the
+// stub node receives and verifies), and takes a SOL order by QR code through its server for the
+// connected account (summary, approval, the result and its verified callback; Node verifies the
+// signature with Ed25519). A wrong password signs nothing, a rejection reaches
 // the shop, a reload keeps both wallets, the page speaks both languages, and once the user
 // revokes the connection in the signer the shop's next order is refused. A screenshot of each
 // step goes to MPCW_SCREENSHOTS.
@@ -181,9 +183,20 @@ test("wallets made in the page connect to a shop, sign in, and approve its ETH a
     await shopPage.waitForFunction(() => document.querySelector("#error").textContent.length > 0);
     assert.match(await shopPage.locator("#error").textContent(), /ACTION_REJECTED 4001/);
 
-    // SOL: the same way; Node checks the signature under the transaction's fee payer, which is
-    // the address the page showed.
-    const sol = await order("#pay-sol");
+    // 0.0015 SOL through the Wallet Standard wallet: the shop builds the transfer with
+    // @solana/web3.js and the node's blockhash; the node receives it (the Rust test checks its
+    // payer and blockhash there).
+    await approve(await prompted("#pay-sol"));
+    assert.match(await page.locator("#summary-title").textContent(), /0\.0015 SOL/);
+    await signed();
+    await shopPage.waitForFunction(() => !document.querySelector("#sol-tx").hidden, null, { timeout: 60_000 });
+    const solTx = await shopPage.locator("#sol-tx-id").textContent();
+    assert.match(solTx, /^[1-9A-HJ-NP-Za-km-z]{64,88}$/);
+    await shot("6-shop-sol-sent.png", shopPage);
+
+    // SOL by QR code, through the shop's server; Node checks the signature under the
+    // transaction's fee payer, which is the address the page showed.
+    const sol = await order("#order-sol");
     await approve(sol.link);
     assert.match(await page.locator("#summary-title").textContent(), /0\.0015 SOL/);
     await page.waitForFunction(() => document.querySelector("#progress").textContent === "已签名", null, { timeout: 120_000 });
@@ -197,7 +210,7 @@ test("wallets made in the page connect to a shop, sign in, and approve its ETH a
     assert.ok(verify(null, message, key, raw.subarray(1, 65)), "the transaction's signature verifies");
 
     // A third order, rejected: the shop sees it and its callback.
-    const third = await order("#pay-sol");
+    const third = await order("#order-sol");
     await page.goto(third.link);
     await visible("#bridge");
     await page.click("#reject");
@@ -219,7 +232,7 @@ test("wallets made in the page connect to a shop, sign in, and approve its ETH a
     await visible('#connections li[data-status="revoked"]');
     assert.equal(await page.locator('#connections li[data-status="active"]').count(), 0);
     await shot("10-revoked.png");
-    await shopPage.click("#pay-sol");
+    await shopPage.click("#order-sol");
     await shopPage.waitForFunction(() => document.querySelector("#error").textContent.length > 0);
     assert.match(await shopPage.locator("#error").textContent(), /410 connection_revoked/);
     // The refused order is the shop page's only failed load.
@@ -230,7 +243,7 @@ test("wallets made in the page connect to a shop, sign in, and approve its ETH a
         env.MPCW_RESULTS,
         JSON.stringify({
           evm: { network: "sepolia", address: ethAddress, tx_hash: ethTx, to: "0x3535353535353535353535353535353535353535", value: "10000000000000000" },
-          solana: { address: solAddress, payer: payer.toString("hex") },
+          solana: { address: solAddress, payer: payer.toString("hex"), sent: solTx },
         }),
       );
     }

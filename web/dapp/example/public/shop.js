@@ -1,21 +1,40 @@
 // The shop's page. Ethereum goes through ethers and the wallet's EIP-1193 provider (found by
 // EIP-6963, as Dapps find injected wallets): connect, sign in, sign the order (EIP-712), pay
-// 0.01 ETH. SOL goes through the shop's server, which asks the bridge for a transfer from the
-// connected account, shows its QR code and link, and follows it to the result.
+// 0.01 ETH. SOL goes through the wallet's Wallet Standard wallet (found by the standard's
+// window events): the page builds the transfer with @solana/web3.js and a blockhash from the
+// node, the wallet signs and sends it. A SOL order by QR code goes through the shop's server,
+// which asks the bridge for a transfer from the connected account and follows it to the result.
 
 import { BrowserProvider, formatEther, parseEther, verifyMessage, verifyTypedData } from "/vendor/ethers.js";
-import { MpcwEthereumProvider, announceProvider } from "/vendor/dapp/index.js";
+import {
+  MpcwEthereumProvider,
+  MpcwSolanaWallet,
+  RelaySession,
+  announceProvider,
+  base58Encode,
+  registerWallet,
+} from "/vendor/dapp/index.js";
 
 const $ = (s) => document.querySelector(s);
 const SEPOLIA = 11155111;
 const SHOP_ETH = "0x3535353535353535353535353535353535353535";
+const SHOP_SOL = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
 
-// The wallet announces itself; the shop asks for wallets and takes mpcw's.
-announceProvider(new MpcwEthereumProvider({ relay: "/mpcw", chainId: SEPOLIA, alsoConnect: ["solana"] }));
+// The wallet: one connection for both chains, announced the way each chain's Dapps look.
+const session = new RelaySession({ relay: "/mpcw" });
+announceProvider(new MpcwEthereumProvider({ relay: "/mpcw", session, chainId: SEPOLIA, alsoConnect: ["solana"] }));
+registerWallet(new MpcwSolanaWallet({ relay: "/mpcw", session }));
+
+// The shop looks for wallets as Dapps do, and takes mpcw's.
 const wallets = [];
 window.addEventListener("eip6963:announceProvider", (e) => wallets.push(e.detail));
 window.dispatchEvent(new Event("eip6963:requestProvider"));
 const wallet = wallets.find((w) => w.info.rdns === "io.github.mpcw").provider;
+const standard = [];
+const app = Object.freeze({ register: (w) => (standard.push(w), () => {}) });
+window.addEventListener("wallet-standard:register-wallet", (e) => e.detail(app));
+window.dispatchEvent(new CustomEvent("wallet-standard:app-ready", { detail: app }));
+const solana = standard.find((w) => w.name === "mpcw" && w.chains.includes("solana:mainnet"));
 const provider = new BrowserProvider(wallet);
 let signer = null;
 
@@ -71,7 +90,38 @@ $("#pay-eth").onclick = guard(async () => {
   $("#eth-tx").hidden = false;
 });
 
-// SOL: the shop's server makes the request for the connected account.
+// SOL through the Wallet Standard: the page builds the transfer, the wallet signs and sends it.
+async function read(network, method, params) {
+  const r = await fetch(`/mpcw/rpc/${network}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ method, params }),
+  });
+  const answer = await r.json();
+  if (!r.ok || answer.error) throw new Error(answer.error?.message ?? `HTTP ${r.status}`);
+  return answer.result;
+}
+
+$("#pay-sol").onclick = guard(async () => {
+  $("#sol-tx").hidden = true;
+  const { Transaction, SystemProgram, PublicKey } = window.solanaWeb3;
+  const [account] = (await solana.features["standard:connect"].connect({ silent: true })).accounts;
+  const { value } = await read("solana", "getLatestBlockhash", [{ commitment: "confirmed" }]);
+  const payer = new PublicKey(account.address);
+  const tx = new Transaction({ feePayer: payer, recentBlockhash: value.blockhash }).add(
+    SystemProgram.transfer({ fromPubkey: payer, toPubkey: new PublicKey(SHOP_SOL), lamports: 1_500_000 }),
+  );
+  const transaction = tx.serialize({ requireAllSignatures: false, verifySignatures: false });
+  const [{ signature }] = await solana.features["solana:signAndSendTransaction"].signAndSendTransaction({
+    account,
+    transaction,
+    chain: "solana:mainnet",
+  });
+  $("#sol-tx-id").textContent = base58Encode(signature);
+  $("#sol-tx").hidden = false;
+});
+
+// A SOL order by QR code: the shop's server makes the request for the connected account.
 async function follow(path, body) {
   const r = await fetch(path, {
     method: "POST",
@@ -117,4 +167,4 @@ async function showCallback(id) {
   }
 }
 
-$("#pay-sol").onclick = guard(() => follow("/api/orders", { order: "sol", connection: wallet.connection?.id }));
+$("#order-sol").onclick = guard(() => follow("/api/orders", { order: "sol", connection: wallet.connection?.id }));
