@@ -12,6 +12,7 @@
 mod stub_node;
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 use std::time::{Duration, Instant};
 
 use mpcw_engine::Scheme;
@@ -342,5 +343,135 @@ async fn a_connected_dapp_leaves_out_chain_data_and_the_host_fills_it_in_and_bro
         "the node's time is bounded"
     );
     assert_eq!(node.evm_sent().len(), 1, "nothing more reached the network");
+    host.stop().await;
+}
+
+/// Conflux Core, TON and Bitcoin through the stub node: a connected Dapp leaves out what the
+/// host fills in (Conflux nonce, gas, storage limit, epoch and gas price; TON seqno and
+/// expiry), the user co-signs, and the host broadcasts (`cfx_sendRawTransaction`, `sendBoc`,
+/// Esplora's `POST /tx` for a PSBT the wallet completed). The stub reads what it gets with the
+/// `rlp` crate and rust-bitcoin; a PSBT still waiting for other signers is not sent.
+#[tokio::test(flavor = "multi_thread")]
+async fn conflux_ton_and_bitcoin_requests_are_filled_in_and_broadcast() {
+    use bitcoin::psbt::Psbt;
+    use bitcoin::{absolute::LockTime, transaction::Version, Amount, OutPoint, ScriptBuf};
+    use bitcoin::{Sequence, Transaction, TxIn, TxOut, Witness};
+    use stub_node::{CFX_NONCE, EPOCH, STORAGE, TON_SEQNO};
+
+    let node = StubNode::start().await;
+    let (shop, shop_config) = Dapp::new("shop", None);
+    let networks = ["conflux-testnet", "ton-testnet", "bitcoin-regtest"];
+    let config = mpcw_host::config::Config {
+        dapps: vec![shop_config],
+        rpc_urls: networks
+            .iter()
+            .map(|n| (n.to_string(), node.url.clone()))
+            .collect(),
+        rpc_timeout_secs: 1,
+        ..mpcw_tests::config(temp_dir("chain-data-more"))
+    };
+    let host = Host::start_with(config).await;
+    let url = host.url.clone();
+    let alice = user_token(&url, "alice", "shop").await;
+    let client = Client::new(&url).with_token(&alice);
+    let ec = wallet_of(&client, Scheme::EcdsaSecp256k1).await;
+    let ed = wallet_of(&client, Scheme::Ed25519).await;
+    let cn = connection(&shop, &url, &alice, &networks, &[&ec.0.id, &ed.0.id]).await;
+    let cn_id = cn["id"].as_str().unwrap();
+    let address = |i: usize| cn["accounts"][i]["address"].as_str().unwrap().to_owned();
+    let (cfx, ton, btc) = (address(0), address(1), address(2));
+    let ask = |network: &str, request: Value| json!({"network": network, "connection": cn_id, "broadcast": true, "request": request});
+
+    // Conflux Core: a transfer to itself with only the amount.
+    let (id, opened) = create_and_open(
+        &shop,
+        &url,
+        &alice,
+        ask(
+            "conflux-testnet",
+            json!({"kind": "transaction", "to": cfx, "value": "1"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        filled_fields(&opened),
+        [
+            "from",
+            "nonce",
+            "gas",
+            "storageLimit",
+            "epochHeight",
+            "gasPrice"
+        ]
+    );
+    approve(&client, &ec, &opened).await;
+    let view = final_view(&shop, &url, &id).await;
+    assert_eq!(view["status"], "done", "{view}");
+    let sent = node.conflux_sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(
+        (sent[0].nonce, sent[0].storage_limit, sent[0].epoch_height),
+        (CFX_NONCE, STORAGE, EPOCH)
+    );
+    assert_eq!(view["broadcast"]["tx_id"], sent[0].hash.as_str());
+    assert_eq!(
+        view["result"]["id"],
+        sent[0].hash.as_str(),
+        "the node's hash is the plugin's"
+    );
+
+    // TON: the wallet's seqno from its get method, an expiry from the host's clock.
+    let transfer = json!({"kind": "transfer", "messages": [{"to": ton, "amount": "1000"}]});
+    let (id, opened) = create_and_open(&shop, &url, &alice, ask("ton-testnet", transfer)).await;
+    assert_eq!(filled_fields(&opened), ["validUntil", "seqno"]);
+    assert_eq!(opened["request"]["seqno"], TON_SEQNO);
+    let until = opened["request"]["validUntil"].as_i64().unwrap();
+    assert!(until > mpcw_host::state::now() + 600, "{until}");
+    approve(&client, &ed, &opened).await;
+    let view = final_view(&shop, &url, &id).await;
+    assert_eq!(view["status"], "done", "{view}");
+    assert_eq!(
+        node.ton_sent(),
+        [view["result"]["encoded"].as_str().unwrap()]
+    );
+    assert_eq!(view["broadcast"]["tx_id"], view["result"]["id"]);
+
+    // Bitcoin: a PSBT spending one of the wallet's outputs; once signed, Esplora's POST /tx.
+    let script = bitcoin::Address::from_str(&btc)
+        .unwrap()
+        .assume_checked()
+        .script_pubkey();
+    let utxo = TxOut {
+        value: Amount::from_sat(100_000),
+        script_pubkey: script.clone(),
+    };
+    let spend = Transaction {
+        version: Version::TWO,
+        lock_time: LockTime::ZERO,
+        input: vec![TxIn {
+            previous_output: OutPoint::new(bitcoin::Txid::from_str(&"11".repeat(32)).unwrap(), 0),
+            script_sig: ScriptBuf::new(),
+            sequence: Sequence::ENABLE_RBF_NO_LOCKTIME,
+            witness: Witness::new(),
+        }],
+        output: vec![TxOut {
+            value: Amount::from_sat(90_000),
+            script_pubkey: script,
+        }],
+    };
+    let mut psbt = Psbt::from_unsigned_tx(spend.clone()).unwrap();
+    psbt.inputs[0].witness_utxo = Some(utxo);
+    let request = json!({"kind": "psbt", "psbt": psbt.to_string()});
+    let (id, opened) = create_and_open(&shop, &url, &alice, ask("bitcoin-regtest", request)).await;
+    approve(&client, &ec, &opened).await;
+    let view = final_view(&shop, &url, &id).await;
+    assert_eq!(view["status"], "done", "{view}");
+    let txid = spend.compute_txid().to_string();
+    assert_eq!(
+        node.bitcoin_sent(),
+        [txid.clone()],
+        "rust-bitcoin read the signed transaction"
+    );
+    assert_eq!(view["broadcast"]["tx_id"], txid.as_str());
     host.stop().await;
 }

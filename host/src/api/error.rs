@@ -160,6 +160,7 @@ impl From<crate::nodes::NodeError> for ApiError {
         match e {
             N::NoEndpoint(_) => ApiError::unprocessable("no_node", message),
             N::NotARead(_) => ApiError::unprocessable("not_a_read", message),
+            N::NotSendable(_) => ApiError::unprocessable("not_sendable", message),
             N::NeedsSender(_) => ApiError::unprocessable("needs_sender", message),
             N::Refused { .. } => ApiError::unprocessable("node_refused", message),
             N::Unreachable(_) | N::Garbage(_) => {

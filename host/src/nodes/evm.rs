@@ -33,7 +33,7 @@ pub(super) const READS: &[&str] = &[
 const FEE_HISTORY_BLOCKS: u64 = 5;
 
 /// A JSON-RPC quantity (`0x`-hex), a decimal string or a JSON number.
-fn quantity(v: &Value) -> Option<u128> {
+pub(super) fn quantity(v: &Value) -> Option<u128> {
     match v {
         Value::Number(n) => n.as_u64().map(u128::from),
         Value::String(s) => match s.strip_prefix("0x") {
@@ -46,12 +46,12 @@ fn quantity(v: &Value) -> Option<u128> {
 }
 
 /// `n` as a JSON-RPC quantity.
-fn hex(n: u128) -> Value {
+pub(super) fn hex(n: u128) -> Value {
     Value::String(format!("{n:#x}"))
 }
 
 /// The node's quantity answer to `method`.
-fn answered(method: &str, v: &Value) -> Result<u128, NodeError> {
+pub(super) fn answered(method: &str, v: &Value) -> Result<u128, NodeError> {
     quantity(v).ok_or_else(|| NodeError::Garbage(format!("{method}: {v} is not a quantity")))
 }
 

@@ -7,14 +7,24 @@
 //!   transaction); broadcast with `eth_sendRawTransaction`.
 //! - Solana ([`solana`]): the recent blockhash (`getLatestBlockhash`); broadcast with
 //!   `sendTransaction`.
+//! - Conflux Core Space ([`conflux`]): `from`, `nonce` (`cfx_getNextNonce`), `gas` and
+//!   `storageLimit` (`cfx_estimateGasAndCollateral`), `epochHeight` (`cfx_epochNumber`),
+//!   `gasPrice`; broadcast with `cfx_sendRawTransaction`.
+//! - TON ([`ton`], a toncenter-compatible API): `seqno` (the wallet's get method) and
+//!   `validUntil`; broadcast with `sendBoc`.
+//! - Bitcoin ([`bitcoin`], an Esplora-compatible API): a PSBT needs nothing filled in; a fully
+//!   signed one is broadcast with `POST /tx`.
 //!
-//! Other plugins' requests are left as they are (the Dapp gives every field), and cannot ask
-//! for a broadcast. A node that cannot be reached, times out or answers nonsense is an error
+//! Monero requests are left as they are (the Dapp gives every field), and cannot ask for a
+//! broadcast. A node that cannot be reached, times out or answers nonsense is an error
 //! with the node's words where it has any; nothing is retried, a send least of all.
 
+mod bitcoin;
+mod conflux;
 mod evm;
 mod jsonrpc;
 mod solana;
+mod ton;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -23,6 +33,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::chains::{Network, Registry};
+use crate::plugin::wit;
 
 /// Why a node gave nothing usable.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -46,6 +57,9 @@ pub enum NodeError {
         /// The node's message.
         message: String,
     },
+    /// There is nothing to send yet.
+    #[error("{0}")]
+    NotSendable(String),
     /// The method is not a read this server passes on.
     #[error("{0} is not a read this server passes to the network's node")]
     NotARead(String),
@@ -168,6 +182,8 @@ impl Nodes {
         match network.plugin.as_str() {
             "ethereum" => evm::fill(&node, request, sender).await,
             "solana" => solana::fill(&node, request, sender).await,
+            "conflux" => conflux::fill(&node, request, sender).await,
+            "ton" => ton::fill(&node, request, sender, crate::state::now()).await,
             _ => Ok(Filled::unchanged(request)),
         }
     }
@@ -184,6 +200,9 @@ impl Nodes {
         let sendable = match network.plugin.as_str() {
             "ethereum" => evm::SENDABLE.contains(&kind),
             "solana" => solana::SENDABLE.contains(&kind),
+            "conflux" => conflux::SENDABLE.contains(&kind),
+            "ton" => ton::SENDABLE.contains(&kind),
+            "bitcoin" => bitcoin::SENDABLE.contains(&kind),
             _ => false,
         };
         if sendable {
@@ -207,6 +226,8 @@ impl Nodes {
         let reads = match network.plugin.as_str() {
             "ethereum" => evm::READS,
             "solana" => solana::READS,
+            "conflux" => conflux::READS,
+            "ton" => ton::READS,
             _ => &[],
         };
         if !reads.contains(&method) {
@@ -219,16 +240,24 @@ impl Nodes {
         node.call(method, params).await
     }
 
-    /// Send the signed transaction `raw` to `network`'s node, once: the transaction id the
-    /// node gives.
-    pub async fn broadcast(&self, network: &Network, raw: &[u8]) -> Result<String, NodeError> {
+    /// Send the signed transaction to `network`'s node, once: the transaction id the node
+    /// gives.
+    pub async fn broadcast(
+        &self,
+        network: &Network,
+        signed: &wit::Finalized,
+    ) -> Result<String, NodeError> {
         let node = Node {
             http: &self.http,
             url: self.url(network)?,
         };
+        let raw = &signed.raw;
         match network.plugin.as_str() {
             "ethereum" => evm::broadcast(&node, raw).await,
             "solana" => solana::broadcast(&node, raw).await,
+            "conflux" => conflux::broadcast(&node, raw).await,
+            "ton" => ton::broadcast(&node, signed).await,
+            "bitcoin" => bitcoin::broadcast(&node, signed).await,
             other => Err(NodeError::NoEndpoint(format!(
                 "{} (plugin {other} has no broadcast)",
                 network.id

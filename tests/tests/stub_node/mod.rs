@@ -1,7 +1,8 @@
 //! A stub node on loopback that answers the JSON-RPC calls of an Ethereum-like network and of
 //! Solana with fixed chain data, and decodes what is sent to it with independent libraries:
 //! alloy recovers an EVM transaction's sender, Solana's SDK verifies a transaction's
-//! signatures. It can also answer nonsense, hang, or refuse sends with a message. It also
+//! signatures, the `rlp` crate reads a Conflux transaction, rust-bitcoin a Bitcoin one (sent to
+//! its Esplora-style `POST /tx`); TON's `runGetMethod` and `sendBoc` are toncenter's. It can also answer nonsense, hang, or refuse sends with a message. It also
 //! answers the reads a Dapp's page makes through ethers (block number, balance, the sent
 //! transaction by its hash).
 
@@ -70,6 +71,28 @@ pub struct EvmSent {
     pub rpc: Value,
 }
 
+/// A Conflux Core transaction the stub received, read with the `rlp` crate.
+#[derive(Clone, Debug)]
+pub struct ConfluxSent {
+    /// Nonce, storage limit and epoch height, as signed.
+    pub nonce: u128,
+    /// Storage limit.
+    pub storage_limit: u128,
+    /// Epoch height.
+    pub epoch_height: u128,
+    /// Its hash (keccak-256 of the raw transaction), as the stub answered.
+    pub hash: String,
+}
+
+/// The nonce the stub gives Conflux accounts.
+pub const CFX_NONCE: u128 = 3;
+/// The stub's latest epoch.
+pub const EPOCH: u128 = 100;
+/// The storage the stub says a transfer collateralizes.
+pub const STORAGE: u128 = 64;
+/// The seqno of every TON wallet at the stub.
+pub const TON_SEQNO: u64 = 5;
+
 /// A Solana transaction the stub received, its signatures verified by Solana's SDK.
 #[derive(Clone, Debug)]
 pub struct SolanaSent {
@@ -87,6 +110,9 @@ struct Log {
     methods: Vec<String>,
     evm: Vec<EvmSent>,
     solana: Vec<SolanaSent>,
+    conflux: Vec<ConfluxSent>,
+    ton: Vec<String>,
+    bitcoin: Vec<String>,
 }
 
 /// The stub node.
@@ -167,6 +193,47 @@ fn solana_send(wire: &str) -> Result<SolanaSent, String> {
     })
 }
 
+fn conflux_send(raw: &str) -> Result<ConfluxSent, String> {
+    let bytes = ::hex::decode(raw.trim_start_matches("0x")).map_err(|e| e.to_string())?;
+    let outer = rlp::Rlp::new(&bytes);
+    let unsigned = outer.at(0).map_err(|e| e.to_string())?;
+    let field = |i: usize| -> Result<u128, String> {
+        let b: Vec<u8> = unsigned
+            .at(i)
+            .and_then(|f| f.data().map(<[u8]>::to_vec))
+            .map_err(|e| e.to_string())?;
+        Ok(b.iter().fold(0u128, |n, x| (n << 8) | u128::from(*x)))
+    };
+    Ok(ConfluxSent {
+        nonce: field(0)?,
+        storage_limit: field(5)?,
+        epoch_height: field(6)?,
+        hash: format!("0x{}", ::hex::encode(mpcw_tests::keccak256(&bytes))),
+    })
+}
+
+/// Esplora's `POST /tx`: the raw transaction in hex, read by rust-bitcoin; its txid.
+async fn esplora_tx(State(log): State<Arc<Mutex<Log>>>, body: String) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let tx = ::hex::decode(body.trim())
+        .map_err(|e| e.to_string())
+        .and_then(|b| {
+            bitcoin::consensus::deserialize::<bitcoin::Transaction>(&b).map_err(|e| e.to_string())
+        });
+    match tx {
+        Ok(tx) => {
+            let txid = tx.compute_txid().to_string();
+            log.lock().unwrap().bitcoin.push(txid.clone());
+            txid.into_response()
+        }
+        Err(e) => (
+            axum::http::StatusCode::BAD_REQUEST,
+            format!("sendrawtransaction RPC error: {{\"code\":-22,\"message\":\"TX decode failed: {e}\"}}"),
+        )
+            .into_response(),
+    }
+}
+
 async fn answer(State(log): State<Arc<Mutex<Log>>>, body: String) -> axum::response::Response {
     use axum::response::IntoResponse;
     let mode = log.lock().unwrap().mode.clone().unwrap_or(Mode::Normal);
@@ -184,8 +251,10 @@ async fn answer(State(log): State<Arc<Mutex<Log>>>, body: String) -> axum::respo
     let method = call["method"].as_str().unwrap_or_default().to_owned();
     let params = &call["params"];
     log.lock().unwrap().methods.push(method.clone());
-    if let (Mode::RefuseSends(m), "eth_sendRawTransaction" | "sendTransaction") =
-        (&mode, method.as_str())
+    if let (
+        Mode::RefuseSends(m),
+        "eth_sendRawTransaction" | "sendTransaction" | "cfx_sendRawTransaction" | "sendBoc",
+    ) = (&mode, method.as_str())
     {
         return Json(error(m.clone())).into_response();
     }
@@ -217,6 +286,30 @@ async fn answer(State(log): State<Arc<Mutex<Log>>>, body: String) -> axum::respo
             }
             Err(e) => error(format!("invalid raw transaction: {e}")),
         },
+        "cfx_getNextNonce" => result(hex(CFX_NONCE)),
+        "cfx_estimateGasAndCollateral" => result(json!({
+            "gasLimit": hex(21000), "gasUsed": hex(21000), "storageCollateralized": hex(STORAGE),
+        })),
+        "cfx_epochNumber" => result(hex(EPOCH)),
+        "cfx_gasPrice" => result(hex(1_000_000_000)),
+        "cfx_sendRawTransaction" => match conflux_send(params[0].as_str().unwrap_or_default()) {
+            Ok(sent) => {
+                let hash = sent.hash.clone();
+                log.lock().unwrap().conflux.push(sent);
+                result(json!(hash))
+            }
+            Err(e) => error(format!("invalid raw transaction: {e}")),
+        },
+        "runGetMethod" => json!({"ok": true, "result": {
+            "gas_used": 1, "exit_code": 0, "stack": [["num", format!("{TON_SEQNO:#x}")]],
+        }}),
+        "sendBoc" => match params["boc"].as_str() {
+            Some(boc) => {
+                log.lock().unwrap().ton.push(boc.to_owned());
+                json!({"ok": true, "result": {"@type": "ok"}})
+            }
+            None => json!({"ok": false, "error": "boc is missing", "code": 400}),
+        },
         "getLatestBlockhash" => result(json!({
             "context": {"slot": 1},
             "value": {"blockhash": BLOCKHASH, "lastValidBlockHeight": 150},
@@ -240,6 +333,7 @@ impl StubNode {
         let log = Arc::new(Mutex::new(Log::default()));
         let app = Router::new()
             .route("/", post(answer))
+            .route("/tx", post(esplora_tx))
             .with_state(log.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/", listener.local_addr().unwrap());
@@ -262,6 +356,21 @@ impl StubNode {
     /// The EVM transactions received so far.
     pub fn evm_sent(&self) -> Vec<EvmSent> {
         self.log.lock().unwrap().evm.clone()
+    }
+
+    /// The Conflux transactions received so far.
+    pub fn conflux_sent(&self) -> Vec<ConfluxSent> {
+        self.log.lock().unwrap().conflux.clone()
+    }
+
+    /// The TON messages (BOCs, base64) received so far.
+    pub fn ton_sent(&self) -> Vec<String> {
+        self.log.lock().unwrap().ton.clone()
+    }
+
+    /// The txids of the Bitcoin transactions received so far.
+    pub fn bitcoin_sent(&self) -> Vec<String> {
+        self.log.lock().unwrap().bitcoin.clone()
     }
 
     /// The Solana transactions received so far.

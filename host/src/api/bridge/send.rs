@@ -40,7 +40,7 @@ pub(super) async fn broadcast_if_asked(state: &AppState, id: &str) {
             return;
         }
     }
-    let outcome = match state.nodes.broadcast(network, &signed.raw).await {
+    let outcome = match state.nodes.broadcast(network, &signed).await {
         Ok(tx_id) => {
             tracing::info!(%id, network = %network.id, %tx_id, "broadcast");
             Broadcast::Sent { tx_id }
