@@ -469,7 +469,7 @@ async fn conflux_ton_and_bitcoin_requests_are_filled_in_and_broadcast() {
     let txid = spend.compute_txid().to_string();
     assert_eq!(
         node.bitcoin_sent(),
-        [txid.clone()],
+        std::slice::from_ref(&txid),
         "rust-bitcoin read the signed transaction"
     );
     assert_eq!(view["broadcast"]["tx_id"], txid.as_str());
