@@ -1,16 +1,17 @@
 // The EIP-1193 provider against a real signing server (MPCW_TEST_HOST, with the Dapp
 // MPCW_TEST_DAPP registered; started by tests/tests/web_sdk.rs), used by viem as any injected
 // wallet: viem's wallet client (`custom(provider)`) asks for the accounts (the user approves the
-// connection), signs a personal message and EIP-712 typed data that viem verifies, and sees a
-// rejection as EIP-1193's 4001 and another account as 4100. The provider calls the Dapp's relay
+// connection), signs a personal message and EIP-712 typed data that viem verifies and a
+// transaction whose sender viem recovers, switches between the connected chains, and sees a
+// rejection as EIP-1193's 4001, another account as 4100 and an unknown chain as 4902. The provider calls the Dapp's relay
 // (`bridgeRelay`, in process here), never the server with the API secret; the user is the device
 // SDK with a 2-of-3 ECDSA wallet made by the WebAssembly party.
 
 import test from "node:test";
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
-import { createWalletClient, custom, verifyMessage, verifyTypedData } from "viem";
-import { sepolia } from "viem/chains";
+import { createWalletClient, custom, parseEther, recoverTransactionAddress, verifyMessage, verifyTypedData } from "viem";
+import { polygonAmoy, sepolia } from "viem/chains";
 import { DappClient, MpcwEthereumProvider, bridgeRelay } from "../dist/index.js";
 import { Api, Device, MemoryStore } from "../../sdk/dist/index.js";
 
@@ -63,7 +64,7 @@ test("viem signs through the EIP-1193 provider, and verifies what it signed", { 
     return () => {};
   };
   const provider = new MpcwEthereumProvider({
-    relay: RELAY, chainId: sepolia.id, fetch: pageFetch(bridgeRelay(dapp)), show, storage: null,
+    relay: RELAY, chainId: sepolia.id, chains: [sepolia.id, polygonAmoy.id], fetch: pageFetch(bridgeRelay(dapp)), show, storage: null,
   });
   const changes = [];
   provider.on("accountsChanged", (a) => changes.push(a));
@@ -91,6 +92,23 @@ test("viem signs through the EIP-1193 provider, and verifies what it signed", { 
   const typedSignature = await client.signTypedData({ account: address, ...typed });
   assert.ok(await verifyTypedData({ address, ...typed, signature: typedSignature }), "viem verifies the typed data");
 
+  // A signed transaction (not sent), whose sender viem recovers.
+  const serializedTransaction = await client.signTransaction({
+    account: address, to: "0x3535353535353535353535353535353535353535", value: parseEther("0.001"),
+    nonce: 0, gas: 21000n, maxFeePerGas: 30_000_000_000n, maxPriorityFeePerGas: 1_000_000_000n,
+  });
+  assert.equal(await recoverTransactionAddress({ serializedTransaction }), address);
+
+  // Switching among the connected chains: same account, chainChanged; others are 4902.
+  const chains = [];
+  provider.on("chainChanged", (c) => chains.push(c));
+  await client.switchChain({ id: polygonAmoy.id });
+  assert.equal(await client.getChainId(), polygonAmoy.id);
+  assert.deepEqual(await provider.request({ method: "eth_accounts" }), [address]);
+  await assert.rejects(provider.request({ method: "wallet_switchEthereumChain", params: [{ chainId: "0x1" }] }), (e) => e.code === 4902);
+  await client.switchChain({ id: sepolia.id });
+  assert.deepEqual(chains, ["0x13882", "0xaa36a7"]);
+
   // A rejection is 4001; another account is 4100; nothing is asked of the user for it.
   rejectNext = true;
   await assert.rejects(client.signMessage({ account: address, message: "again" }), (e) => e.code === 4001);
@@ -100,7 +118,7 @@ test("viem signs through the EIP-1193 provider, and verifies what it signed", { 
     (e) => e.code === 4100,
   );
   assert.equal(seen.length, asked);
-  assert.deepEqual(seen, ["connect", "sign", "sign", "sign"]);
+  assert.deepEqual(seen, ["connect", "sign", "sign", "sign", "sign"]);
 
   // The Dapp disconnects: no accounts, and the connection is revoked on the server.
   const id = (await dapp.connection((await api.connections())[0].id)).id;
