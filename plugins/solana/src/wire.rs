@@ -370,3 +370,49 @@ impl Wire {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::{compile, transaction, transfer, Version};
+
+    fn message(version: Version) -> Vec<u8> {
+        compile([1; 32], &[transfer([1; 32], [2; 32], 5)], [3; 32], version)
+    }
+
+    #[test]
+    fn a_transaction_reads_back_and_is_signed_in_its_slot() {
+        for version in [Version::Legacy, Version::V0] {
+            let m = message(version);
+            let w = Wire::parse(&transaction(&[[0; 64]], &m)).unwrap();
+            assert_eq!(w.message, m);
+            assert_eq!(w.slot_of(&[1; 32]).unwrap(), 0);
+            assert!(w.slot_of(&[2; 32]).is_err(), "the recipient does not sign");
+            assert_eq!(w.signed(0, [9; 64]), transaction(&[[9; 64]], &m));
+            assert!(is_transaction_message(&m));
+        }
+        assert!(!is_transaction_message(b"Sign in to the shop"));
+    }
+
+    #[test]
+    fn malformed_transactions_are_refused() {
+        let m = message(Version::Legacy);
+        let good = transaction(&[[0; 64]], &m);
+        let mut longer = good.clone();
+        longer.push(0);
+        let mut v1 = transaction(&[[0; 64]], &message(Version::V0));
+        v1[65] = 0x81;
+        let mut padded = vec![0x81, 0x00];
+        padded.extend_from_slice(&good[1..]);
+        for (bytes, why) in [
+            (longer, "bytes left"),
+            (v1, "version 1"),
+            (padded, "shortest form"),
+            (transaction(&[], &m), "0 signature slots"),
+            (good[..good.len() - 1].to_vec(), "ends inside"),
+        ] {
+            let err = Wire::parse(&bytes).unwrap_err();
+            assert!(format!("{err:?}").contains(why), "{why}: {err:?}");
+        }
+    }
+}
