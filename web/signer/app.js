@@ -196,6 +196,7 @@ async function openBridge(wallets) {
   if (!wallet) throw new Error(`${t("connected_wallet_missing")} ${opened.wallet}`);
   progress("done");
   showBridge("request", "approve");
+  show("#wallet-picks", false);
   $("#bridge-from").textContent = `${t("from")} ${opened.dapp_name} · ${opened.network}`;
   const s = opened.summary ?? {};
   $("#summary-title").textContent = s.title ?? "";
@@ -231,33 +232,57 @@ async function openBridge(wallets) {
   });
 }
 
-// A connect request: the Dapp gets, for every network it asks for, the address of the user's
-// wallet of that network's scheme.
+// A connect request: the Dapp gets, for every network it asks for, the address of one of the
+// user's wallets of that network's scheme; the user picks the wallet per scheme.
 async function openConnect(wallets) {
   progress("opening");
   opened = await api.openBridge(bridgeToken);
   const networks = await api.networks();
-  const accounts = [];
-  for (const id of opened.networks) {
-    const network = networks.find((n) => n.id === id);
-    const wallet = wallets.find((w) => w.scheme === network?.scheme);
-    if (!wallet) {
-      $("#scheme").value = network?.scheme ?? $("#scheme").value;
-      throw new Error(`${t("no_wallet_for")}${network?.scheme ?? id}`);
+  const asked = opened.networks.map((id) => networks.find((n) => n.id === id) ?? { id, name: id, scheme: null });
+  const schemes = [...new Set(asked.map((n) => n.scheme))];
+  const listed = new Map(); // wallet id -> its addresses on every network of its scheme
+  for (const scheme of schemes) {
+    const mine = wallets.filter((w) => w.scheme === scheme);
+    if (!mine.length) {
+      $("#scheme").value = scheme ?? $("#scheme").value;
+      throw new Error(`${t("no_wallet_for")}${scheme}`);
     }
-    const address = (await api.addresses(wallet.id)).find((a) => a.network === id)?.addresses[0]?.value;
-    accounts.push({ network: network.name ?? id, wallet, address });
+    for (const w of mine) listed.set(w.id, await api.addresses(w.id));
   }
   progress("done");
   showBridge("connect_request", "connect");
   $("#bridge-from").textContent = `${t("from")} ${opened.dapp_name}`;
   $("#summary-title").textContent = t("connect_title");
-  const row = summaryRows();
-  for (const a of accounts) row(a.network, a.address);
+  const picks = $("#wallet-picks");
+  picks.replaceChildren();
+  for (const scheme of schemes) {
+    const select = document.createElement("select");
+    select.dataset.scheme = scheme;
+    for (const w of wallets.filter((w) => w.scheme === scheme)) {
+      const option = document.createElement("option");
+      option.value = w.id;
+      option.textContent = `${w.label ? `${w.label} · ` : ""}${w.id}`;
+      select.append(option);
+    }
+    select.onchange = () => rows();
+    const label = document.createElement("label");
+    const name = document.createElement("span");
+    name.dataset.t = "wallet";
+    name.textContent = t("wallet");
+    label.append(name, " ", select);
+    picks.append(label);
+  }
+  show("#wallet-picks");
+  const chosen = () => Object.fromEntries([...picks.querySelectorAll("select")].map((s) => [s.dataset.scheme, s.value]));
+  const rows = () => {
+    const row = summaryRows();
+    const c = chosen();
+    for (const n of asked) row(n.name, listed.get(c[n.scheme])?.find((a) => a.network === n.id)?.addresses[0]?.value);
+  };
+  rows();
   show("#bridge-password-label", false);
   $("#approve").onclick = guard(async () => {
-    const ids = [...new Set(accounts.map((a) => a.wallet.id))];
-    await api.connectBridge(opened.id, ids);
+    await api.connectBridge(opened.id, [...new Set(Object.values(chosen()))]);
     progress("connected");
     show("#approve", false);
     show("#reject", false);

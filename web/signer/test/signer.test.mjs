@@ -132,6 +132,11 @@ test("wallets made in the page connect to a shop, sign in, and approve its ETH a
     assert.match(await page.locator("#bridge-from").textContent(), /Shop/);
     const shared = await page.locator("#summary").textContent();
     assert.ok(shared.includes(ethAddress) && shared.includes(solAddress), shared);
+    // The user picks a wallet per scheme (one of each here).
+    for (const scheme of ["ecdsa-secp256k1", "ed25519"]) {
+      const id = await page.locator(`article[data-scheme="${scheme}"]`).getAttribute("data-wallet");
+      assert.equal(await page.locator(`#wallet-picks select[data-scheme="${scheme}"]`).inputValue(), id);
+    }
     await shot("3-connect.png");
     await page.click("#approve");
     await page.waitForFunction(() => document.querySelector("#progress").textContent === "已连接");
