@@ -1,0 +1,284 @@
+//! Differential property tests: generated requests go through the plugins in the host's
+//! sandbox, and what the plugins would have the wallet sign is compared byte for byte with what
+//! the chains' own crates build from the same fields.
+//!
+//! - Ethereum-like networks: legacy (EIP-155), EIP-2930 and EIP-1559 transactions, with or
+//!   without a recipient, call data and access lists: the payload is alloy's signing preimage.
+//! - Solana: SOL transfers with and without compute-budget instructions, legacy and v0: the
+//!   payload is the message Solana's SDK compiles; and transactions the SDK built, which the
+//!   plugin reads back (the payload is the SDK's message) and signs in the wallet's slot.
+//!
+//! `PROPTEST_CASES` sets the cases per property (256 by default) for a longer run.
+
+use std::sync::LazyLock;
+
+use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxLegacy};
+use alloy_eips::eip2930::{AccessList, AccessListItem};
+use alloy_primitives::{Address as EvmAddress, Bytes, TxKind, B256, U256};
+use k256::ecdsa::SigningKey;
+use mpcw_host::plugin::{wit, Runtime};
+use mpcw_tests::{ecdsa_key, network, runtime};
+use proptest::prelude::*;
+use serde_json::{json, Value};
+use solana_address::Address;
+use solana_compute_budget_interface::ComputeBudgetInstruction;
+use solana_message::{v0, Message, VersionedMessage};
+use solana_system_interface::instruction::transfer;
+
+static RUNTIME: LazyLock<Runtime> = LazyLock::new(runtime);
+/// Sepolia's chain id (chains/sepolia.toml).
+const CHAIN_ID: u64 = 11_155_111;
+
+fn evm_key() -> wit::PublicKey {
+    ecdsa_key(&SigningKey::from_slice(&[7; 32]).unwrap())
+}
+
+fn ed25519_key(seed: [u8; 32]) -> (wit::PublicKey, Address) {
+    let public = ed25519_dalek::SigningKey::from_bytes(&seed)
+        .verifying_key()
+        .to_bytes();
+    let key = wit::PublicKey {
+        scheme: wit::Scheme::Ed25519,
+        bytes: public.to_vec(),
+        view_key: None,
+    };
+    (key, Address::from(public))
+}
+
+fn payload(plugin: &str, network_id: &str, request: &Value, key: &wit::PublicKey) -> Vec<u8> {
+    let prepared = RUNTIME
+        .prepare(plugin, &request.to_string(), key, &network(network_id))
+        .unwrap_or_else(|e| panic!("{request}: {e}"));
+    assert_eq!(prepared.payloads.len(), 1);
+    prepared.payloads[0].bytes.clone()
+}
+
+/// An EVM transaction's fields, generated.
+#[derive(Debug, Clone)]
+struct EvmFields {
+    kind: u8,
+    nonce: u64,
+    gas: u64,
+    to: Option<[u8; 20]>,
+    value: u128,
+    data: Vec<u8>,
+    fee: u128,
+    tip: u128,
+    access: Vec<([u8; 20], Vec<[u8; 32]>)>,
+}
+
+fn evm_fields() -> impl Strategy<Value = EvmFields> {
+    (
+        0u8..3,
+        any::<u64>(),
+        21_000u64..30_000_000,
+        proptest::option::of(any::<[u8; 20]>()),
+        any::<u128>(),
+        proptest::collection::vec(any::<u8>(), 0..96),
+        1u128..u128::from(u64::MAX),
+        any::<u64>(),
+        proptest::collection::vec(
+            (
+                any::<[u8; 20]>(),
+                proptest::collection::vec(any::<[u8; 32]>(), 0..3),
+            ),
+            0..3,
+        ),
+    )
+        .prop_map(
+            |(kind, nonce, gas, to, value, mut data, fee, tip, access)| {
+                // A contract creation carries its init code.
+                if to.is_none() && data.is_empty() {
+                    data.push(0x60);
+                }
+                (kind, nonce, gas, to, value, data, fee, tip, access)
+            },
+        )
+        .prop_map(
+            |(kind, nonce, gas, to, value, data, fee, tip, access)| EvmFields {
+                kind,
+                nonce,
+                gas,
+                to,
+                value,
+                data,
+                fee,
+                tip: u128::from(tip) % (fee + 1),
+                access: if kind == 0 { vec![] } else { access },
+            },
+        )
+}
+
+impl EvmFields {
+    fn request(&self) -> Value {
+        let kind = ["legacy", "eip2930", "eip1559"][self.kind as usize];
+        let mut r = json!({
+            "kind": "transaction",
+            "type": kind,
+            "nonce": self.nonce,
+            "gas": self.gas,
+            "value": self.value.to_string(),
+            "data": format!("0x{}", hex::encode(&self.data)),
+        });
+        if let Some(to) = self.to {
+            r["to"] = json!(format!("0x{}", hex::encode(to)));
+        }
+        if self.kind == 2 {
+            r["maxFeePerGas"] = json!(self.fee.to_string());
+            r["maxPriorityFeePerGas"] = json!(format!("{:#x}", self.tip));
+        } else {
+            r["gasPrice"] = json!(format!("{:#x}", self.fee));
+        }
+        if self.kind > 0 {
+            r["accessList"] = json!(self
+                .access
+                .iter()
+                .map(|(a, keys)| json!({
+                    "address": format!("0x{}", hex::encode(a)),
+                    "storageKeys": keys.iter().map(|k| format!("0x{}", hex::encode(k))).collect::<Vec<_>>(),
+                }))
+                .collect::<Vec<_>>());
+        }
+        r
+    }
+
+    /// alloy's signing preimage of the same transaction.
+    fn alloy_preimage(&self) -> Vec<u8> {
+        let to = self
+            .to
+            .map(|a| TxKind::Call(EvmAddress::from(a)))
+            .unwrap_or(TxKind::Create);
+        let input = Bytes::from(self.data.clone());
+        let access_list = AccessList(
+            self.access
+                .iter()
+                .map(|(a, keys)| AccessListItem {
+                    address: EvmAddress::from(*a),
+                    storage_keys: keys.iter().map(|k| B256::from(*k)).collect(),
+                })
+                .collect(),
+        );
+        let value = U256::from(self.value);
+        match self.kind {
+            0 => TxLegacy {
+                chain_id: Some(CHAIN_ID),
+                nonce: self.nonce,
+                gas_price: self.fee,
+                gas_limit: self.gas,
+                to,
+                value,
+                input,
+            }
+            .encoded_for_signing(),
+            1 => TxEip2930 {
+                chain_id: CHAIN_ID,
+                nonce: self.nonce,
+                gas_price: self.fee,
+                gas_limit: self.gas,
+                to,
+                value,
+                access_list,
+                input,
+            }
+            .encoded_for_signing(),
+            _ => TxEip1559 {
+                chain_id: CHAIN_ID,
+                nonce: self.nonce,
+                gas_limit: self.gas,
+                max_fee_per_gas: self.fee,
+                max_priority_fee_per_gas: self.tip,
+                to,
+                value,
+                access_list,
+                input,
+            }
+            .encoded_for_signing(),
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn evm_transactions_are_alloys_signing_preimages(fields in evm_fields()) {
+        let ours = payload("ethereum", "sepolia", &fields.request(), &evm_key());
+        prop_assert_eq!(ours, fields.alloy_preimage(), "{}", fields.request());
+    }
+
+    #[test]
+    fn solana_transfers_are_the_sdks_messages(
+        seed in any::<[u8; 32]>(),
+        to in any::<[u8; 32]>(),
+        lamports in any::<u64>(),
+        limit in proptest::option::of(1u32..=1_400_000),
+        price in proptest::option::of(any::<u64>()),
+        blockhash in any::<[u8; 32]>(),
+        v0 in any::<bool>(),
+    ) {
+        let (key, payer) = ed25519_key(seed);
+        let to = Address::from(to);
+        prop_assume!(to != payer);
+        let hash = solana_hash::Hash::new_from_array(blockhash);
+        let mut request = json!({
+            "kind": "transfer", "to": to.to_string(), "lamports": lamports.to_string(),
+            "recentBlockhash": hash.to_string(),
+        });
+        let mut ixs = Vec::new();
+        if let Some(l) = limit {
+            request["computeUnitLimit"] = json!(l);
+            ixs.push(ComputeBudgetInstruction::set_compute_unit_limit(l));
+        }
+        if let Some(p) = price {
+            request["computeUnitPrice"] = json!(p);
+            ixs.push(ComputeBudgetInstruction::set_compute_unit_price(p));
+        }
+        ixs.push(transfer(&payer, &to, lamports));
+        let sdk = if v0 {
+            request["version"] = json!(0);
+            VersionedMessage::V0(v0::Message::try_compile(&payer, &ixs, &[], hash).unwrap())
+        } else {
+            VersionedMessage::Legacy(Message::new_with_blockhash(&ixs, Some(&payer), &hash))
+        };
+        prop_assert_eq!(payload("solana", "solana", &request, &key), sdk.serialize());
+    }
+
+    #[test]
+    fn solana_transactions_the_sdk_built_are_read_back(
+        seed in any::<[u8; 32]>(),
+        others in proptest::collection::vec((any::<[u8; 32]>(), any::<u64>()), 1..4),
+        blockhash in any::<[u8; 32]>(),
+        v0 in any::<bool>(),
+        pays in any::<bool>(),
+    ) {
+        use base64::Engine as _;
+        let (key, me) = ed25519_key(seed);
+        let hash = solana_hash::Hash::new_from_array(blockhash);
+        // The wallet sends to each other account; one of them pays the fee unless the wallet does.
+        let accounts: Vec<Address> = others.iter().map(|(a, _)| Address::from(*a)).collect();
+        prop_assume!(!accounts.contains(&me));
+        let ixs: Vec<_> = others
+            .iter()
+            .map(|(a, lamports)| transfer(&me, &Address::from(*a), *lamports))
+            .collect();
+        let payer = if pays { me } else { accounts[0] };
+        let message = if v0 {
+            VersionedMessage::V0(v0::Message::try_compile(&payer, &ixs, &[], hash).unwrap())
+        } else {
+            VersionedMessage::Legacy(Message::new_with_blockhash(&ixs, Some(&payer), &hash))
+        };
+        let signers = usize::from(message.header().num_required_signatures);
+        let tx = solana_transaction::versioned::VersionedTransaction {
+            signatures: vec![solana_signature::Signature::default(); signers],
+            message: message.clone(),
+        };
+        let request = json!({
+            "kind": "transaction",
+            "transaction": base64::engine::general_purpose::STANDARD.encode(bincode::serialize(&tx).unwrap()),
+        });
+        prop_assert_eq!(payload("solana", "solana", &request, &key), message.serialize());
+        let summary = RUNTIME
+            .prepare("solana", &request.to_string(), &key, &network("solana"))
+            .unwrap()
+            .summary;
+        prop_assert_eq!(summary.fee.is_some(), pays, "the fee is shown when the wallet pays");
+    }
+}
