@@ -8,8 +8,13 @@
 //!   payload is the message Solana's SDK compiles; and transactions the SDK built, which the
 //!   plugin reads back (the payload is the SDK's message) and signs in the wallet's slot.
 //!
+//! - Bitcoin: PSBTs of one to four P2WPKH or Taproot (key path) inputs of the wallet, with any
+//!   outputs, versions, lock times and sequences: each payload is rust-bitcoin's BIP-143
+//!   preimage (its double SHA-256 is rust-bitcoin's signature hash) or BIP-341 signature hash.
+//!
 //! `PROPTEST_CASES` sets the cases per property (256 by default) for a longer run.
 
+use std::str::FromStr;
 use std::sync::LazyLock;
 
 use alloy_consensus::{SignableTransaction, TxEip1559, TxEip2930, TxLegacy};
@@ -197,7 +202,136 @@ impl EvmFields {
     }
 }
 
+/// A Bitcoin spend's fields, generated: inputs (previous txid, vout, value, sequence) and
+/// outputs (value, a 20-byte program or the wallet's own script).
+#[derive(Debug, Clone)]
+struct BtcFields {
+    taproot: bool,
+    version: i32,
+    lock_time: u32,
+    inputs: Vec<([u8; 32], u32, u64, u32)>,
+    outputs: Vec<(u64, Option<[u8; 20]>)>,
+}
+
+fn btc_fields() -> impl Strategy<Value = BtcFields> {
+    (
+        any::<bool>(),
+        1i32..=2,
+        0u32..500_000_000,
+        proptest::collection::vec(
+            (
+                any::<[u8; 32]>(),
+                0u32..8,
+                1_000u64..1_000_000_000,
+                any::<u32>(),
+            ),
+            1..5,
+        ),
+        proptest::collection::vec(
+            (546u64..1_000_000, proptest::option::of(any::<[u8; 20]>())),
+            1..4,
+        ),
+    )
+        .prop_map(|(taproot, version, lock_time, inputs, outputs)| BtcFields {
+            taproot,
+            version,
+            lock_time,
+            inputs,
+            outputs,
+        })
+}
+
 proptest! {
+    #[test]
+    fn bitcoin_payloads_are_rust_bitcoins_signature_hashes(fields in btc_fields()) {
+        use bitcoin::hashes::Hash as _;
+        use bitcoin::sighash::{EcdsaSighashType, Prevouts, SighashCache, TapSighashType};
+        use sha2::{Digest, Sha256};
+
+        let spent_total: u64 = fields.inputs.iter().map(|i| i.2).sum();
+        let paid_total: u64 = fields.outputs.iter().map(|o| o.0).sum();
+        // A transaction paying more than it spends is refused (and is no transaction).
+        prop_assume!(paid_total <= spent_total);
+        let compressed = evm_key().bytes;
+        let (network_id, key) = if fields.taproot {
+            // The plugin takes the compressed key for both schemes (its x is the internal key).
+            let schnorr = wit::PublicKey {
+                scheme: wit::Scheme::SchnorrBip340,
+                bytes: compressed,
+                view_key: None,
+            };
+            ("bitcoin-taproot", schnorr)
+        } else {
+            ("bitcoin", evm_key())
+        };
+        let listed = RUNTIME.addresses("bitcoin", &key, &network(network_id)).unwrap();
+        let mine = bitcoin::Address::from_str(&listed[0].value)
+            .unwrap()
+            .assume_checked()
+            .script_pubkey();
+        let spent: Vec<bitcoin::TxOut> = fields
+            .inputs
+            .iter()
+            .map(|(_, _, value, _)| bitcoin::TxOut {
+                value: bitcoin::Amount::from_sat(*value),
+                script_pubkey: mine.clone(),
+            })
+            .collect();
+        let tx = bitcoin::Transaction {
+            version: bitcoin::transaction::Version(fields.version),
+            lock_time: bitcoin::absolute::LockTime::from_consensus(fields.lock_time),
+            input: fields
+                .inputs
+                .iter()
+                .map(|(txid, vout, _, sequence)| bitcoin::TxIn {
+                    previous_output: bitcoin::OutPoint::new(bitcoin::Txid::from_byte_array(*txid), *vout),
+                    script_sig: bitcoin::ScriptBuf::new(),
+                    sequence: bitcoin::Sequence(*sequence),
+                    witness: bitcoin::Witness::new(),
+                })
+                .collect(),
+            output: fields
+                .outputs
+                .iter()
+                .map(|(value, program)| bitcoin::TxOut {
+                    value: bitcoin::Amount::from_sat(*value),
+                    script_pubkey: match program {
+                        Some(p) => bitcoin::ScriptBuf::new_p2wsh(&bitcoin::WScriptHash::from_byte_array({
+                            let mut h = [0u8; 32];
+                            h[..20].copy_from_slice(p);
+                            h
+                        })),
+                        None => mine.clone(),
+                    },
+                })
+                .collect(),
+        };
+        let mut psbt = bitcoin::psbt::Psbt::from_unsigned_tx(tx.clone()).unwrap();
+        for (input, utxo) in psbt.inputs.iter_mut().zip(&spent) {
+            input.witness_utxo = Some(utxo.clone());
+        }
+        let request = json!({"kind": "psbt", "psbt": psbt.to_string()});
+        let prepared = RUNTIME
+            .prepare("bitcoin", &request.to_string(), &key, &network(network_id))
+            .unwrap_or_else(|e| panic!("{fields:?}: {e}"));
+        prop_assert_eq!(prepared.payloads.len(), tx.input.len());
+        let mut cache = SighashCache::new(&tx);
+        for (i, payload) in prepared.payloads.iter().enumerate() {
+            if fields.taproot {
+                let sighash = cache
+                    .taproot_key_spend_signature_hash(i, &Prevouts::All(&spent), TapSighashType::Default)
+                    .unwrap();
+                prop_assert_eq!(&payload.bytes[..], sighash.as_byte_array(), "input {}", i);
+            } else {
+                let sighash = cache
+                    .p2wpkh_signature_hash(i, &mine, spent[i].value, EcdsaSighashType::All)
+                    .unwrap();
+                let digest = Sha256::digest(Sha256::digest(&payload.bytes));
+                prop_assert_eq!(&digest[..], sighash.as_byte_array(), "input {}", i);
+            }
+        }
+    }
+
     #[test]
     fn evm_transactions_are_alloys_signing_preimages(fields in evm_fields()) {
         let ours = payload("ethereum", "sepolia", &fields.request(), &evm_key());
