@@ -4,7 +4,7 @@
 
 use serde_json::{json, Value};
 
-use super::evm::{answered, hex, quantity};
+use super::evm::{answered, estimated_call, hex, send_raw};
 use super::{missing, Filled, Node, NodeError};
 
 /// Request kinds that are transactions, and so may be broadcast.
@@ -47,16 +47,7 @@ pub(super) async fn fill(
         return Ok(filled);
     }
     let from = if need_nonce || need_gas || need_storage {
-        Some(match request.get("from").and_then(Value::as_str) {
-            Some(from) => from.to_owned(),
-            None => {
-                let from = sender
-                    .ok_or_else(|| NodeError::NeedsSender("nonce, gas and storage".into()))?
-                    .to_owned();
-                filled.set("from", Value::String(from.clone()));
-                from
-            }
-        })
+        Some(filled.sender(sender, "nonce, gas and storage")?)
     } else {
         None
     };
@@ -67,16 +58,7 @@ pub(super) async fn fill(
     }
     if let (true, Some(from)) = (need_gas || need_storage, &from) {
         let method = "cfx_estimateGasAndCollateral";
-        let mut call = json!({ "from": from });
-        if let Some(to) = request.get("to").filter(|v| !v.is_null()) {
-            call["to"] = to.clone();
-        }
-        if let Some(value) = request.get("value").and_then(quantity) {
-            call["value"] = hex(value);
-        }
-        if let Some(data) = request.get("data").filter(|v| !v.is_null()) {
-            call["data"] = data.clone();
-        }
+        let call = estimated_call(request, from);
         let estimate = node.call(method, json!([call, "latest_state"])).await?;
         let field = |name: &str| {
             estimate
@@ -107,12 +89,5 @@ pub(super) async fn fill(
 
 /// `cfx_sendRawTransaction`: the transaction hash the node gives.
 pub(super) async fn broadcast(node: &Node<'_>, raw: &[u8]) -> Result<String, NodeError> {
-    let method = "cfx_sendRawTransaction";
-    let hash = node
-        .call(method, json!([format!("0x{}", ::hex::encode(raw))]))
-        .await?;
-    hash.as_str()
-        .filter(|h| h.len() == 66 && h.starts_with("0x"))
-        .map(str::to_owned)
-        .ok_or_else(|| NodeError::Garbage(format!("{method}: {hash} is not a transaction hash")))
+    send_raw(node, "cfx_sendRawTransaction", raw).await
 }

@@ -83,16 +83,7 @@ pub(super) async fn fill(
     if !(need_nonce || need_gas || need_fees) {
         return Ok(filled);
     }
-    let from = match request.get("from").and_then(Value::as_str) {
-        Some(from) => from.to_owned(),
-        None => {
-            let from = sender
-                .ok_or_else(|| NodeError::NeedsSender("nonce, gas and fees".into()))?
-                .to_owned();
-            filled.set("from", Value::String(from.clone()));
-            from
-        }
-    };
+    let from = filled.sender(sender, "nonce, gas and fees")?;
     if need_nonce {
         let n = node
             .call("eth_getTransactionCount", json!([from, "pending"]))
@@ -100,22 +91,13 @@ pub(super) async fn fill(
         filled.set("nonce", hex(answered("eth_getTransactionCount", &n)?));
     }
     if need_gas {
-        let mut call = json!({ "from": from });
-        if let Some(to) = request.get("to").filter(|v| !v.is_null()) {
-            call["to"] = to.clone();
-        }
-        if let Some(value) = request.get("value").and_then(quantity) {
-            call["value"] = hex(value);
-        }
-        let data = request.get("data").or_else(|| request.get("input"));
-        if let Some(data) = data.filter(|v| !v.is_null()) {
-            call["data"] = data.clone();
-        }
+        let call = estimated_call(request, &from);
         let estimate = node.call("eth_estimateGas", json!([call])).await?;
         let estimate = answered("eth_estimateGas", &estimate)?;
         // A plain transfer costs exactly its estimate; a call may cost more when it runs
         // than when it was estimated, so it gets a fifth more.
-        let has_data = data
+        let has_data = call
+            .get("data")
             .and_then(Value::as_str)
             .is_some_and(|d| !d.trim_start_matches("0x").is_empty());
         filled.set(
@@ -181,9 +163,34 @@ async fn fees(node: &Node<'_>) -> Result<(u128, u128), NodeError> {
     Ok((base, tip))
 }
 
+/// The call a gas estimate runs: `from` sending the request's `to`, `value` (as a
+/// quantity) and `data` (or `input`), where given.
+pub(super) fn estimated_call(request: &Value, from: &str) -> Value {
+    let mut call = json!({ "from": from });
+    if let Some(to) = request.get("to").filter(|v| !v.is_null()) {
+        call["to"] = to.clone();
+    }
+    if let Some(value) = request.get("value").and_then(quantity) {
+        call["value"] = hex(value);
+    }
+    let data = request.get("data").or_else(|| request.get("input"));
+    if let Some(data) = data.filter(|v| !v.is_null()) {
+        call["data"] = data.clone();
+    }
+    call
+}
+
 /// `eth_sendRawTransaction`: the transaction hash the node gives.
 pub(super) async fn broadcast(node: &Node<'_>, raw: &[u8]) -> Result<String, NodeError> {
-    let method = "eth_sendRawTransaction";
+    send_raw(node, "eth_sendRawTransaction", raw).await
+}
+
+/// Send the raw transaction `raw` (0x-hex) with `method`: the transaction hash the node gives.
+pub(super) async fn send_raw(
+    node: &Node<'_>,
+    method: &str,
+    raw: &[u8],
+) -> Result<String, NodeError> {
     let hash = node
         .call(method, json!([format!("0x{}", hex::encode(raw))]))
         .await?;

@@ -95,6 +95,19 @@ impl Filled {
         }
     }
 
+    /// The account that sends the request: its own `from`, or `sender` (then put in `from`
+    /// and noted); `what` names the fields that need it, for the error without either.
+    fn sender(&mut self, sender: Option<&str>, what: &str) -> Result<String, NodeError> {
+        if let Some(from) = self.request.get("from").and_then(Value::as_str) {
+            return Ok(from.to_owned());
+        }
+        let from = sender
+            .ok_or_else(|| NodeError::NeedsSender(what.into()))?
+            .to_owned();
+        self.set("from", Value::String(from.clone()));
+        Ok(from)
+    }
+
     /// Put `value` in `field`, and note it.
     fn set(&mut self, field: &str, value: Value) {
         if let Some(object) = self.request.as_object_mut() {
