@@ -71,19 +71,14 @@ impl Signable {
                 Signable::Text(m.message)
             }
             Request::Transaction(t) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(t.transaction.trim())
-                    .map_err(|_| PluginError::invalid_request("transaction: not base64"))?;
-                let wire = wire::Wire::parse(&bytes)?;
+                let wire = wire::Wire::parse(&base64_field(&t.transaction, "transaction")?)?;
                 if let Some(payer) = payer {
                     wire.slot_of(&payer)?;
                 }
                 Signable::Wire(Box::new(wire))
             }
             Request::RawMessage(m) => {
-                let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(m.message.trim())
-                    .map_err(|_| PluginError::invalid_request("message: not base64"))?;
+                let bytes = base64_field(&m.message, "message")?;
                 if bytes.is_empty() || bytes.len() > MAX_RAW_MESSAGE {
                     return Err(PluginError::invalid_request(format!(
                         "message: 1 to {MAX_RAW_MESSAGE} bytes"
@@ -109,13 +104,13 @@ impl Signable {
     }
 }
 
-fn raw_summary(bytes: &[u8], key: &PublicKey) -> Result<Summary> {
-    let shown = match std::str::from_utf8(bytes) {
-        Ok(text) if !text.chars().any(|c| c.is_control() && c != '\n') => {
-            text.chars().take(500).collect()
-        }
-        _ => format!("0x{}", hex_of(&bytes[..bytes.len().min(250)])),
-    };
+/// The summary of a message: what is shown of it, its format, and warnings.
+fn message_summary(
+    key: &PublicKey,
+    shown: String,
+    format: String,
+    warnings: Vec<String>,
+) -> Result<Summary> {
     Ok(Summary {
         title: "Sign a message".into(),
         sender: Some(base58::encode(&payer(key)?)),
@@ -123,19 +118,20 @@ fn raw_summary(bytes: &[u8], key: &PublicKey) -> Result<Summary> {
         amount: None,
         fee: None,
         contract_call: None,
-        details: vec![
-            Detail::new("Message", shown),
-            Detail::new(
-                "Format",
-                format!("{} bytes, signed as they are", bytes.len()),
-            ),
-        ],
-        warnings: vec![],
+        details: vec![Detail::new("Message", shown), Detail::new("Format", format)],
+        warnings,
     })
 }
 
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+fn raw_summary(bytes: &[u8], key: &PublicKey) -> Result<Summary> {
+    let shown = match std::str::from_utf8(bytes) {
+        Ok(text) if !text.chars().any(|c| c.is_control() && c != '\n') => {
+            text.chars().take(500).collect()
+        }
+        _ => format!("0x{}", hex::encode(&bytes[..bytes.len().min(250)])),
+    };
+    let format = format!("{} bytes, signed as they are", bytes.len());
+    message_summary(key, shown, format, vec![])
 }
 
 fn text_summary(text: &str, key: &PublicKey) -> Result<Summary> {
@@ -147,19 +143,7 @@ fn text_summary(text: &str, key: &PublicKey) -> Result<Summary> {
             text.chars().count()
         ));
     }
-    Ok(Summary {
-        title: "Sign a message".into(),
-        sender: Some(base58::encode(&payer(key)?)),
-        recipient: None,
-        amount: None,
-        fee: None,
-        contract_call: None,
-        details: vec![
-            Detail::new("Message", shown),
-            Detail::new("Format", offchain::format_name(text)),
-        ],
-        warnings,
-    })
+    message_summary(key, shown, offchain::format_name(text).into(), warnings)
 }
 
 fn summary(c: &Checked, network: &Network) -> Summary {
@@ -335,27 +319,9 @@ impl Plugin for Solana {
         vk.verify_strict(&message, &ed25519_dalek::Signature::from_bytes(&bytes))
             .map_err(|_| PluginError::invalid_signature("the signature does not verify"))?;
         Ok(match signable {
-            Signable::Transfer(_) => {
-                let raw = message::transaction(&[bytes], &message);
-                Finalized {
-                    encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
-                    raw,
-                    encoding: "base64".into(),
-                    id: base58::encode(&bytes),
-                }
-            }
-            // The Dapp's transaction with this wallet's signature in its slot; its id is its
-            // first signature (the fee payer's), as Solana names transactions.
-            Signable::Wire(w) => {
-                let raw = w.signed(w.slot_of(&payer(&key)?)?, bytes);
-                let first = &raw[1..65];
-                Finalized {
-                    encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
-                    id: base58::encode(first),
-                    raw,
-                    encoding: "base64".into(),
-                }
-            }
+            Signable::Transfer(_) => signed_transaction(message::transaction(&[bytes], &message)),
+            // The Dapp's transaction with this wallet's signature in its slot.
+            Signable::Wire(w) => signed_transaction(w.signed(w.slot_of(&payer(&key)?)?, bytes)),
             // The signature itself, base58 as Solana's tools print it.
             Signable::Text(_) | Signable::Raw(_) => Finalized {
                 raw: bytes.to_vec(),
@@ -365,6 +331,24 @@ impl Plugin for Solana {
             },
         })
     }
+}
+
+/// A signed wire transaction as `sendTransaction` takes it (base64); its id is its first
+/// signature (the fee payer's), as Solana names transactions.
+fn signed_transaction(raw: Vec<u8>) -> Finalized {
+    Finalized {
+        encoded: base64::engine::general_purpose::STANDARD.encode(&raw),
+        id: base58::encode(&raw[1..65]),
+        raw,
+        encoding: "base64".into(),
+    }
+}
+
+/// The bytes of a base64 request field, or the request's refusal naming `what`.
+fn base64_field(text: &str, what: &str) -> Result<Vec<u8>> {
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .map_err(|_| PluginError::invalid_request(format!("{what}: not base64")))
 }
 
 mpcw_plugin_sdk::export_plugin!(Solana);
