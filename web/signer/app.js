@@ -175,13 +175,25 @@ function summaryRows() {
   };
 }
 
-// Show the bridge section for a request of kind `heading` ("request" or "connect_request"),
-// approved with the button labelled `approveLabel`.
+// The request is answered (approved or rejected): say so, and take the buttons away.
+function answered(step) {
+  progress(step);
+  show("#approve", false);
+  show("#reject", false);
+}
+
+// Show the bridge section for the opened request of kind `heading` ("request" or
+// "connect_request"), approved with the button labelled `approveLabel`; either kind is
+// rejected the same way.
 function showBridge(heading, approveLabel) {
   $("#bridge-heading").dataset.t = heading;
   $("#approve").dataset.t = approveLabel;
   render();
   show("#bridge");
+  $("#reject").onclick = guard(async () => {
+    await api.rejectBridge(opened.id);
+    answered("rejected");
+  });
 }
 
 let opened = null;
@@ -220,15 +232,7 @@ async function openBridge(wallets) {
       bridge: opened.id,
       progress,
     });
-    progress("signed");
-    show("#approve", false);
-    show("#reject", false);
-  });
-  $("#reject").onclick = guard(async () => {
-    await api.rejectBridge(opened.id);
-    progress("rejected");
-    show("#approve", false);
-    show("#reject", false);
+    answered("signed");
   });
 }
 
@@ -283,16 +287,8 @@ async function openConnect(wallets) {
   show("#bridge-password-label", false);
   $("#approve").onclick = guard(async () => {
     await api.connectBridge(opened.id, [...new Set(Object.values(chosen()))]);
-    progress("connected");
-    show("#approve", false);
-    show("#reject", false);
+    answered("connected");
     await showConnections();
-  });
-  $("#reject").onclick = guard(async () => {
-    await api.rejectBridge(opened.id);
-    progress("rejected");
-    show("#approve", false);
-    show("#reject", false);
   });
 }
 

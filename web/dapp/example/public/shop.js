@@ -91,22 +91,11 @@ $("#pay-eth").onclick = guard(async () => {
 });
 
 // SOL through the Wallet Standard: the page builds the transfer, the wallet signs and sends it.
-async function read(network, method, params) {
-  const r = await fetch(`/mpcw/rpc/${network}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ method, params }),
-  });
-  const answer = await r.json();
-  if (!r.ok || answer.error) throw new Error(answer.error?.message ?? `HTTP ${r.status}`);
-  return answer.result;
-}
-
 $("#pay-sol").onclick = guard(async () => {
   $("#sol-tx").hidden = true;
   const { Transaction, SystemProgram, PublicKey } = window.solanaWeb3;
   const [account] = (await solana.features["standard:connect"].connect({ silent: true })).accounts;
-  const { value } = await read("solana", "getLatestBlockhash", [{ commitment: "confirmed" }]);
+  const { value } = await session.read("solana", "getLatestBlockhash", [{ commitment: "confirmed" }]);
   const payer = new PublicKey(account.address);
   const tx = new Transaction({ feePayer: payer, recentBlockhash: value.blockhash }).add(
     SystemProgram.transfer({ fromPubkey: payer, toPubkey: new PublicKey(SHOP_SOL), lamports: 1_500_000 }),
