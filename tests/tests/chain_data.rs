@@ -75,18 +75,32 @@ fn filled_fields(opened: &Value) -> Vec<&str> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_connected_dapp_leaves_out_chain_data_and_the_host_fills_it_in_and_broadcasts() {
+/// A host whose `networks` are served by a stub node, the Dapp `shop`, and alice logged in for
+/// it with an ECDSA and an Ed25519 wallet connected to the shop on `networks`.
+struct Connected {
+    node: StubNode,
+    shop: Dapp,
+    host: Host,
+    url: String,
+    alice: String,
+    client: Client,
+    ec: (mpcw_host::api::WalletView, LocalShare),
+    ed: (mpcw_host::api::WalletView, LocalShare),
+    /// The connection, as the Dapp reads it.
+    cn: Value,
+}
+
+async fn connected(dir: &str, networks: &[&str]) -> Connected {
     let node = StubNode::start().await;
     let (shop, shop_config) = Dapp::new("shop", None);
     let config = mpcw_host::config::Config {
         dapps: vec![shop_config],
-        rpc_urls: BTreeMap::from([
-            ("sepolia".to_owned(), node.url.clone()),
-            ("solana".to_owned(), node.url.clone()),
-        ]),
+        rpc_urls: networks
+            .iter()
+            .map(|n| (n.to_string(), node.url.clone()))
+            .collect::<BTreeMap<_, _>>(),
         rpc_timeout_secs: 1,
-        ..mpcw_tests::config(temp_dir("chain-data"))
+        ..mpcw_tests::config(temp_dir(dir))
     };
     let host = Host::start_with(config).await;
     let url = host.url.clone();
@@ -94,14 +108,33 @@ async fn a_connected_dapp_leaves_out_chain_data_and_the_host_fills_it_in_and_bro
     let client = Client::new(&url).with_token(&alice);
     let ec = wallet_of(&client, Scheme::EcdsaSecp256k1).await;
     let ed = wallet_of(&client, Scheme::Ed25519).await;
-    let cn = connection(
-        &shop,
-        &url,
-        &alice,
-        &["sepolia", "solana"],
-        &[&ec.0.id, &ed.0.id],
-    )
-    .await;
+    let cn = connection(&shop, &url, &alice, networks, &[&ec.0.id, &ed.0.id]).await;
+    Connected {
+        node,
+        shop,
+        host,
+        url,
+        alice,
+        client,
+        ec,
+        ed,
+        cn,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connected_dapp_leaves_out_chain_data_and_the_host_fills_it_in_and_broadcasts() {
+    let Connected {
+        node,
+        shop,
+        host,
+        url,
+        alice,
+        client,
+        ec,
+        ed,
+        cn,
+    } = connected("chain-data", &["sepolia", "solana"]).await;
     let cn_id = cn["id"].as_str().unwrap();
     let eth_address = cn["accounts"][0]["address"].as_str().unwrap().to_owned();
     let sol_address = cn["accounts"][1]["address"].as_str().unwrap().to_owned();
@@ -358,25 +391,21 @@ async fn conflux_ton_and_bitcoin_requests_are_filled_in_and_broadcast() {
     use bitcoin::{Sequence, Transaction, TxIn, TxOut, Witness};
     use stub_node::{CFX_NONCE, EPOCH, STORAGE, TON_SEQNO};
 
-    let node = StubNode::start().await;
-    let (shop, shop_config) = Dapp::new("shop", None);
-    let networks = ["conflux-testnet", "ton-testnet", "bitcoin-regtest"];
-    let config = mpcw_host::config::Config {
-        dapps: vec![shop_config],
-        rpc_urls: networks
-            .iter()
-            .map(|n| (n.to_string(), node.url.clone()))
-            .collect(),
-        rpc_timeout_secs: 1,
-        ..mpcw_tests::config(temp_dir("chain-data-more"))
-    };
-    let host = Host::start_with(config).await;
-    let url = host.url.clone();
-    let alice = user_token(&url, "alice", "shop").await;
-    let client = Client::new(&url).with_token(&alice);
-    let ec = wallet_of(&client, Scheme::EcdsaSecp256k1).await;
-    let ed = wallet_of(&client, Scheme::Ed25519).await;
-    let cn = connection(&shop, &url, &alice, &networks, &[&ec.0.id, &ed.0.id]).await;
+    let Connected {
+        node,
+        shop,
+        host,
+        url,
+        alice,
+        client,
+        ec,
+        ed,
+        cn,
+    } = connected(
+        "chain-data-more",
+        &["conflux-testnet", "ton-testnet", "bitcoin-regtest"],
+    )
+    .await;
     let cn_id = cn["id"].as_str().unwrap();
     let address = |i: usize| cn["accounts"][i]["address"].as_str().unwrap().to_owned();
     let (cfx, ton, btc) = (address(0), address(1), address(2));

@@ -84,6 +84,8 @@ async fn a_dapp_connects_and_its_requests_are_for_the_connected_wallet_only() {
             .unwrap();
     let eth_address = listed_address(&client, &ec_wallet.id, "ethereum").await;
     let sol_address = listed_address(&client, &ed_wallet.id, "solana").await;
+    // A SOL transfer from the connected account, naming connection `cn`.
+    let sol_payment = |cn: &str| json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": cn});
 
     // Malformed connect requests.
     for (body, code) in [
@@ -256,20 +258,13 @@ async fn a_dapp_connects_and_its_requests_are_for_the_connected_wallet_only() {
         let message = answer["error"]["message"].as_str().unwrap();
         assert!(message.contains(why), "{network}: {message}");
     }
-    let (s, answer) = shop
-        .create(&url, json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": "cn_unknown"}))
-        .await;
+    let (s, answer) = shop.create(&url, sol_payment("cn_unknown")).await;
     assert_eq!(
         (s, answer["error"]["code"].as_str()),
         (422, Some("unknown_connection")),
         "{answer}"
     );
-    let (s, answer) = game
-        .create(
-            &url,
-            json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": cn}),
-        )
-        .await;
+    let (s, answer) = game.create(&url, sol_payment(&cn)).await;
     assert_eq!(
         (s, answer["error"]["code"].as_str()),
         (422, Some("unknown_connection")),
@@ -285,12 +280,7 @@ async fn a_dapp_connects_and_its_requests_are_for_the_connected_wallet_only() {
 
     // A Solana transfer naming the connection: another user cannot open it (nor burn its
     // token); alice's signer is shown the connected wallet's summary and signs with it.
-    let (s, created) = shop
-        .create(
-            &url,
-            json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": cn}),
-        )
-        .await;
+    let (s, created) = shop.create(&url, sol_payment(&cn)).await;
     assert_eq!(s, 201, "{created}");
     let created: BridgeCreated = serde_json::from_value(created).unwrap();
     let open = json!({"token": created.token});
@@ -319,12 +309,7 @@ async fn a_dapp_connects_and_its_requests_are_for_the_connected_wallet_only() {
     assert_eq!(tx.message.static_account_keys()[0].to_string(), sol_address);
 
     // A request made before the user revokes the connection is not signed after.
-    let (_, pending) = shop
-        .create(
-            &url,
-            json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": cn}),
-        )
-        .await;
+    let (_, pending) = shop.create(&url, sol_payment(&cn)).await;
     let pending: BridgeCreated = serde_json::from_value(pending).unwrap();
     let (code, _) = signer_post(
         &url,
@@ -361,12 +346,7 @@ async fn a_dapp_connects_and_its_requests_are_for_the_connected_wallet_only() {
     let (code, seen) = shop.call(Method::GET, &url, &dapp_path, None).await;
     assert_eq!((code, seen["status"].as_str()), (200, Some("revoked")));
     assert_eq!(game.call(Method::GET, &url, &dapp_path, None).await.0, 404);
-    let (s, answer) = shop
-        .create(
-            &url,
-            json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": cn}),
-        )
-        .await;
+    let (s, answer) = shop.create(&url, sol_payment(&cn)).await;
     assert_eq!(
         (s, answer["error"]["code"].as_str()),
         (410, Some("connection_revoked")),
@@ -409,9 +389,7 @@ async fn a_dapp_connects_and_its_requests_are_for_the_connected_wallet_only() {
     assert_eq!(code, 200, "{view}");
     let short = view["connection"]["id"].as_str().unwrap().to_owned();
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (s, answer) = shop
-        .create(&url, json!({"network": "solana", "request": sol_transfer(&sol_address), "connection": short}))
-        .await;
+    let (s, answer) = shop.create(&url, sol_payment(&short)).await;
     assert_eq!(
         (s, answer["error"]["code"].as_str()),
         (410, Some("connection_expired")),

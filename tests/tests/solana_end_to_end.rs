@@ -41,15 +41,42 @@ fn sdk_message(
     bincode::serialize(&message).unwrap()
 }
 
+/// A 2-of-3 Ed25519 wallet made by DKG, its Solana path and key there, and that key as
+/// Solana's SDK writes an address.
+fn solana_wallet() -> (Wallet, Vec<u32>, mpcw_host::plugin::wit::PublicKey, Address) {
+    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
+    let path = Registry::builtin()
+        .unwrap()
+        .get("solana")
+        .unwrap()
+        .path()
+        .unwrap();
+    let key = wallet.public_key(&path);
+    let address = Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
+    (wallet, path, key, address)
+}
+
+/// What the plugin makes of `request` once the wallet's device and server parties signed
+/// `payload` on Solana.
+fn co_sign(
+    runtime: &mpcw_host::plugin::Runtime,
+    wallet: &Wallet,
+    path: &[u32],
+    key: &mpcw_host::plugin::wit::PublicKey,
+    request: &str,
+    payload: &mpcw_host::plugin::wit::Payload,
+) -> mpcw_host::plugin::wit::Finalized {
+    let signature = wallet.sign(&[0, 1], path, payload);
+    runtime
+        .finalize("solana", request, key, &network("solana"), &[signature])
+        .unwrap()
+}
+
 #[test]
 fn messages_match_the_sdk_and_a_threshold_signed_transfer_verifies() {
     let runtime = runtime();
-    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
-    let registry = Registry::builtin().unwrap();
-    let path = registry.get("solana").unwrap().path().unwrap();
-    let key = wallet.public_key(&path);
+    let (wallet, path, key, payer) = solana_wallet();
     let net = network("solana");
-    let payer = Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
 
     let address = runtime.addresses("solana", &key, &net).unwrap()[0]
         .value
@@ -84,16 +111,14 @@ fn messages_match_the_sdk_and_a_threshold_signed_transfer_verifies() {
             "limit {limit:?} price {price:?} v0 {v0}"
         );
 
-        let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
-        let signed = runtime
-            .finalize(
-                "solana",
-                &request,
-                &key,
-                &net,
-                std::slice::from_ref(&signature),
-            )
-            .unwrap();
+        let signed = co_sign(
+            &runtime,
+            &wallet,
+            &path,
+            &key,
+            &request,
+            &prepared.payloads[0],
+        );
         let tx: VersionedTransaction = bincode::deserialize(&signed.raw).unwrap();
         tx.verify_and_hash_message()
             .expect("the SDK sanitizes the transaction and verifies its signature");
@@ -204,16 +229,8 @@ fn bad_requests_are_refused_with_a_reason() {
 fn offchain_messages_match_the_sdk_and_verify() {
     use solana_offchain_message::OffchainMessage;
     let runtime = runtime();
-    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
-    let path = Registry::builtin()
-        .unwrap()
-        .get("solana")
-        .unwrap()
-        .path()
-        .unwrap();
-    let key = wallet.public_key(&path);
+    let (wallet, path, key, payer) = solana_wallet();
     let net = network("solana");
-    let payer = solana_address::Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
     let long = "签名".repeat(400); // 2400 bytes of UTF-8: too long for a Ledger screen
     for text in [
         "Log in to example.org at 2026-11-25",
@@ -434,16 +451,8 @@ fn transactions_a_dapp_built_are_signed_in_the_wallets_slot() {
     use ed25519_dalek::Signer as _;
 
     let runtime = runtime();
-    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
-    let path = Registry::builtin()
-        .unwrap()
-        .get("solana")
-        .unwrap()
-        .path()
-        .unwrap();
-    let key = wallet.public_key(&path);
+    let (wallet, path, key, me) = solana_wallet();
     let net = network("solana");
-    let me = Address::from(<[u8; 32]>::try_from(key.bytes.as_slice()).unwrap());
     let to: Address = TO.parse().unwrap();
     let hash: solana_hash::Hash = BLOCKHASH.parse().unwrap();
     let program: Address = "9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin"
@@ -468,16 +477,14 @@ fn transactions_a_dapp_built_are_signed_in_the_wallets_slot() {
             tx.message.serialize(),
             "the SDK's message"
         );
-        let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
-        let signed = runtime
-            .finalize(
-                "solana",
-                &request,
-                &key,
-                &net,
-                std::slice::from_ref(&signature),
-            )
-            .unwrap();
+        let signed = co_sign(
+            &runtime,
+            &wallet,
+            &path,
+            &key,
+            &request,
+            &prepared.payloads[0],
+        );
         let out: VersionedTransaction = bincode::deserialize(&signed.raw).unwrap();
         out.verify_and_hash_message()
             .expect("the SDK verifies every signature");
@@ -553,16 +560,14 @@ fn transactions_a_dapp_built_are_signed_in_the_wallets_slot() {
     let request = json!({"kind": "raw_message", "message": base64::engine::general_purpose::STANDARD.encode(text)}).to_string();
     let prepared = runtime.prepare("solana", &request, &key, &net).unwrap();
     assert_eq!(prepared.payloads[0].bytes, text);
-    let signature = wallet.sign(&[0, 1], &path, &prepared.payloads[0]);
-    let signed = runtime
-        .finalize(
-            "solana",
-            &request,
-            &key,
-            &net,
-            std::slice::from_ref(&signature),
-        )
-        .unwrap();
+    let signed = co_sign(
+        &runtime,
+        &wallet,
+        &path,
+        &key,
+        &request,
+        &prepared.payloads[0],
+    );
     let vk = ed25519_dalek::VerifyingKey::from_bytes(&me.to_bytes()).unwrap();
     let sig = ed25519_dalek::Signature::from_slice(&signed.raw).unwrap();
     vk.verify_strict(text, &sig)
