@@ -44,6 +44,10 @@
 //! | `[rpc_urls]` | none | | network id = node URL: the JSON-RPC endpoint the host asks for chain data and broadcasts to, over the network file's `rpc_url` |
 //! | `public_rpc` | `true` | `MPCW_PUBLIC_RPC` | use the network files' public `rpc_url`s (off: only `[rpc_urls]`) |
 //! | `rpc_timeout_secs` | `10` | `MPCW_RPC_TIMEOUT_SECS` | how long a node has to answer one call |
+//! | `recovery_delay_secs` | `0` | `MPCW_RECOVERY_DELAY_SECS` | how long an announced recovery (a new device) waits before it may start; meanwhile a device that still holds a share can cancel it (0: no wait) |
+//! | `escrow_opens_per_hour` | `10` | `MPCW_ESCROW_OPENS_PER_HOUR` | attempts to open an escrowed recovery share, per user and per client address, per hour (0: no limit) |
+//! | `security_webhook_url` | none | `MPCW_SECURITY_WEBHOOK_URL` | where recovery, refresh and escrow events are posted, signed as bridge callbacks are |
+//! | `security_webhook_key` | none | `MPCW_SECURITY_WEBHOOK_KEY` | 64 hex digits: the HMAC key of those posts (needed with the URL) |
 //! | `rate_limit_per_minute` | `1200` | `MPCW_RATE_LIMIT_PER_MINUTE` | requests one subject may make per minute, in bursts of up to a tenth of it (0: no limit) |
 
 use std::net::SocketAddr;
@@ -146,6 +150,15 @@ pub struct Config {
     pub public_rpc: bool,
     /// How long a node has to answer one call, seconds.
     pub rpc_timeout_secs: u64,
+    /// How long an announced recovery waits before it may start, seconds (0: no wait).
+    pub recovery_delay_secs: u64,
+    /// Attempts to open an escrowed recovery share per user and per client per hour (0: no
+    /// limit).
+    pub escrow_opens_per_hour: u32,
+    /// Where security events (recoveries, refreshes, escrow) are posted.
+    pub security_webhook_url: Option<String>,
+    /// The HMAC key of security events, 64 hex digits.
+    pub security_webhook_key: Option<String>,
 }
 
 impl Default for Config {
@@ -192,6 +205,10 @@ impl Default for Config {
             rpc_urls: Default::default(),
             public_rpc: true,
             rpc_timeout_secs: 10,
+            recovery_delay_secs: 0,
+            escrow_opens_per_hour: 10,
+            security_webhook_url: None,
+            security_webhook_key: None,
         }
     }
 }
@@ -221,6 +238,8 @@ impl std::fmt::Debug for Config {
             // Node URLs may carry API keys: only the networks are shown.
             .field("rpc_urls", &self.rpc_urls.keys().collect::<Vec<_>>())
             .field("public_rpc", &self.public_rpc)
+            .field("recovery_delay_secs", &self.recovery_delay_secs)
+            .field("security_webhook", &self.security_webhook_url.is_some())
             .finish_non_exhaustive()
     }
 }
@@ -337,6 +356,18 @@ impl Config {
         if let Some(v) = var("MPCW_PUBLIC_RPC") {
             self.public_rpc = parse("MPCW_PUBLIC_RPC", v)?;
         }
+        if let Some(v) = var("MPCW_RECOVERY_DELAY_SECS") {
+            self.recovery_delay_secs = parse("MPCW_RECOVERY_DELAY_SECS", v)?;
+        }
+        if let Some(v) = var("MPCW_ESCROW_OPENS_PER_HOUR") {
+            self.escrow_opens_per_hour = parse("MPCW_ESCROW_OPENS_PER_HOUR", v)?;
+        }
+        if let Some(v) = var("MPCW_SECURITY_WEBHOOK_URL") {
+            self.security_webhook_url = Some(v);
+        }
+        if let Some(v) = var("MPCW_SECURITY_WEBHOOK_KEY") {
+            self.security_webhook_key = Some(v);
+        }
         if let Some(v) = var("MPCW_RPC_TIMEOUT_SECS") {
             self.rpc_timeout_secs = parse("MPCW_RPC_TIMEOUT_SECS", v)?;
         }
@@ -410,6 +441,19 @@ impl Config {
             first_delay: std::time::Duration::from_millis(self.callback_first_retry_ms),
             max_delay: std::time::Duration::from_millis(self.callback_max_retry_ms),
             max_attempts: self.callback_max_attempts.max(1),
+        }
+    }
+
+    /// The security webhook's HMAC key, when a URL is configured: the URL needs a key of 64 hex
+    /// digits, and a key needs a URL.
+    pub fn security_webhook_key(&self) -> anyhow::Result<Option<[u8; 32]>> {
+        match (&self.security_webhook_url, &self.security_webhook_key) {
+            (None, None) => Ok(None),
+            (Some(_), Some(key)) => crate::bridge::callback::key_from_hex(key)
+                .map(Some)
+                .context("security_webhook_key must be 64 hex digits"),
+            (Some(_), None) => bail!("security_webhook_url needs security_webhook_key"),
+            (None, Some(_)) => bail!("security_webhook_key is set without security_webhook_url"),
         }
     }
 

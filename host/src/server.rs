@@ -36,6 +36,7 @@ impl Server {
     /// Open everything `config` names and bind its address.
     pub async fn bind(config: Config) -> anyhow::Result<Self> {
         config.check_exposure()?;
+        config.security_webhook_key()?;
         config.prepare_data_dir()?;
         let kek = config.load_kek()?;
         let tokens = TokenKeys::new(
@@ -94,9 +95,11 @@ impl Server {
         );
         let limiter = crate::state::keyed_limiter(config.rate_limit_per_minute);
         let client_limiter = crate::state::keyed_limiter(config.client_rate_limit_per_minute);
+        let escrow_limiter = crate::state::hourly_limiter(config.escrow_opens_per_hour);
         let state = Arc::new(AppState {
             limiter,
             client_limiter,
+            escrow_limiter,
             config,
             store,
             kek,
@@ -165,6 +168,9 @@ impl Server {
                     limiter.retain_recent();
                 }
                 if let Some(limiter) = &state.client_limiter {
+                    limiter.retain_recent();
+                }
+                if let Some(limiter) = &state.escrow_limiter {
                     limiter.retain_recent();
                 }
             }

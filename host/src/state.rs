@@ -44,6 +44,9 @@ pub struct AppState {
     pub limiter: Option<SubjectLimiter>,
     /// Requests per client address to the routes that need no login, if limited.
     pub client_limiter: Option<ClientLimiter>,
+    /// Attempts to open an escrowed recovery share, per user (`user:<subject>`) and per client
+    /// (`client:<address>`), if limited.
+    pub escrow_limiter: Option<SubjectLimiter>,
     /// The keys of the host's access tokens.
     pub tokens: TokenKeys,
     /// The OpenID Connect providers users log in with.
@@ -130,6 +133,17 @@ pub fn keyed_limiter<K: std::hash::Hash + Eq + Clone>(
     let burst = std::num::NonZeroU32::new((per_minute / 10).max(1)).expect("at least one");
     Some(governor::RateLimiter::keyed(
         governor::Quota::per_minute(rate).allow_burst(burst),
+    ))
+}
+
+/// A keyed limiter for `per_hour` attempts per key, all of which may come at once (`None` for
+/// 0: unlimited).
+pub fn hourly_limiter<K: std::hash::Hash + Eq + Clone>(
+    per_hour: u32,
+) -> Option<governor::DefaultKeyedRateLimiter<K>> {
+    let rate = std::num::NonZeroU32::new(per_hour)?;
+    Some(governor::RateLimiter::keyed(
+        governor::Quota::per_hour(rate).allow_burst(rate),
     ))
 }
 

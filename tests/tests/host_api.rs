@@ -702,10 +702,15 @@ async fn the_openapi_document_matches_the_routes() {
     let mut checked = 0;
     for (path, ops) in paths {
         for method in ops.as_object().unwrap().keys() {
-            let url = format!("{}{}", host.url, path.replace("{id}", "x"));
+            let url = format!(
+                "{}{}",
+                host.url,
+                path.replace("{id}", "x").replace("{rid}", "y")
+            );
             let req = match method.as_str() {
                 "get" => http.get(&url),
                 "post" => http.post(&url).json(&json!({})),
+                "put" => http.put(&url).json(&json!({})),
                 "delete" => http.delete(&url),
                 other => panic!("unexpected method {other}"),
             };

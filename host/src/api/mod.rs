@@ -7,6 +7,7 @@ pub mod client;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
+pub mod recovery;
 mod reshare;
 mod sessions;
 pub mod signing;
@@ -27,6 +28,8 @@ use crate::state::{AppState, Metrics};
 use error::ApiError;
 
 pub use bridge::{settle_failed_bridges, sweep_expiries as sweep_bridge_expiries};
+pub use recovery::escrow::{EscrowMethod, EscrowView, OpenEscrow, OpenedEscrow, PutEscrow};
+pub use recovery::{CancelRecovery, RecoveryView, SecurityEvent, CANCEL_RECOVERY, SECURITY_SENDER};
 pub use views::*;
 
 /// The largest body a login route takes.
@@ -66,6 +69,19 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/wallets/{id}/addresses", get(wallets::addresses))
         .route("/v1/wallets/{id}/signatures", post(signing::start))
         .route("/v1/wallets/{id}/reshare", post(reshare::start))
+        .route(
+            "/v1/wallets/{id}/escrow",
+            get(recovery::escrow::show)
+                .put(recovery::escrow::put)
+                .delete(recovery::escrow::remove),
+        )
+        .route("/v1/wallets/{id}/escrow/open", post(recovery::escrow::open))
+        .route("/v1/wallets/{id}/recoveries", post(recovery::ask))
+        .route(
+            "/v1/wallets/{id}/recoveries/{rid}/cancel",
+            post(recovery::cancel),
+        )
+        .route("/v1/recoveries", get(recovery::list))
         .route("/v1/signatures/{id}", get(signing::show))
         .route("/v1/bridge/requests", post(bridge::create))
         .route("/v1/bridge/requests/{id}", get(bridge::show))

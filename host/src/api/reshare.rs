@@ -20,7 +20,7 @@ use super::views::{SessionView, StartReshare, StartedReshare};
 use super::wallets::{owned_wallet, ready_key, seal_server_share, wallet_view};
 use crate::mpc::{spawn_party, LiveSession, PartyFailure, SessionState};
 use crate::state::{now, random_id, AppState};
-use crate::store::Reshared;
+use crate::store::{RecoveryEventRow, Reshared};
 
 /// `POST /v1/wallets/{id}/reshare`.
 pub async fn start(
@@ -99,6 +99,14 @@ async fn start_reshare(
     }
 
     super::sessions::check_room(state, &owner, 1)?;
+    let event = super::recovery::begin_reshare(
+        state,
+        &owner,
+        &wallet,
+        &body.roster,
+        body.recovery.as_deref(),
+    )
+    .await?;
     let share = open_share(state, &wallet_id).await?;
     let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
     let mut roster: Roster = body.roster.clone();
@@ -130,7 +138,7 @@ async fn start_reshare(
         wallet_id,
         roster.clone(),
         config,
-        done_rx,
+        (event, done_rx),
     ));
     Ok(StartedReshare {
         wallet,
@@ -151,7 +159,10 @@ async fn finish_reshare(
     wallet_id: String,
     roster: Roster,
     config: ReshareConfig,
-    done: oneshot::Receiver<Result<Option<KeyShare>, PartyFailure>>,
+    (event, done): (
+        RecoveryEventRow,
+        oneshot::Receiver<Result<Option<KeyShare>, PartyFailure>>,
+    ),
 ) {
     let outcome = match done.await {
         Ok(Ok(Some(share))) => store(&state, &wallet_id, &roster, &config, &share).await,
@@ -161,11 +172,13 @@ async fn finish_reshare(
     };
     match outcome {
         Ok(()) => {
-            tracing::info!(wallet = %wallet_id, "wallet reshared");
+            tracing::info!(wallet = %wallet_id, kind = %event.kind, "wallet reshared");
+            super::recovery::finish(&state, &event, "done").await;
             session.finish(SessionState::Done);
         }
         Err(e) => {
             tracing::warn!(wallet = %wallet_id, error = %e, "resharing failed; the old shares stay");
+            super::recovery::finish(&state, &event, "failed").await;
             session.finish(SessionState::Failed(e));
         }
     }

@@ -277,6 +277,10 @@ pub struct StartReshare {
     /// ignored so that older clients keep working.
     #[serde(default, skip_serializing)]
     pub aux: Option<String>,
+    /// A recovery announced with `POST /v1/wallets/{id}/recoveries`: needed when the resharing
+    /// gives a party a new identity (a new device) and a recovery delay is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery: Option<String>,
 }
 
 /// Answer to `POST /v1/wallets/{id}/reshare`.

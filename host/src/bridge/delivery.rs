@@ -186,11 +186,21 @@ async fn attempt(state: &AppState, row: &CallbackRow) {
 /// Post `row` once, signed with its Dapp's key; `Ok` on a 2xx answer. Errors name no URL (a
 /// callback URL may carry a Dapp's token).
 async fn post(state: &AppState, row: &CallbackRow) -> Result<(), String> {
-    state
-        .dapps
-        .get(&row.dapp)
-        .map_err(|_| "the Dapp is no longer registered".to_owned())?;
-    let key = dapp_key(&state.kek, &state.config.kek_id, &row.dapp);
+    let key = if row.dapp == crate::api::SECURITY_SENDER {
+        // A security event, signed with the operator's webhook key.
+        state
+            .config
+            .security_webhook_key()
+            .ok()
+            .flatten()
+            .ok_or_else(|| "no security webhook key is configured".to_owned())?
+    } else {
+        state
+            .dapps
+            .get(&row.dapp)
+            .map_err(|_| "the Dapp is no longer registered".to_owned())?;
+        dapp_key(&state.kek, &state.config.kek_id, &row.dapp)
+    };
     let timestamp = now();
     let response = state
         .outbox

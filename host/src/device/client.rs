@@ -185,6 +185,19 @@ impl Client {
         .await
     }
 
+    /// `POST /v1/wallets/{id}/recoveries`: announce a recovery of the wallet (a new device).
+    pub async fn announce_recovery(
+        &self,
+        wallet_id: &str,
+    ) -> Result<crate::api::RecoveryView, DeviceError> {
+        self.post(
+            &format!("/v1/wallets/{wallet_id}/recoveries"),
+            &serde_json::json!({}),
+            None,
+        )
+        .await
+    }
+
     /// `GET /v1/signatures/{id}`.
     pub async fn signing(&self, id: &str) -> Result<SigningView, DeviceError> {
         self.get(&format!("/v1/signatures/{id}")).await

@@ -262,6 +262,9 @@ pub struct ReshareSpec {
     pub new_threshold: u16,
     /// New number of parties.
     pub new_parties: u16,
+    /// The announced recovery this resharing carries out, if any (see
+    /// `POST /v1/wallets/{id}/recoveries`).
+    pub recovery: Option<String>,
 }
 
 /// Refresh or reshare wallet `wallet_id` with the server: new shares of the same key (same
@@ -285,6 +288,7 @@ pub async fn reshare(
                 new_parties: spec.new_parties,
                 roster,
                 aux: None,
+                recovery: spec.recovery.clone(),
             },
             Some(&crate::state::random_id("idem")),
         )
@@ -334,6 +338,19 @@ pub async fn recover(
     recovery: &LocalShare,
     progress: impl FnMut(&str),
 ) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
+    recover_announced(client, wallet, lost, recovery, None, progress).await
+}
+
+/// [`recover`], carrying out recovery `announced` (from [`Client::announce_recovery`]): needed
+/// when the server holds recoveries back for a delay.
+pub async fn recover_announced(
+    client: &Client,
+    wallet: &WalletView,
+    lost: PartyIndex,
+    recovery: &LocalShare,
+    announced: Option<&str>,
+    progress: impl FnMut(&str),
+) -> Result<(WalletView, Vec<NewShare>), DeviceError> {
     let parties = vec![
         ReshareParty {
             index: lost,
@@ -352,6 +369,7 @@ pub async fn recover(
         old_signers,
         new_threshold: wallet.threshold,
         new_parties: wallet.parties,
+        recovery: announced.map(str::to_owned),
     };
     reshare(client, &wallet.id, &spec, parties, progress).await
 }
@@ -384,6 +402,7 @@ pub async fn refresh(
         old_signers,
         new_threshold: wallet.threshold,
         new_parties: wallet.parties,
+        recovery: None,
     };
     reshare(client, &wallet.id, &spec, parties, progress).await
 }

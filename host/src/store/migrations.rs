@@ -30,6 +30,10 @@ const FILES: &[(&str, &str)] = &[
         "0005_connections.sql",
         include_str!("../../migrations/0005_connections.sql"),
     ),
+    (
+        "0006_recovery.sql",
+        include_str!("../../migrations/0006_recovery.sql"),
+    ),
 ];
 
 /// The migrator for the embedded migrations.
@@ -85,7 +89,8 @@ mod tests {
                 (2, "drop access tokens"),
                 (3, "bridge callbacks"),
                 (4, "runners"),
-                (5, "connections")
+                (5, "connections"),
+                (6, "recovery"),
             ]
         );
     }

@@ -7,12 +7,14 @@
 mod callbacks;
 mod connections;
 mod migrations;
+mod recovery;
 mod rows;
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
 pub use callbacks::CallbackRow;
+pub use recovery::{EscrowRow, RecoveryEventRow};
 pub use rows::{SigningRow, WalletRow, WalletStatus};
 
 /// A storage failure.

@@ -144,6 +144,14 @@ impl DeviceSecret {
             .map_err(js)
     }
 
+    /// This party's signature on statement `purpose`/`text` with its identity key, base64:
+    /// proof to the server that the statement comes from the holder of this share (for
+    /// example, cancelling a recovery of its wallet).
+    #[wasm_bindgen(js_name = signStatement)]
+    pub fn sign_statement(&self, purpose: &str, text: &str) -> String {
+        self.0.sign_statement(purpose, text)
+    }
+
     /// ECDSA: record that signing with `party` is suspended until the wallet is refreshed (it
     /// failed an oblivious-transfer check, see [`Party::cheater`]); seal the secret again to
     /// keep it. `false` if it already was, or the share is not ECDSA.

@@ -96,6 +96,12 @@ impl DeviceSecret {
         serde_json::to_string(&self.keys.public()).expect("public keys serialize")
     }
 
+    /// This party's signature on statement `purpose`/`text` with its identity key (see
+    /// `PartyKeys::sign_statement`), base64.
+    pub fn sign_statement(&self, purpose: &str, text: &str) -> String {
+        self.keys.sign_statement(purpose, text)
+    }
+
     /// The share's party index, once there is a share.
     pub fn index(&self) -> Option<PartyIndex> {
         self.share.as_ref().map(KeyShare::index)
