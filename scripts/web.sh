@@ -34,10 +34,13 @@ done
 
 echo "== assembling the web signer"
 rm -rf web/signer/dist
-mkdir -p web/signer/dist/sdk web/signer/dist/wasm
+mkdir -p web/signer/dist/sdk web/signer/dist/wasm web/signer/dist/vendor
 cp web/signer/index.html web/signer/app.js web/signer/i18n.js web/signer/style.css web/signer/dist/
 cp web/sdk/dist/*.js web/signer/dist/sdk/
 cp web/device/pkg-web/mpcw_device_wasm.js web/device/pkg-web/mpcw_device_wasm_bg.wasm web/signer/dist/wasm/
+# The QR code of a recovery code is drawn in the page (the code never goes to the server), with
+# the Dapp SDK's pinned qrcode-generator (MIT).
+cp web/dapp/node_modules/qrcode-generator/dist/qrcode.mjs web/signer/dist/vendor/
 (cd web/signer && npm ci --no-audit --no-fund --silent)
 # Chromium, and a Chinese font so that the page's screenshots show its Chinese.
 if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "wenquanyi"; then

@@ -5,7 +5,8 @@
 //! - `web/sdk/test/device.test.mjs`: a 2-of-3 wallet is made, a Solana transfer co-signed (the
 //!   signature checked by Node's own Ed25519), a wrong password refused, and the wallet signs
 //!   again after a reload.
-//! - `web/sdk/test/miniprogram.test.mjs`: the same SDK over WeChat's `wx.request` and
+//! - `web/sdk/test/miniprogram.test.mjs` (also recovery with a code on a new phone, hashing with
+//!   the wasm module as mini-programs must): the same SDK over WeChat's `wx.request` and
 //!   Alipay's `my.request` and their storage (objects that behave as documented, over `fetch`).
 //! - `web/dapp/test/dapp.test.mjs`: a Dapp asks through the bridge, the device approves, the
 //!   Dapp follows the events, reads a transaction whose signature Node verifies, and verifies
@@ -32,6 +33,13 @@
 //!   wrong password, a rejected order, a reload, both languages; the user revokes the
 //!   connection and the shop's next order is refused. Screenshots of each step are kept in
 //!   `target/screenshots/signer`.
+//! - `web/signer/test/recovery.test.mjs`: lose the phone, get the wallet back in a new browser
+//!   context with the printed recovery code (a wrong code refused), the downloaded file, or a
+//!   synced passkey; same addresses, the new phone co-signs (Node verifies), the old phone's
+//!   share is refused; screenshots of the recovery screens in Chinese and English.
+//! - `web/signer/test/recovery-delay.test.mjs`: with a recovery delay configured, the new
+//!   phone's recovery waits, the old phone cancels it from its record, and after the delay the
+//!   recovery runs.
 //! - `web/signer/test/passkey.test.mjs`: a passkey (WebAuthn PRF, a virtual authenticator)
 //!   in place of the password: the page seals the share under its secret and approves with it
 //!   alone; without it nothing signs.
@@ -133,7 +141,7 @@ async fn the_device_sdk_makes_a_wallet_and_co_signs() {
     node_test(
         &root().join("web/sdk"),
         "test/",
-        2,
+        3,
         vec![("MPCW_TEST_HOST", host.url.clone())],
     )
     .await;
@@ -383,6 +391,76 @@ async fn a_passkey_protects_the_device_share_in_chromium() {
     )
     .await;
     for step in ["passkey-1-wallet", "passkey-2-signed"] {
+        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
+    }
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_phone_is_recovered_in_chromium() {
+    built();
+    // At http://localhost, as passkeys need (see the passkey test).
+    let port = free_port();
+    let (secret, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        public_url: Some(format!("http://localhost:{port}")),
+        signer_dir: Some(root().join("web/signer/dist")),
+        ..with_shop("web-recovery", hash, None)
+    };
+    let host = Host::start_with(config).await;
+    let screenshots = root().join("target/screenshots/signer");
+    node_test(
+        &root().join("web/signer"),
+        "test/recovery.test.mjs",
+        3,
+        vec![
+            ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
+            ("MPCW_TEST_DAPP", "shop".into()),
+            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+    )
+    .await;
+    for step in [
+        "recovery-1-sheet-zh",
+        "recovery-2-sheet-print",
+        "recovery-3-lost-en",
+        "recovery-4-wrong-code-en",
+        "recovery-5-recovered-en",
+        "recovery-6-record-zh",
+        "recovery-7-lost-zh",
+    ] {
+        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
+    }
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_recovery_is_cancelled_by_the_old_phone_in_chromium() {
+    built();
+    let (secret, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        signer_dir: Some(root().join("web/signer/dist")),
+        recovery_delay_secs: 3,
+        ..with_shop("web-recovery-delay", hash, None)
+    };
+    let host = Host::start_with(config).await;
+    let screenshots = root().join("target/screenshots/signer");
+    node_test(
+        &root().join("web/signer"),
+        "test/recovery-delay.test.mjs",
+        1,
+        vec![
+            ("MPCW_TEST_HOST", host.url.clone()),
+            ("MPCW_TEST_DAPP", "shop".into()),
+            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_TEST_RECOVERY_DELAY", "3".into()),
+            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+    )
+    .await;
+    for step in ["recovery-8-waiting-en", "recovery-9-cancel-zh"] {
         assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
     }
     host.stop().await;

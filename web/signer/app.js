@@ -1,12 +1,18 @@
 // The web signer (the H5 counterpart of the mini-program): log in, create a wallet with the
 // server, show its addresses, open a Dapp's bridge request and approve or reject it (a signing
 // request by co-signing; a connect request by sharing the addresses of the wallets it needs),
-// and list and revoke the Dapp's connections. The device party is the engine in WebAssembly;
-// the share is kept sealed under the user's password in localStorage.
+// and list and revoke the Dapp's connections; keep the recovery share with a passkey, a printed
+// recovery code or a file, and on a new phone recover the wallet with it (or refresh the shares).
+// The device party is the engine in WebAssembly; the share is kept sealed under the user's
+// password (or passkey) in localStorage.
 
-import { Api, Device, webStorage, secretKey, createPasskey, passkeySecret } from "/signer/sdk/index.js";
+import {
+  Api, ApiError, Device, webStorage, secretKey, createPasskey, passkeySecret,
+  RECOVERY_PASSKEY_LABEL, RecoveryWaiting,
+} from "/signer/sdk/index.js";
 import init, * as wasm from "/signer/wasm/mpcw_device_wasm.js";
 import { strings } from "/signer/i18n.js";
+import qrcode from "/signer/vendor/qrcode.mjs";
 
 const $ = (s) => document.querySelector(s);
 let lang = localStorage.getItem("mpcw.lang") ?? (navigator.language.startsWith("zh") ? "zh" : "en");
@@ -39,7 +45,11 @@ const fail = (e) => {
   $("#progress").textContent = "";
   const message = e?.message ?? String(e);
   // The vault's words for a wrong password, in the page's language.
-  $("#error").textContent = /decryption failed/.test(message) ? t("wrong_password") : message;
+  $("#error").textContent =
+    e instanceof ApiError && e.code === "wrong_recovery_secret" ? t("wrong_code")
+    : e instanceof ApiError && e.code === "rate_limited" ? t("too_many_tries")
+    : e instanceof RecoveryWaiting ? `${t("recovery_waiting")} ${new Date(e.notBefore * 1000).toLocaleString()}`
+    : /decryption failed/.test(message) ? t("wrong_password") : message;
 };
 const guard = (f) => async () => {
   $("#error").textContent = "";
@@ -98,11 +108,143 @@ async function showWallet() {
     const ul = document.createElement("ul");
     ul.className = "addresses";
     for (const n of await api.addresses(wallet.id)) if (n.addresses[0]) ul.append(addressItem(n));
-    article.append(title, ul);
+    const refresh = document.createElement("button");
+    refresh.type = "button";
+    refresh.className = "refresh";
+    refresh.dataset.t = "refresh";
+    refresh.textContent = t("refresh");
+    refresh.onclick = guard(() => refreshWallet(wallet));
+    article.append(title, ul, refresh);
     list.append(article);
   }
+  await showRecoverable(wallets);
+  await showRecord();
   await showConnections();
   if (bridgeToken && !opened) await openBridge(wallets);
+}
+
+// "I lost my phone": the user's wallets whose share this browser does not hold, each with how
+// its recovery share is kept (escrowed under a passkey or a code, or a file) and a recover button.
+async function showRecoverable(local) {
+  const held = new Set(local.map((w) => w.id));
+  const others = (await api.wallets()).filter((w) => w.status === "ready" && !held.has(w.id));
+  show("#recover-box", others.length + local.length > 0);
+  show("#lost", others.length > 0);
+  const ul = $("#recoverable");
+  ul.replaceChildren();
+  for (const w of others) {
+    const escrow = await api.escrow(w.id);
+    const li = document.createElement("li");
+    li.dataset.wallet = w.id;
+    li.dataset.method = escrow?.method ?? "file";
+    const what = document.createElement("span");
+    what.textContent = `${t("wallet_id")} ${w.id} · ${w.scheme} · ${t(`escrow_${escrow?.method ?? "none"}`)} `;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "recover";
+    button.dataset.t = "recover";
+    button.textContent = t("recover");
+    button.onclick = guard(() => recoverWallet(w, escrow));
+    li.append(what, button);
+    ul.append(li);
+  }
+}
+
+// The user's record of escrow use, recoveries and refreshes. A recovery still waiting (the
+// server holds recoveries back when configured to) can be cancelled from a device that holds
+// the wallet's share: someone else may be recovering it.
+async function showRecord() {
+  const entries = await api.recoveries();
+  show("#record-box", entries.length > 0);
+  const ul = $("#record");
+  ul.replaceChildren();
+  for (const e of entries) {
+    const li = document.createElement("li");
+    li.dataset.kind = e.kind;
+    li.dataset.status = e.status;
+    li.dataset.wallet = e.wallet;
+    const until = e.status === "waiting" && e.not_before ? ` · ${t("until")} ${new Date(e.not_before * 1000).toLocaleString()}` : "";
+    li.textContent = `${new Date(e.created_at * 1000).toLocaleString()} · ${t(`ev_${e.kind}`)} · ${t(`st_${e.status}`)}${until} · ${e.wallet}${e.client ? ` · ${e.client}` : ""} `;
+    if (e.kind === "recovery" && e.status === "waiting" && (await store.get(secretKey(e.wallet)))) {
+      const cancel = document.createElement("button");
+      cancel.type = "button";
+      cancel.className = "cancel-recovery";
+      cancel.dataset.t = "cancel_recovery";
+      cancel.textContent = t("cancel_recovery");
+      cancel.onclick = guard(async () => {
+        const password = await secretFor(e.wallet, $("#device-password").value);
+        await device.cancelRecovery({ walletId: e.wallet, recoveryId: e.id, password });
+        await showRecord();
+      });
+      li.append(cancel);
+    }
+    ul.append(li);
+  }
+}
+
+// The custody of an escrowed recovery share, from the passkey (the user verifies) or the typed
+// recovery code.
+async function escrowCustody(escrow) {
+  if (escrow.method === "passkey") {
+    progress("passkey");
+    const secret = await passkeySecret(navigator.credentials, escrow.credential_id, RECOVERY_PASSKEY_LABEL);
+    return { method: "passkey", credentialId: escrow.credential_id, secret };
+  }
+  const code = $("#code-input").value;
+  if (!code.trim()) throw new Error(t("recovery_code"));
+  return { method: "code", code };
+}
+
+// Offer the sealed recovery share of `walletId` as a file to download.
+function offerFile(walletId, sealed) {
+  const a = $("#recovery-file");
+  const blob = new Blob([JSON.stringify({ wallet: walletId, sealed }, null, 2)], { type: "application/json" });
+  a.href = URL.createObjectURL(blob);
+  a.download = `mpcw-recovery-${walletId}.json`;
+  $("#recovery-sealed").value = sealed;
+  show("#recovery-box");
+  $("#recovery-box").open = true;
+}
+
+// Recover `wallet` on this device, with its escrow (passkey or code) or the chosen file.
+async function recoverWallet(wallet, escrow) {
+  try {
+    await recoverWith(wallet, escrow);
+  } finally {
+    // A refused code is in the record too.
+    await showRecord().catch(() => {});
+  }
+}
+
+async function recoverWith(wallet, escrow) {
+  const password = $("#device-password").value;
+  if (!password) throw new Error(t("need_password"));
+  progress("recovering");
+  const file = $("#file-input").files?.[0];
+  if (escrow && !file) {
+    const custody = await escrowCustody(escrow);
+    await device.recoverFromEscrow({ walletId: wallet.id, password, custody, progress });
+  } else {
+    if (!file) throw new Error(t("recovery_file"));
+    const { sealed } = JSON.parse(await file.text());
+    const recoveryPassword = $("#file-password").value;
+    const announced = await device.announceRecovery(wallet.id);
+    const next = await device.recover({ walletId: wallet.id, password, recoverySealed: sealed, recoveryPassword, recovery: announced.id, progress });
+    offerFile(wallet.id, next);
+  }
+  progress("recovered");
+  await showWallet();
+}
+
+// Refresh `wallet`'s shares with its escrowed recovery share: same addresses, new shares.
+async function refreshWallet(wallet) {
+  const escrow = await api.escrow(wallet.id);
+  if (!escrow) throw new Error(t("recovery_file"));
+  const custody = await escrowCustody(escrow);
+  const password = await secretFor(wallet.id, $("#device-password").value);
+  await device.refreshFromEscrow({ walletId: wallet.id, password, custody, progress });
+  progress("refreshed");
+  await showRecord();
 }
 
 // The Dapp's connections to this user, each with a revoke button while active.
@@ -298,16 +440,37 @@ $("#login-dev").onclick = guard(async () => {
   await showWallet();
 });
 
+// Recovery custody: the page recommends a passkey where the browser has WebAuthn; a file needs
+// its own password, the others need none.
+const custodyChanged = () => show("#recovery-password-label", $("#custody").value === "file");
+$("#custody").onchange = custodyChanged;
+if (!globalThis.PublicKeyCredential) $("#custody").value = "code";
+custodyChanged();
+
 $("#create").onclick = guard(async () => {
   const usePasskey = $("#use-passkey").checked;
+  const custodyMethod = $("#custody").value;
   let password = $("#password").value;
-  const recoveryPassword = $("#recovery-password").value;
-  if ((!password && !usePasskey) || !recoveryPassword) throw new Error(t("need_password"));
+  let recoveryPassword = $("#recovery-password").value;
+  if ((!password && !usePasskey) || (custodyMethod === "file" && !recoveryPassword)) throw new Error(t("need_password"));
   let credential = null;
-  if (usePasskey) {
+  const passkey = async () => {
+    if (credential) return credential;
     progress("passkey");
     credential = await createPasskey(navigator.credentials, { rpName: "mpcw", userName: $("#subject").value || "mpcw" });
-    password = await passkeySecret(navigator.credentials, credential, PASSKEY_LABEL);
+    return credential;
+  };
+  if (usePasskey) password = await passkeySecret(navigator.credentials, await passkey(), PASSKEY_LABEL);
+  let custody = null;
+  if (custodyMethod === "passkey") {
+    const credentialId = await passkey();
+    const secret = await passkeySecret(navigator.credentials, credentialId, RECOVERY_PASSKEY_LABEL);
+    custody = { method: "passkey", credentialId, secret };
+    recoveryPassword = secret;
+  } else if (custodyMethod === "code") {
+    // 12 BIP-39 words: 128 bits from the engine's generator.
+    custody = { method: "code", code: wasm.generateMnemonic(12) };
+    recoveryPassword = custody.code;
   }
   const scheme = $("#scheme").value;
   const { wallet, recoverySealed } = await device.createWallet({
@@ -318,11 +481,38 @@ $("#create").onclick = guard(async () => {
     recoveryPassword,
     progress,
   });
-  if (credential) localStorage.setItem(passkeyKey(wallet.id), credential);
-  $("#recovery-sealed").value = recoverySealed;
-  show("#recovery-box");
+  if (usePasskey) localStorage.setItem(passkeyKey(wallet.id), credential);
+  if (custody) await device.escrow(wallet.id, recoverySealed, custody);
+  if (custody?.method === "code") showSheet(wallet.id, custody.code);
+  if (!custody) offerFile(wallet.id, recoverySealed);
   await showWallet();
 });
+
+// The recovery sheet: the code's words and QR code, shown once, to print or write down.
+function showSheet(walletId, code) {
+  $("#sheet-wallet").textContent = `${t("wallet_id")} ${walletId}`;
+  const ol = $("#recovery-words");
+  ol.replaceChildren(...code.split(" ").map((w) => Object.assign(document.createElement("li"), { textContent: w })));
+  // Drawn here: the code must never reach the server.
+  $("#recovery-qr").src = qrDataUrl(code);
+  show("#recovery-sheet");
+}
+$("#print-sheet").onclick = () => window.print();
+
+// The QR code of `text` as an SVG data URL, drawn in the page.
+function qrDataUrl(text) {
+  const code = qrcode(0, "M");
+  code.addData(text, "Byte");
+  code.make();
+  const n = code.getModuleCount();
+  const side = n + 8;
+  let path = "";
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) if (code.isDark(y, x)) path += `M${x + 4} ${y + 4}h1v1h-1z`;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${side} ${side}" shape-rendering="crispEdges">` +
+    `<rect width="${side}" height="${side}" fill="#fff"/><path d="${path}" fill="#000"/></svg>`;
+  return `data:image/svg+xml,${encodeURIComponent(svg)}`;
+}
 
 render();
 await init();

@@ -254,3 +254,9 @@ pub fn generate_mnemonic(words: usize) -> Result<String, JsError> {
 pub fn keccak256(bytes_hex: &str) -> Result<String, JsError> {
     crate::keccak256(bytes_hex).map_err(js)
 }
+
+/// SHA-256 of hex bytes, hex: the recovery proofs on platforms without Web Crypto.
+#[wasm_bindgen]
+pub fn sha256(bytes_hex: &str) -> Result<String, JsError> {
+    crate::sha256(bytes_hex).map_err(js)
+}

@@ -23,7 +23,7 @@ mod secret;
 
 mod bindings;
 
-pub use local::{generate_mnemonic, keccak256, LocalKey};
+pub use local::{generate_mnemonic, keccak256, sha256, LocalKey};
 pub use party::Party;
 pub use secret::{DeviceSecret, KeygenSpec, ReshareSpec};
 

@@ -21,6 +21,12 @@ pub fn keccak256(bytes_hex: &str) -> Result<String> {
     Ok(hex::encode(EcdsaMessage::Keccak256(bytes).digest()))
 }
 
+/// SHA-256 of hex bytes, hex (for platforms without Web Crypto, such as mini-programs).
+pub fn sha256(bytes_hex: &str) -> Result<String> {
+    let bytes = hex::decode(bytes_hex).map_err(|e| input("bytes", e))?;
+    Ok(hex::encode(EcdsaMessage::Sha256(bytes).digest()))
+}
+
 /// The key of scheme `scheme` at `path` of a BIP-39 wallet.
 pub struct LocalKey(Key);
 

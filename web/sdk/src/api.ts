@@ -105,6 +105,27 @@ export interface ConnectionView {
   revoked_at?: number;
 }
 
+/** How a wallet's recovery share is escrowed with the server (never the sealed text). */
+export interface EscrowView {
+  wallet: string;
+  method: "passkey" | "code";
+  credential_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One entry of the user's record of escrow use, recoveries and refreshes. */
+export interface RecoveryView {
+  id: string;
+  wallet: string;
+  kind: "escrow_saved" | "escrow_opened" | "escrow_refused" | "recovery" | "refresh";
+  status: "done" | "refused" | "waiting" | "started" | "failed" | "cancelled";
+  client: string | null;
+  not_before: number | null;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A relayed message and the session's status. */
 export interface Messages {
   messages: { seq: number; envelope: unknown }[];
@@ -248,6 +269,49 @@ export class Api {
       body,
       idem,
     );
+  }
+
+  /** Escrow the recovery share sealed under a passkey's PRF output or a recovery code. */
+  putEscrow(walletId: string, body: { method: "passkey" | "code"; credential_id?: string; verifier: string; sealed: string }) {
+    return this.call<EscrowView>("PUT", `/v1/wallets/${encodeURIComponent(walletId)}/escrow`, body);
+  }
+
+  /** How the wallet's recovery share is escrowed; `null` if it is not. */
+  async escrow(walletId: string): Promise<EscrowView | null> {
+    try {
+      return await this.call<EscrowView>("GET", `/v1/wallets/${encodeURIComponent(walletId)}/escrow`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  /** The escrowed sealed share, for the proof (wrong proofs are refused and limited). */
+  openEscrow(walletId: string, proof: string) {
+    return this.call<EscrowView & { sealed: string }>(
+      "POST",
+      `/v1/wallets/${encodeURIComponent(walletId)}/escrow/open`,
+      { proof },
+    );
+  }
+
+  /** Announce a recovery of the wallet by a new device. */
+  announceRecovery(walletId: string) {
+    return this.call<RecoveryView>("POST", `/v1/wallets/${encodeURIComponent(walletId)}/recoveries`, {});
+  }
+
+  /** Cancel an announced recovery with a statement signed by a party's identity key. */
+  cancelRecovery(walletId: string, recoveryId: string, party: number, signature: string) {
+    return this.call<RecoveryView>(
+      "POST",
+      `/v1/wallets/${encodeURIComponent(walletId)}/recoveries/${encodeURIComponent(recoveryId)}/cancel`,
+      { party, signature },
+    );
+  }
+
+  /** The user's record of escrow use, recoveries and refreshes, newest first. */
+  recoveries() {
+    return this.call<RecoveryView[]>("GET", "/v1/recoveries");
   }
 
   startSigning(walletId: string, body: unknown, idem: string) {

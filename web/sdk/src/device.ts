@@ -4,6 +4,17 @@
 
 import { Api, SigningView, WalletView } from "./api.js";
 import { KeyValueStore } from "./storage.js";
+import { RecoveryView } from "./api.js";
+import {
+  Custody,
+  custodySecret,
+  escrowProof,
+  escrowRecovery,
+  RecoveryWaiting,
+  Sha256,
+  wasmSha256,
+  webSha256,
+} from "./recovery.js";
 
 /** A running protocol session, as the wasm module exports it. */
 export interface WasmParty {
@@ -44,12 +55,18 @@ export interface WasmSecret {
   ): WasmParty;
   /** ECDSA: refuse to sign with `party` until a refresh; `false` if it already was. */
   suspend?(party: number, reason: string): boolean;
+  /** A statement signed with the party's identity key, base64. */
+  signStatement(purpose: string, text: string): string;
   free?(): void;
 }
 
 /** The wasm module (`mpcw_device_wasm`, built with wasm-bindgen). */
 export interface DeviceWasm {
   DeviceSecret: { new (): WasmSecret; open(sealed: string, password: string): WasmSecret };
+  /** A fresh BIP-39 mnemonic of `words` words (12: 128 bits), for recovery codes. */
+  generateMnemonic?(words: number): string;
+  /** SHA-256 of hex bytes, hex (used where the platform has no Web Crypto). */
+  sha256?(bytesHex: string): string;
 }
 
 /** Argon2id cost of sealing; the defaults (64 MiB, 3 passes) suit phones and browsers. */
@@ -269,12 +286,95 @@ export class Device {
     password: string;
     recoverySealed: string;
     recoveryPassword: string;
+    /** The recovery announced with `Api.announceRecovery`, when the server holds recoveries back. */
+    recovery?: string;
     progress?: Progress;
   }): Promise<string> {
     const wallet = await this.api.wallet(opts.walletId);
     const device = new this.wasm.DeviceSecret();
     const recovery = this.wasm.DeviceSecret.open(opts.recoverySealed, opts.recoveryPassword);
-    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress);
+    return this.reshare(wallet, [device, recovery], false, opts.password, opts.recoveryPassword, opts.progress, opts.recovery);
+  }
+
+  /**
+   * Recover a lost device from the escrowed recovery share: its sealing secret (`custody`: the
+   * recovery code, or the passkey's PRF output) fetches and opens it, a recovery is announced
+   * (throws `RecoveryWaiting` while the server's delay runs: call again after it), the wallet
+   * is dealt to this device (stored under `password`), and the new recovery share is escrowed
+   * under the same secret. Returns the wallet.
+   */
+  async recoverFromEscrow(opts: { walletId: string; password: string; custody: Custody; progress?: Progress }) {
+    const secret = custodySecret(opts.custody);
+    const opened = await this.api.openEscrow(opts.walletId, await escrowProof(secret, this.sha256));
+    const announced = await this.announceRecovery(opts.walletId);
+    const sealed = await this.recover({
+      walletId: opts.walletId,
+      password: opts.password,
+      recoverySealed: opened.sealed,
+      recoveryPassword: secret,
+      recovery: announced.id,
+      progress: opts.progress,
+    });
+    await escrowRecovery(this.api, opts.walletId, sealed, opts.custody, this.sha256);
+    return this.api.wallet(opts.walletId);
+  }
+
+  /**
+   * A recovery of `walletId` that may start now: the one waiting for it (announced earlier,
+   * from any device), else a new announcement. Throws `RecoveryWaiting` while the server's
+   * delay runs (a device that holds a share may cancel it meanwhile): call again after it.
+   */
+  async announceRecovery(walletId: string): Promise<RecoveryView> {
+    const waiting = (await this.api.recoveries()).find(
+      (r) => r.wallet === walletId && r.kind === "recovery" && r.status === "waiting",
+    );
+    const announced = waiting ?? (await this.api.announceRecovery(walletId));
+    if ((announced.not_before ?? 0) > Date.now() / 1000) throw new RecoveryWaiting(announced.id, announced.not_before ?? 0);
+    return announced;
+  }
+
+  /** Escrow the recovery share `sealed` of `walletId` under `custody` (see `escrowRecovery`). */
+  escrow(walletId: string, sealed: string, custody: Custody) {
+    return escrowRecovery(this.api, walletId, sealed, custody, this.sha256);
+  }
+
+  /** SHA-256 from Web Crypto where the platform has it, else from the wasm module. */
+  private get sha256(): Sha256 {
+    const subtle = (globalThis as { crypto?: { subtle?: unknown } }).crypto?.subtle;
+    if (subtle || !this.wasm.sha256) return webSha256;
+    return wasmSha256(this.wasm as { sha256(h: string): string });
+  }
+
+  /**
+   * Refresh with the escrowed recovery share: every share gets renewed (same addresses), the
+   * old ones stop working, and the new recovery share is escrowed under the same secret.
+   */
+  async refreshFromEscrow(opts: { walletId: string; password: string; custody: Custody; progress?: Progress }) {
+    const secret = custodySecret(opts.custody);
+    const opened = await this.api.openEscrow(opts.walletId, await escrowProof(secret, this.sha256));
+    const sealed = await this.refresh({
+      walletId: opts.walletId,
+      password: opts.password,
+      recoverySealed: opened.sealed,
+      recoveryPassword: secret,
+      progress: opts.progress,
+    });
+    await escrowRecovery(this.api, opts.walletId, sealed, opts.custody, this.sha256);
+  }
+
+  /**
+   * Cancel recovery `recoveryId` of a wallet this device holds (someone else is recovering it):
+   * the device's secret, opened with `password`, signs the cancellation.
+   */
+  async cancelRecovery(opts: { walletId: string; recoveryId: string; password: string }) {
+    const kept = await this.kept(opts.walletId);
+    const secret = this.wasm.DeviceSecret.open(kept.sealed, opts.password);
+    try {
+      const signature = secret.signStatement("mpcw/recovery-cancel/v1", `${opts.walletId}/${opts.recoveryId}`);
+      return await this.api.cancelRecovery(opts.walletId, opts.recoveryId, kept.index, signature);
+    } finally {
+      secret.free?.();
+    }
   }
 
   /** Reshare among the device (party 0), the recovery party (the last) and the server. */
@@ -285,6 +385,7 @@ export class Device {
     password: string,
     recoveryPassword: string,
     progress: Progress = () => {},
+    announced?: string,
   ): Promise<string> {
     const local = [0, wallet.parties - 1];
     const secrets = [device, recovery];
@@ -302,6 +403,7 @@ export class Device {
         new_threshold: wallet.threshold,
         new_parties: wallet.parties,
         roster,
+        ...(announced ? { recovery: announced } : {}),
       },
       randomId("idem"),
     );

@@ -12,6 +12,8 @@ export type {
   NetworkView,
   OpenedBridge,
   ConnectionView,
+  EscrowView,
+  RecoveryView,
 } from "./api.js";
 export { Device, secretKey } from "./device.js";
 export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet } from "./device.js";
@@ -21,3 +23,15 @@ export { wxFetch, myFetch, wxStorage, myStorage } from "./miniprogram.js";
 export type { WxLike, MyLike } from "./miniprogram.js";
 export { createPasskey, passkeySecret } from "./passkey.js";
 export type { Credentials } from "./passkey.js";
+export {
+  RECOVERY_PASSKEY_LABEL,
+  RecoveryWaiting,
+  custodySecret,
+  escrowProof,
+  escrowRecovery,
+  escrowVerifier,
+  normalizeCode,
+  wasmSha256,
+  webSha256,
+} from "./recovery.js";
+export type { Custody, Sha256 } from "./recovery.js";

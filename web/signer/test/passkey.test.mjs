@@ -43,6 +43,7 @@ test("a passkey protects the device share", { skip: !HOST && "MPCW_TEST_HOST is 
     await visible("#new-wallet");
     await page.check("#use-passkey");
     assert.ok(await page.locator("#password-label").isHidden());
+    await page.selectOption("#custody", "file");
     await page.fill("#recovery-password", "battery staple");
     await page.selectOption("#scheme", "ed25519");
     await page.click("#create");

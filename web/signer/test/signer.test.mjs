@@ -56,6 +56,7 @@ test("wallets made in the page connect to a shop, sign in, and approve its ETH a
     const visible = visibleIn(page);
     const create = async (scheme) => {
       await page.fill("#password", "correct horse");
+      await page.selectOption("#custody", "file");
       await page.fill("#recovery-password", "battery staple");
       await page.selectOption("#scheme", scheme);
       await page.click("#create");
