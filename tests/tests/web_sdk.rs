@@ -36,7 +36,8 @@
 //! - `web/signer/test/recovery.test.mjs`: lose the phone, get the wallet back in a new browser
 //!   context with the printed recovery code (a wrong code refused), the downloaded file, or a
 //!   synced passkey; same addresses, the new phone co-signs (Node verifies), the old phone's
-//!   share is refused; screenshots of the recovery screens in Chinese and English.
+//!   share is refused; repeated wrong codes are held back; screenshots of the recovery screens
+//!   in Chinese and English.
 //! - `web/signer/test/recovery-delay.test.mjs`: with a recovery delay configured, the new
 //!   phone's recovery waits, the old phone cancels it from its record, and after the delay the
 //!   recovery runs.
@@ -413,7 +414,7 @@ async fn a_lost_phone_is_recovered_in_chromium() {
     node_test(
         &root().join("web/signer"),
         "test/recovery.test.mjs",
-        3,
+        4,
         vec![
             ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
             ("MPCW_TEST_DAPP", "shop".into()),

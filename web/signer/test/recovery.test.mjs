@@ -77,6 +77,9 @@ async function recover(p, id, fill) {
   return solanaAddress(p.page, id);
 }
 
+const errorShown = (page) =>
+  page.waitForFunction(() => document.querySelector("#error").textContent.length > 0, null, { timeout: 60_000 });
+
 /** A Dapp's Solana transfer approved on `p` with `password` (empty: passkey); whether signed. */
 async function coSign(p, password) {
   const dapp = new DappClient({ base: HOST, id: env.MPCW_TEST_DAPP, secret: env.MPCW_TEST_DAPP_SECRET });
@@ -197,16 +200,55 @@ test("recovery with a synced passkey", { skip: skip || (!/^http:\/\/localhost:/.
     });
     const a = await phone(browser, "tara", "en-US", ctx);
     const wallet = await createWallet(a, "passkey");
-    // Phone B: the same passkey, nothing else.
+    // Phone B: the same passkey, nothing else. Phone A's storage is kept aside, to show later
+    // that its share is refused.
+    const phoneA = await page.evaluate(() => Object.entries(localStorage));
     await page.evaluate(() => { localStorage.clear(); sessionStorage.clear(); });
     await ctx.clearCookies();
     const b = await phone(browser, "tara", "en-US", ctx);
+    await b.page.locator(`#recoverable li[data-wallet="${wallet.id}"]`).waitFor();
     assert.equal(await b.page.locator("article.wallet").count(), 0, "nothing of phone A is left");
     assert.equal(await b.page.locator(`#recoverable li[data-wallet="${wallet.id}"]`).getAttribute("data-method"), "passkey");
     const address = await recover(b, wallet.id, async () => {});
     assert.equal(address, wallet.address);
     assert.ok(await coSign(b, "phone B password"));
     assert.deepEqual(b.errors, []);
+    // Phone A, with what it kept: its share is refused.
+    const ctxA = await browser.newContext({ locale: "en-US" });
+    await ctxA.addInitScript((entries) => {
+      if (!sessionStorage.getItem("mpcw.restored")) {
+        for (const [k, v] of entries) localStorage.setItem(k, v);
+        sessionStorage.setItem("mpcw.restored", "1");
+      }
+    }, phoneA);
+    const a2 = await phone(browser, "tara", "en-US", ctxA);
+    await a2.page.locator(`article[data-wallet="${wallet.id}"]`).waitFor();
+    assert.equal(await coSign(a2, "phone A password"), false, "the lost phone's share is refused");
+  } finally {
+    await browser.close();
+  }
+});
+
+test("repeated wrong recovery codes are limited", { skip }, async () => {
+  const browser = await launch();
+  try {
+    const a = await phone(browser, "vera", "en-US");
+    const wallet = await createWallet(a, "code");
+    const b = await phone(browser, "vera", "en-US");
+    await b.page.locator(`#recoverable li[data-wallet="${wallet.id}"]`).waitFor();
+    await b.page.fill("#code-input", "abandon ".repeat(11) + "about");
+    await b.page.fill("#device-password", "phone B password");
+    const seen = [];
+    for (let i = 0; i < 12 && !seen.includes("Too many tries; try again later"); i++) {
+      await b.page.evaluate(() => (document.querySelector("#error").textContent = ""));
+      await b.page.click(`#recoverable li[data-wallet="${wallet.id}"] button.recover`);
+      await errorShown(b.page);
+      seen.push(await b.page.locator("#error").textContent());
+    }
+    // Refused as wrong, then held back (10 tries an hour per user and per client address).
+    assert.equal(seen[0], "Wrong recovery code or passkey");
+    assert.equal(seen.at(-1), "Too many tries; try again later");
+    assert.ok(seen.length <= 11, `${seen.length} tries`);
   } finally {
     await browser.close();
   }
