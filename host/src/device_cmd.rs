@@ -289,7 +289,36 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 .open(recovery_password.as_bytes())
                 .context("opening the recovery share")?;
             let current = client.wallet(wallet).await?;
-            let (view, shares) = device::recover(&client, &current, 0, &recovery, say).await?;
+            // Announce the recovery (the server may hold it back for a delay, during which a
+            // device holding a share can cancel it); a waiting one is carried out when due.
+            let waiting = client
+                .recoveries()
+                .await?
+                .into_iter()
+                .find(|r| r.wallet == *wallet && r.kind == "recovery" && r.status == "waiting");
+            let announced = match waiting {
+                Some(r) => r,
+                None => client.announce_recovery(wallet).await?,
+            };
+            if let Some(at) = announced
+                .not_before
+                .filter(|at| *at > mpcw_host::state::now())
+            {
+                anyhow::bail!(
+                    "the server holds recoveries back: recovery {} may start at Unix time {at}, \
+                     unless a device of the wallet cancels it; run this again then",
+                    announced.id
+                );
+            }
+            let (view, shares) = device::recover_announced(
+                &client,
+                &current,
+                0,
+                &recovery,
+                Some(&announced.id),
+                say,
+            )
+            .await?;
             save_shares(&args, &client, &view, shares, password, recovery_password)?;
             print_reshared(&view);
         }

@@ -198,6 +198,11 @@ impl Client {
         .await
     }
 
+    /// `GET /v1/recoveries`: the user's record of escrow use, recoveries and refreshes.
+    pub async fn recoveries(&self) -> Result<Vec<crate::api::RecoveryView>, DeviceError> {
+        self.get("/v1/recoveries").await
+    }
+
     /// `GET /v1/signatures/{id}`.
     pub async fn signing(&self, id: &str) -> Result<SigningView, DeviceError> {
         self.get(&format!("/v1/signatures/{id}")).await
