@@ -444,7 +444,9 @@ $("#login-dev").onclick = guard(async () => {
 // its own password, the others need none.
 const custodyChanged = () => show("#recovery-password-label", $("#custody").value === "file");
 $("#custody").onchange = custodyChanged;
-if (!globalThis.PublicKeyCredential) $("#custody").value = "code";
+// A browser that says it lacks WebAuthn's PRF extension gets the code recommended instead.
+const capabilities = await globalThis.PublicKeyCredential?.getClientCapabilities?.().catch(() => null);
+if (!globalThis.PublicKeyCredential || capabilities?.["extension:prf"] === false) $("#custody").value = "code";
 custodyChanged();
 
 $("#create").onclick = guard(async () => {

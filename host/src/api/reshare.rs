@@ -99,6 +99,15 @@ async fn start_reshare(
     }
 
     super::sessions::check_room(state, &owner, 1)?;
+    let share = open_share(state, &wallet_id).await?;
+    let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
+    let mut roster: Roster = body.roster.clone();
+    roster.insert(server, keys.public());
+    let session_id = random_id("s");
+    let ctx = SessionContext::new(session_id.clone(), server, keys, roster.clone())
+        .map_err(|e| ApiError::internal("starting resharing", e))?;
+    // Recorded (and an announced recovery used up) only once nothing can fail before the
+    // session runs; from here its end is recorded by `finish_reshare`.
     let event = super::recovery::begin_reshare(
         state,
         &owner,
@@ -107,11 +116,6 @@ async fn start_reshare(
         body.recovery.as_deref(),
     )
     .await?;
-    let share = open_share(state, &wallet_id).await?;
-    let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
-    let mut roster: Roster = body.roster.clone();
-    roster.insert(server, keys.public());
-    let session_id = random_id("s");
     let (tx, rx) = std::sync::mpsc::channel();
     let session = state.sessions.insert(LiveSession::new(
         session_id.clone(),
@@ -122,8 +126,6 @@ async fn start_reshare(
         Duration::from_secs(state.config.session_ttl_secs),
         tx,
     ));
-    let ctx = SessionContext::new(session_id.clone(), server, keys, roster.clone())
-        .map_err(|e| ApiError::internal("starting resharing", e))?;
     let (done_tx, done_rx) = oneshot::channel();
     let cfg = config.clone();
     spawn_party(
