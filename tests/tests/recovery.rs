@@ -87,22 +87,27 @@ async fn call(
     signer_call(method, url, token, path, body).await
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn escrow_delay_cancel_record_and_webhook() {
-    let sink = CallbackSink::start().await;
-    let webhook_key = [9u8; 32];
-    let dir = temp_dir("recovery");
-    let host = Host::start_with(mpcw_host::config::Config {
-        recovery_delay_secs: 2,
-        escrow_opens_per_hour: 4,
-        security_webhook_url: Some(format!("{}/cb", sink.url)),
-        security_webhook_key: Some(hex::encode(webhook_key)),
-        ..mpcw_tests::config(&dir)
-    })
-    .await;
+/// A host with `config`, user `user` logged in, and their 2-of-3 Ed25519 wallet, whose
+/// recovery share is sealed under [`CODE`] as a device seals it (not escrowed yet).
+struct Setup {
+    host: Host,
+    url: String,
+    token: String,
+    client: Client,
+    wallet: WalletView,
+    device_share: LocalShare,
+    recovery_share: LocalShare,
+    /// The recovery share sealed under the code, as text.
+    sealed: String,
+    /// What the host keeps to check the code's proof.
+    verifier: String,
+}
+
+async fn setup(config: mpcw_host::config::Config, user: &str) -> Setup {
+    let host = Host::start_with(config).await;
     let url = host.url.clone();
     let token = Client::new(&url)
-        .dev_login("dora")
+        .dev_login(user)
         .await
         .unwrap()
         .access_token;
@@ -111,14 +116,49 @@ async fn escrow_delay_cancel_record_and_webhook() {
         .await
         .unwrap();
     let (device_share, recovery_share) = (local(&shares[0]), local(&shares[1]));
-    let escrow = format!("/v1/wallets/{}/escrow", wallet.id);
-
-    // The recovery share, sealed under the code as a device seals it.
     let sealed = DeviceFile::seal(&url, &wallet, &recovery_share, CODE.as_bytes(), cheap())
         .unwrap()
         .sealed;
-    let sealed_text = serde_json::to_string(&sealed).unwrap();
-    let verifier = hex::encode(Sha256::digest(proof_of(CODE)));
+    Setup {
+        host,
+        url,
+        token,
+        client,
+        wallet,
+        device_share,
+        recovery_share,
+        sealed: serde_json::to_string(&sealed).unwrap(),
+        verifier: hex::encode(Sha256::digest(proof_of(CODE))),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn escrow_delay_cancel_record_and_webhook() {
+    let sink = CallbackSink::start().await;
+    let webhook_key = [9u8; 32];
+    let dir = temp_dir("recovery");
+    let Setup {
+        host,
+        url,
+        token,
+        client,
+        wallet,
+        device_share,
+        recovery_share,
+        sealed: sealed_text,
+        verifier,
+    } = setup(
+        mpcw_host::config::Config {
+            recovery_delay_secs: 2,
+            escrow_opens_per_hour: 4,
+            security_webhook_url: Some(format!("{}/cb", sink.url)),
+            security_webhook_key: Some(hex::encode(webhook_key)),
+            ..mpcw_tests::config(&dir)
+        },
+        "dora",
+    )
+    .await;
+    let escrow = format!("/v1/wallets/{}/escrow", wallet.id);
     let put = |method: &str, sealed: &str| json!({"method": method, "verifier": verifier, "sealed": sealed});
 
     // Refused: a typed password, a blob that is not a sealed box, a share of another wallet, a
@@ -462,23 +502,18 @@ async fn escrow_delay_cancel_record_and_webhook() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_database_and_the_kek_are_not_enough() {
     let dir = temp_dir("recovery-copy");
-    let host = Host::start(&dir, None).await;
-    let url = host.url.clone();
-    let token = Client::new(&url)
-        .dev_login("fay")
-        .await
-        .unwrap()
-        .access_token;
-    let client = Client::new(&url).with_token(token.clone());
-    let (wallet, shares) = device::create_wallet(&client, &two_of_three(Scheme::Ed25519), |_| {})
-        .await
-        .unwrap();
-    let (device_share, recovery_share) = (local(&shares[0]), local(&shares[1]));
-    let sealed = DeviceFile::seal(&url, &wallet, &recovery_share, CODE.as_bytes(), cheap())
-        .unwrap()
-        .sealed;
-    let body = json!({"method": "code", "verifier": hex::encode(Sha256::digest(proof_of(CODE))),
-                      "sealed": serde_json::to_string(&sealed).unwrap()});
+    let Setup {
+        host,
+        url,
+        token,
+        wallet,
+        device_share,
+        recovery_share,
+        sealed,
+        verifier,
+        ..
+    } = setup(mpcw_tests::config(&dir), "fay").await;
+    let body = json!({"method": "code", "verifier": verifier, "sealed": sealed});
     let (code, _) = call(
         &url,
         &token,

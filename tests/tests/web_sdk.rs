@@ -364,105 +364,88 @@ fn check_evm_payment(evm: &serde_json::Value, sent: &[stub_node::EvmSent]) {
     assert_eq!(tx.max_fee, 2 * stub_node::BASE_FEE + stub_node::TIP);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_passkey_protects_the_device_share_in_chromium() {
+/// Run the signer page's browser test `file` (expecting `tests` tests) against a host with the
+/// example shop, at http://localhost (a passkey's relying party must be a domain: the server
+/// listens on loopback at a port chosen here and names that origin as its public URL), with
+/// `recovery_delay_secs`; then check that it took the screenshots `shots`.
+async fn signer_page_test(
+    data_dir: &str,
+    file: &'static str,
+    tests: usize,
+    recovery_delay_secs: u64,
+    shots: &[&str],
+) {
     built();
-    // The page must be at http://localhost (a passkey's relying party is a domain): the server
-    // listens on loopback at a port chosen here and names that origin as its public URL.
     let port = free_port();
     let (secret, hash) = new_secret();
     let config = mpcw_host::config::Config {
         listen: format!("127.0.0.1:{port}").parse().unwrap(),
         public_url: Some(format!("http://localhost:{port}")),
         signer_dir: Some(root().join("web/signer/dist")),
-        ..with_shop("web-passkey", hash, None)
+        recovery_delay_secs,
+        ..with_shop(data_dir, hash, None)
     };
     let host = Host::start_with(config).await;
     let screenshots = root().join("target/screenshots/signer");
     node_test(
         &root().join("web/signer"),
-        "test/passkey.test.mjs",
-        1,
+        file,
+        tests,
         vec![
             ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
             ("MPCW_TEST_DAPP", "shop".into()),
             ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
+            ("MPCW_TEST_RECOVERY_DELAY", recovery_delay_secs.to_string()),
             ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
         ],
     )
     .await;
-    for step in ["passkey-1-wallet", "passkey-2-signed"] {
+    for step in shots {
         assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
     }
     host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_passkey_protects_the_device_share_in_chromium() {
+    signer_page_test(
+        "web-passkey",
+        "test/passkey.test.mjs",
+        1,
+        0,
+        &["passkey-1-wallet", "passkey-2-signed"],
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_phone_is_recovered_in_chromium() {
-    built();
-    // At http://localhost, as passkeys need (see the passkey test).
-    let port = free_port();
-    let (secret, hash) = new_secret();
-    let config = mpcw_host::config::Config {
-        listen: format!("127.0.0.1:{port}").parse().unwrap(),
-        public_url: Some(format!("http://localhost:{port}")),
-        signer_dir: Some(root().join("web/signer/dist")),
-        ..with_shop("web-recovery", hash, None)
-    };
-    let host = Host::start_with(config).await;
-    let screenshots = root().join("target/screenshots/signer");
-    node_test(
-        &root().join("web/signer"),
+    signer_page_test(
+        "web-recovery",
         "test/recovery.test.mjs",
         4,
-        vec![
-            ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
-            ("MPCW_TEST_DAPP", "shop".into()),
-            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
-            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        0,
+        &[
+            "recovery-1-sheet-zh",
+            "recovery-2-sheet-print",
+            "recovery-3-lost-en",
+            "recovery-4-wrong-code-en",
+            "recovery-5-recovered-en",
+            "recovery-6-record-zh",
+            "recovery-7-lost-zh",
         ],
     )
     .await;
-    for step in [
-        "recovery-1-sheet-zh",
-        "recovery-2-sheet-print",
-        "recovery-3-lost-en",
-        "recovery-4-wrong-code-en",
-        "recovery-5-recovered-en",
-        "recovery-6-record-zh",
-        "recovery-7-lost-zh",
-    ] {
-        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
-    }
-    host.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiting_recovery_is_cancelled_by_the_old_phone_in_chromium() {
-    built();
-    let (secret, hash) = new_secret();
-    let config = mpcw_host::config::Config {
-        signer_dir: Some(root().join("web/signer/dist")),
-        recovery_delay_secs: 3,
-        ..with_shop("web-recovery-delay", hash, None)
-    };
-    let host = Host::start_with(config).await;
-    let screenshots = root().join("target/screenshots/signer");
-    node_test(
-        &root().join("web/signer"),
+    signer_page_test(
+        "web-recovery-delay",
         "test/recovery-delay.test.mjs",
         1,
-        vec![
-            ("MPCW_TEST_HOST", host.url.clone()),
-            ("MPCW_TEST_DAPP", "shop".into()),
-            ("MPCW_TEST_DAPP_SECRET", secret.to_string()),
-            ("MPCW_TEST_RECOVERY_DELAY", "3".into()),
-            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
-        ],
+        3,
+        &["recovery-8-waiting-en", "recovery-9-cancel-zh"],
     )
     .await;
-    for step in ["recovery-8-waiting-en", "recovery-9-cancel-zh"] {
-        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
-    }
-    host.stop().await;
 }

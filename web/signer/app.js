@@ -60,6 +60,17 @@ const guard = (f) => async () => {
   }
 };
 
+// A button labelled with string `key`, of class `className`, doing `action` (errors shown).
+function button(className, key, action) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.className = className;
+  b.dataset.t = key;
+  b.textContent = t(key);
+  b.onclick = guard(action);
+  return b;
+}
+
 // The user's wallets whose device secret this browser keeps.
 async function localWallets() {
   const mine = [];
@@ -108,13 +119,7 @@ async function showWallet() {
     const ul = document.createElement("ul");
     ul.className = "addresses";
     for (const n of await api.addresses(wallet.id)) if (n.addresses[0]) ul.append(addressItem(n));
-    const refresh = document.createElement("button");
-    refresh.type = "button";
-    refresh.className = "refresh";
-    refresh.dataset.t = "refresh";
-    refresh.textContent = t("refresh");
-    refresh.onclick = guard(() => refreshWallet(wallet));
-    article.append(title, ul, refresh);
+    article.append(title, ul, button("refresh", "refresh", () => refreshWallet(wallet)));
     list.append(article);
   }
   await showRecoverable(wallets);
@@ -139,13 +144,7 @@ async function showRecoverable(local) {
     li.dataset.method = escrow?.method ?? "file";
     const what = document.createElement("span");
     what.textContent = `${t("wallet_id")} ${w.id} · ${w.scheme} · ${t(`escrow_${escrow?.method ?? "none"}`)} `;
-    const button = document.createElement("button");
-    button.type = "button";
-    button.className = "recover";
-    button.dataset.t = "recover";
-    button.textContent = t("recover");
-    button.onclick = guard(() => recoverWallet(w, escrow));
-    li.append(what, button);
+    li.append(what, button("recover", "recover", () => recoverWallet(w, escrow)));
     ul.append(li);
   }
 }
@@ -166,17 +165,13 @@ async function showRecord() {
     const until = e.status === "waiting" && e.not_before ? ` · ${t("until")} ${new Date(e.not_before * 1000).toLocaleString()}` : "";
     li.textContent = `${new Date(e.created_at * 1000).toLocaleString()} · ${t(`ev_${e.kind}`)} · ${t(`st_${e.status}`)}${until} · ${e.wallet}${e.client ? ` · ${e.client}` : ""} `;
     if (e.kind === "recovery" && e.status === "waiting" && (await store.get(secretKey(e.wallet)))) {
-      const cancel = document.createElement("button");
-      cancel.type = "button";
-      cancel.className = "cancel-recovery";
-      cancel.dataset.t = "cancel_recovery";
-      cancel.textContent = t("cancel_recovery");
-      cancel.onclick = guard(async () => {
-        const password = await secretFor(e.wallet, $("#device-password").value);
-        await device.cancelRecovery({ walletId: e.wallet, recoveryId: e.id, password });
-        await showRecord();
-      });
-      li.append(cancel);
+      li.append(
+        button("cancel-recovery", "cancel_recovery", async () => {
+          const password = await secretFor(e.wallet, $("#device-password").value);
+          await device.cancelRecovery({ walletId: e.wallet, recoveryId: e.id, password });
+          await showRecord();
+        }),
+      );
     }
     ul.append(li);
   }
@@ -261,16 +256,12 @@ async function showConnections() {
     what.textContent = `${c.dapp} · ${t(c.status)} · ${c.accounts.map((a) => `${a.network} ${a.address}`).join(", ")}`;
     li.append(what);
     if (c.status === "active") {
-      const revoke = document.createElement("button");
-      revoke.type = "button";
-      revoke.className = "revoke";
-      revoke.dataset.t = "revoke";
-      revoke.textContent = t("revoke");
-      revoke.onclick = guard(async () => {
-        await api.revokeConnection(c.id);
-        await showConnections();
-      });
-      li.append(revoke);
+      li.append(
+        button("revoke", "revoke", async () => {
+          await api.revokeConnection(c.id);
+          await showConnections();
+        }),
+      );
     }
     ul.append(li);
   }

@@ -36,6 +36,30 @@ pub struct CallbackRow {
 }
 
 impl CallbackRow {
+    /// A callback to post `body` to `url` for `dapp` now, not tried yet; one per `request_id`.
+    pub fn pending(
+        id: String,
+        request_id: String,
+        dapp: String,
+        url: String,
+        body: String,
+    ) -> Self {
+        let at = crate::bridge::delivery::now_ms();
+        Self {
+            id,
+            request_id,
+            dapp,
+            url,
+            body,
+            status: "pending".into(),
+            attempts: 0,
+            next_attempt_at: at,
+            last_error: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
     fn from_row(r: &AnyRow) -> Result<Self> {
         Ok(Self {
             id: r.try_get("id")?,

@@ -8,7 +8,6 @@ use std::time::Duration;
 use super::status::{is_final, view_of};
 use crate::api::error::ApiError;
 use crate::api::views::BridgeEvent;
-use crate::bridge::delivery::now_ms;
 use crate::state::{now, random_id, AppState};
 use crate::store::CallbackRow;
 
@@ -40,20 +39,13 @@ async fn enqueue_final(state: &AppState, id: &str) -> Result<(), ApiError> {
         created_at: now(),
         data: view,
     };
-    let at = now_ms();
-    let row = CallbackRow {
-        id: event.id.clone(),
-        request_id: request.id.clone(),
-        dapp: request.dapp.clone(),
+    let row = CallbackRow::pending(
+        event.id.clone(),
+        request.id.clone(),
+        request.dapp.clone(),
         url,
-        body: serde_json::to_string(&event).expect("events serialize"),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: at,
-        last_error: None,
-        created_at: at,
-        updated_at: at,
-    };
+        serde_json::to_string(&event).expect("events serialize"),
+    );
     if state.store.insert_callback(&row).await? {
         state.outbox.wake();
     }

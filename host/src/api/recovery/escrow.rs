@@ -143,6 +143,16 @@ fn hex32(what: &str, text: &str) -> Result<[u8; 32], ApiError> {
     Ok(out)
 }
 
+/// The escrow of `owner`'s wallet `wallet_id`, or 404 (for another owner's wallet too).
+async fn stored(state: &AppState, wallet_id: &str, owner: &str) -> Result<EscrowRow, ApiError> {
+    owned_wallet(state, wallet_id, owner).await?;
+    state
+        .store
+        .escrow(wallet_id, owner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("escrow"))
+}
+
 /// `PUT /v1/wallets/{id}/escrow`.
 pub async fn put(
     State(state): State<Arc<AppState>>,
@@ -221,13 +231,7 @@ pub async fn show(
     Subject(owner): Subject,
     Path(wallet_id): Path<String>,
 ) -> Result<Json<EscrowView>, ApiError> {
-    owned_wallet(&state, &wallet_id, &owner).await?;
-    let row = state
-        .store
-        .escrow(&wallet_id, &owner)
-        .await?
-        .ok_or_else(|| ApiError::not_found("escrow"))?;
-    Ok(Json(view(&row)?))
+    Ok(Json(view(&stored(&state, &wallet_id, &owner).await?)?))
 }
 
 /// `DELETE /v1/wallets/{id}/escrow`.
@@ -260,12 +264,7 @@ pub async fn open(
         }
     }
     let proof = hex32("proof", &body.proof)?;
-    owned_wallet(&state, &wallet_id, &owner).await?;
-    let row = state
-        .store
-        .escrow(&wallet_id, &owner)
-        .await?
-        .ok_or_else(|| ApiError::not_found("escrow"))?;
+    let row = stored(&state, &wallet_id, &owner).await?;
     let verifier = hex32("the stored verifier", &row.verifier)
         .map_err(|e| ApiError::internal("reading an escrow", e.message))?;
     let given: [u8; 32] = Sha256::digest(proof).into();

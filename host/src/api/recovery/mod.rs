@@ -26,7 +26,6 @@ use super::error::ApiError;
 use super::extract::{ApiJson, Subject};
 use super::views::WalletView;
 use super::wallets::{owned_wallet, wallet_view};
-use crate::bridge::delivery::now_ms;
 use crate::state::{now, random_id, AppState};
 use crate::store::{CallbackRow, RecoveryEventRow};
 
@@ -154,20 +153,13 @@ async fn notify(state: &AppState, row: &RecoveryEventRow) {
         user: row.owner.clone(),
         data: row.clone().into(),
     };
-    let at = now_ms();
-    let callback = CallbackRow {
-        id: event.id.clone(),
-        request_id: event.id.clone(),
-        dapp: SECURITY_SENDER.to_owned(),
-        url: url.clone(),
-        body: serde_json::to_string(&event).expect("events serialize"),
-        status: "pending".into(),
-        attempts: 0,
-        next_attempt_at: at,
-        last_error: None,
-        created_at: at,
-        updated_at: at,
-    };
+    let callback = CallbackRow::pending(
+        event.id.clone(),
+        event.id.clone(),
+        SECURITY_SENDER.to_owned(),
+        url.clone(),
+        serde_json::to_string(&event).expect("events serialize"),
+    );
     match state.store.insert_callback(&callback).await {
         Ok(_) => state.outbox.wake(),
         Err(e) => tracing::error!(event = %row.id, error = %e, "queueing a security event"),
