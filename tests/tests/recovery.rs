@@ -69,6 +69,21 @@ async fn sign(client: &Client, wallet: &WalletView, share: &LocalShare) -> bool 
         .is_ok()
 }
 
+/// The device recovers `wallet` with `recovery`, carrying out recovery `announced`.
+async fn recover_with(
+    client: &Client,
+    wallet: &WalletView,
+    recovery: &LocalShare,
+    announced: Option<&str>,
+) -> Result<(WalletView, Vec<device::NewShare>), device::DeviceError> {
+    device::recover_announced(client, wallet, 0, recovery, announced, |_| {}).await
+}
+
+/// `PUT` of `body` to the escrow at `path`, as `token`'s user.
+async fn put_escrow(url: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
+    call(url, token, Method::PUT, path, Some(body)).await
+}
+
 /// The error of a device operation that must fail, as text.
 fn failure<T>(r: Result<T, device::DeviceError>) -> String {
     match r {
@@ -163,20 +178,13 @@ async fn escrow_delay_cancel_record_and_webhook() {
 
     // Refused: a typed password, a blob that is not a sealed box, a share of another wallet, a
     // passkey escrow without its credential; another user's wallet is not found.
-    let (code, body) = call(
-        &url,
-        &token,
-        Method::PUT,
-        &escrow,
-        Some(put("password", &sealed_text)),
-    )
-    .await;
+    let (code, body) = put_escrow(&url, &token, &escrow, put("password", &sealed_text)).await;
     assert_eq!(
         (code, body["error"]["code"].as_str()),
         (422, Some("password_not_escrowed")),
         "{body}"
     );
-    let (code, body) = call(&url, &token, Method::PUT, &escrow, Some(put("code", "{}"))).await;
+    let (code, body) = put_escrow(&url, &token, &escrow, put("code", "{}")).await;
     assert_eq!(code, 422, "{body}");
     let other_wallet = WalletView {
         id: "w_other".into(),
@@ -190,15 +198,11 @@ async fn escrow_delay_cancel_record_and_webhook() {
         cheap(),
     )
     .unwrap();
-    let (code, body) = call(
+    let (code, body) = put_escrow(
         &url,
         &token,
-        Method::PUT,
         &escrow,
-        Some(put(
-            "code",
-            &serde_json::to_string(&foreign.sealed).unwrap(),
-        )),
+        put("code", &serde_json::to_string(&foreign.sealed).unwrap()),
     )
     .await;
     assert_eq!(code, 422, "{body}");
@@ -206,38 +210,17 @@ async fn escrow_delay_cancel_record_and_webhook() {
         .as_str()
         .unwrap()
         .contains("not a share of wallet"));
-    let (code, _) = call(
-        &url,
-        &token,
-        Method::PUT,
-        &escrow,
-        Some(put("passkey", &sealed_text)),
-    )
-    .await;
+    let (code, _) = put_escrow(&url, &token, &escrow, put("passkey", &sealed_text)).await;
     assert_eq!(code, 422);
     let eve = Client::new(&url)
         .dev_login("eve")
         .await
         .unwrap()
         .access_token;
-    let (code, _) = call(
-        &url,
-        &eve,
-        Method::PUT,
-        &escrow,
-        Some(put("code", &sealed_text)),
-    )
-    .await;
+    let (code, _) = put_escrow(&url, &eve, &escrow, put("code", &sealed_text)).await;
     assert_eq!(code, 404);
 
-    let (code, body) = call(
-        &url,
-        &token,
-        Method::PUT,
-        &escrow,
-        Some(put("code", &sealed_text)),
-    )
-    .await;
+    let (code, body) = put_escrow(&url, &token, &escrow, put("code", &sealed_text)).await;
     assert_eq!(code, 200, "{body}");
     let (code, shown) = call(&url, &token, Method::GET, &escrow, None).await;
     assert_eq!(
@@ -311,15 +294,7 @@ async fn escrow_delay_cancel_record_and_webhook() {
     // Announced: waiting until its time; resharing now is refused with the time left.
     let first: RecoveryView = client.announce_recovery(&wallet.id).await.unwrap();
     assert_eq!(first.status, "waiting");
-    let early = device::recover_announced(
-        &client,
-        &wallet,
-        0,
-        &recovery_share,
-        Some(&first.id),
-        |_| {},
-    )
-    .await;
+    let early = recover_with(&client, &wallet, &recovery_share, Some(&first.id)).await;
     let err = failure(early);
     assert!(err.contains("recovery_waiting"), "{err}");
 
@@ -380,30 +355,15 @@ async fn escrow_delay_cancel_record_and_webhook() {
     )
     .await;
     assert_eq!(code, 409, "cancelled once");
-    let late = device::recover_announced(
-        &client,
-        &wallet,
-        0,
-        &recovery_share,
-        Some(&second.id),
-        |_| {},
-    )
-    .await;
+    let late = recover_with(&client, &wallet, &recovery_share, Some(&second.id)).await;
     assert!(failure(late).contains("cancelled"));
 
     // After the delay the first recovery runs: same key, the new device signs, the lost
     // device's share does not; the recovery cannot be used twice.
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    let (reshared, new_shares) = device::recover_announced(
-        &client,
-        &wallet,
-        0,
-        &recovery_share,
-        Some(&first.id),
-        |_| {},
-    )
-    .await
-    .expect("the recovery runs after its delay");
+    let (reshared, new_shares) = recover_with(&client, &wallet, &recovery_share, Some(&first.id))
+        .await
+        .expect("the recovery runs after its delay");
     let key = |w: &WalletView| w.public_key.as_ref().unwrap().public_key.clone();
     assert_eq!(key(&reshared), key(&wallet), "the same key");
     let new_device = local(&new_shares[0]);
@@ -415,15 +375,7 @@ async fn escrow_delay_cancel_record_and_webhook() {
         !sign(&client, &wallet, &device_share).await,
         "the lost share is refused"
     );
-    let again = device::recover_announced(
-        &client,
-        &reshared,
-        0,
-        &local(&new_shares[1]),
-        Some(&first.id),
-        |_| {},
-    )
-    .await;
+    let again = recover_with(&client, &reshared, &local(&new_shares[1]), Some(&first.id)).await;
     assert!(again.is_err(), "an announced recovery is used once");
 
     // A refresh is recorded too.

@@ -321,28 +321,26 @@ impl Store {
     /// transaction.
     pub async fn reshare_wallet(&self, id: &str, change: &Reshared<'_>, now: i64) -> Result<()> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(
-            "SELECT COALESCE(MAX(generation), -1) AS g FROM server_shares WHERE wallet_id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let next: i64 = row.try_get::<i64, _>("g")? + 1;
+        // The transaction's first statement writes: SQLite then takes the write lock at once,
+        // waiting out another writer (busy_timeout). A read first would make a later write fail
+        // at once (SQLITE_BUSY) whenever another connection committed in between.
         sqlx::query(
             "INSERT INTO server_shares (wallet_id, generation, sealed, created_at) \
-             VALUES ($1, $2, $3, $4)",
+             SELECT $1, COALESCE(MAX(generation), -1) + 1, $2, $3 FROM server_shares \
+             WHERE wallet_id = $1",
         )
         .bind(id)
-        .bind(next)
         .bind(change.sealed_share)
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM server_shares WHERE wallet_id = $1 AND generation < $2")
-            .bind(id)
-            .bind(next)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "DELETE FROM server_shares WHERE wallet_id = $1 AND generation < \
+             (SELECT MAX(generation) FROM server_shares WHERE wallet_id = $1)",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         let done = sqlx::query(
             "UPDATE wallets SET roster = $1, threshold = $2, parties = $3, public_info = $4, \
              updated_at = $5 WHERE id = $6 AND status = 'ready'",
@@ -584,6 +582,43 @@ mod tests {
         // A second completion is refused and changes nothing.
         assert!(s.complete_wallet("w1", "{}", "other", 3).await.is_err());
         assert_eq!(s.server_share("w1").await.unwrap().unwrap(), "sealed-share");
+    }
+
+    /// Resharing commits while other connections write (an outbox, a record, another wallet):
+    /// with SQLite's WAL, a transaction that reads before it writes would fail with
+    /// SQLITE_BUSY whenever another write committed in between; resharing writes first, so it
+    /// waits for the lock instead. Every generation ends with exactly one share.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn resharing_commits_while_others_write() {
+        let path = std::env::temp_dir().join(format!("mpcw-reshare-{}.db", std::process::id()));
+        let url = format!("sqlite://{}?mode=rwc", path.display());
+        let s = Store::connect(&url).await.unwrap();
+        s.insert_wallet(&wallet("w1", "alice")).await.unwrap();
+        s.complete_wallet("w1", "{}", "sealed-0", 2).await.unwrap();
+        let writer = {
+            let s = s.clone();
+            tokio::spawn(async move {
+                for i in 0..400 {
+                    s.insert_wallet(&wallet(&format!("x{i}"), "bob"))
+                        .await
+                        .unwrap();
+                }
+            })
+        };
+        for g in 1..=40 {
+            let sealed = format!("sealed-{g}");
+            let change = Reshared {
+                roster: "{}",
+                threshold: 2,
+                parties: 3,
+                public_info: "{}",
+                sealed_share: &sealed,
+            };
+            s.reshare_wallet("w1", &change, 3).await.unwrap();
+            assert_eq!(s.server_share("w1").await.unwrap().unwrap(), sealed);
+        }
+        writer.await.unwrap();
+        std::fs::remove_file(&path).ok();
     }
 
     #[tokio::test]
