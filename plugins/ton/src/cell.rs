@@ -198,6 +198,11 @@ pub fn parse_boc(bytes: &[u8]) -> Result<Rc<Cell>> {
         return Err(bad("more than one root"));
     }
     let root = be(take(size)?);
+    // Every cell takes at least its two descriptor bytes: a count past that is a lie, and
+    // would otherwise size the allocations below.
+    if cells > bytes.len() / 2 {
+        return Err(bad("more cells than bytes"));
+    }
     if has_idx {
         take(cells * off)?;
     }
@@ -241,7 +246,11 @@ pub fn parse_boc(bytes: &[u8]) -> Result<Rc<Cell>> {
                 if *r <= i {
                     return Err(bad("a reference that does not point forward"));
                 }
-                built[*r].clone().ok_or_else(|| bad("a missing cell"))
+                built
+                    .get(*r)
+                    .cloned()
+                    .flatten()
+                    .ok_or_else(|| bad("a reference past the last cell"))
             })
             .collect::<Result<Vec<_>>>()?;
         built[i] = Some(Cell::new(data, *bits, children)?);
@@ -310,6 +319,23 @@ mod tests {
             hex::encode(Builder::new().build().unwrap().hash()),
             "96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7"
         );
+    }
+
+    #[test]
+    fn a_reference_past_the_last_cell_or_a_false_cell_count_is_an_error() {
+        // Found by the bag_of_cells fuzz target: one cell whose reference names cell 5 of 1
+        // made the decoder index past its cells and panic.
+        let mut one_ref = BOC_MAGIC.to_vec();
+        one_ref.extend([0x01, 0x01, 1, 1, 0, 4, 0]); // size 1, offset 1; 1 cell, 1 root, root 0
+        one_ref.extend([0x01, 0x00, 5]); // one reference, no data, to cell 5
+        assert!(parse_boc(&one_ref).is_err());
+        // A header claiming 2^56 - 1 cells in a few bytes is refused before any allocation.
+        let mut huge = BOC_MAGIC.to_vec();
+        huge.extend([0x07, 0x01]);
+        huge.extend([0xff; 7]);
+        huge.extend([0, 0, 0, 0, 0, 0, 1]);
+        huge.extend([0; 7 + 1 + 7]);
+        assert!(parse_boc(&huge).is_err());
     }
 
     #[test]

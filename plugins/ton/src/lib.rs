@@ -8,7 +8,7 @@
 //! as a base64 BOC (what `sendBoc` takes) and the hash of the message cell.
 
 mod address;
-mod cell;
+pub mod cell;
 mod jetton;
 mod summary;
 mod wallet;
