@@ -12,6 +12,14 @@
 //!   outputs, versions, lock times and sequences: each payload is rust-bitcoin's BIP-143
 //!   preimage (its double SHA-256 is rust-bitcoin's signature hash) or BIP-341 signature hash.
 //!
+//! - Conflux Core Space: legacy, CIP-2930 and CIP-1559 transactions with the same generated
+//!   fields plus storage limits and epochs: the payload is the RLP encoding (the `rlp` crate
+//!   conflux-rust uses) of the fields in conflux-rust's order, behind `"cfx"` and the type for
+//!   typed transactions.
+//!
+//! - Monero: any spend key and view key, on mainnet, stagenet and testnet: the standard address
+//!   and the first subaddresses are monero-rs's (`monero` crate).
+//!
 //! `PROPTEST_CASES` sets the cases per property (256 by default) for a longer run.
 
 use std::str::FromStr;
@@ -202,6 +210,79 @@ impl EvmFields {
     }
 }
 
+/// Conflux mainnet's chain id (chains/conflux.toml).
+const CFX_CHAIN_ID: u64 = 1029;
+
+impl EvmFields {
+    /// The same fields as a Conflux Core Space request, with `storage` and `epoch`; the
+    /// recipient and the access list's addresses are made user addresses (type nibble 1).
+    fn conflux_request(&self, storage: u64, epoch: u64) -> Value {
+        let mut r = self.conflux().request();
+        r["type"] = json!(["legacy", "cip2930", "cip1559"][self.kind as usize]);
+        r["storageLimit"] = json!(storage);
+        r["epochHeight"] = json!(format!("{epoch:#x}"));
+        r
+    }
+
+    /// These fields with every address made a Core Space user address.
+    fn conflux(&self) -> Self {
+        let user = |mut a: [u8; 20]| {
+            a[0] = (a[0] & 0x0f) | 0x10;
+            a
+        };
+        Self {
+            to: self.to.map(user),
+            access: self
+                .access
+                .iter()
+                .map(|(a, k)| (user(*a), k.clone()))
+                .collect(),
+            ..self.clone()
+        }
+    }
+
+    /// What conflux-rust hashes to sign the same transaction, encoded with the `rlp` crate:
+    /// rlp([nonce, gasPrice | (maxPriorityFeePerGas, maxFeePerGas), gas, to, value,
+    /// storageLimit, epochHeight, chainId, data (, accessList)]), behind "cfx" and the type
+    /// byte for typed transactions.
+    fn conflux_preimage(&self, storage: u64, epoch: u64) -> Vec<u8> {
+        let f = self.conflux();
+        let mut s = rlp::RlpStream::new_list([9, 10, 11][f.kind as usize]);
+        s.append(&f.nonce);
+        if f.kind == 2 {
+            s.append(&f.tip);
+        }
+        s.append(&f.fee);
+        s.append(&f.gas);
+        match f.to {
+            Some(to) => s.append(&to.to_vec()),
+            None => s.append_empty_data(),
+        };
+        s.append(&f.value);
+        s.append(&storage);
+        s.append(&epoch);
+        s.append(&CFX_CHAIN_ID);
+        s.append(&f.data);
+        if f.kind > 0 {
+            s.begin_list(f.access.len());
+            for (address, keys) in &f.access {
+                s.begin_list(2);
+                s.append(&address.to_vec());
+                s.begin_list(keys.len());
+                for k in keys {
+                    s.append(&k.to_vec());
+                }
+            }
+        }
+        let body = s.out().to_vec();
+        if f.kind == 0 {
+            body
+        } else {
+            [b"cfx".as_slice(), &[f.kind], &body].concat()
+        }
+    }
+}
+
 /// A Bitcoin spend's fields, generated: inputs (previous txid, vout, value, sequence) and
 /// outputs (value, a 20-byte program or the wallet's own script).
 #[derive(Debug, Clone)]
@@ -239,6 +320,67 @@ fn btc_fields() -> impl Strategy<Value = BtcFields> {
             inputs,
             outputs,
         })
+}
+
+proptest! {
+    #[test]
+    fn monero_addresses_are_monero_rs_addresses(
+        spend in any::<[u8; 32]>(),
+        view in any::<[u8; 32]>(),
+        net in 0usize..3,
+    ) {
+        use curve25519_dalek::scalar::Scalar;
+        use monero::cryptonote::subaddress::{get_subaddress, Index};
+        let (id, monero_net) = [
+            ("monero", monero::Network::Mainnet),
+            ("monero-stagenet", monero::Network::Stagenet),
+            ("monero-testnet", monero::Network::Testnet),
+        ][net];
+        // A spend key is a point; a view key a canonical scalar.
+        let spend = curve25519_dalek::constants::ED25519_BASEPOINT_POINT
+            * Scalar::from_bytes_mod_order(spend);
+        let view = Scalar::from_bytes_mod_order(view).to_bytes();
+        let key = wit::PublicKey {
+            scheme: wit::Scheme::Ed25519,
+            bytes: spend.compress().to_bytes().to_vec(),
+            view_key: Some(view.to_vec()),
+        };
+        let listed = RUNTIME.addresses("monero", &key, &network(id)).unwrap();
+        let pair = monero::ViewPair {
+            view: monero::PrivateKey::from_slice(&view).unwrap(),
+            spend: monero::PublicKey::from_slice(&key.bytes).unwrap(),
+        };
+        let find = |kind: &str| listed.iter().find(|a| a.kind == kind).map(|a| a.value.clone());
+        prop_assert_eq!(
+            find("standard"),
+            Some(monero::Address::from_viewpair(monero_net, &pair).to_string())
+        );
+        let mut subaddresses = 0;
+        for minor in 1..=8 {
+            if let Some(listed) = find(&format!("subaddress-0-{minor}")) {
+                let expected = get_subaddress(&pair, Index { major: 0, minor }, Some(monero_net));
+                prop_assert_eq!(listed, expected.to_string());
+                subaddresses += 1;
+            }
+        }
+        prop_assert!(subaddresses > 0, "no subaddress listed");
+    }
+}
+
+proptest! {
+    #[test]
+    fn conflux_payloads_are_the_rlp_crates_encoding(
+        fields in evm_fields(),
+        storage in any::<u64>(),
+        epoch in any::<u64>(),
+    ) {
+        let request = fields.conflux_request(storage, epoch);
+        prop_assert_eq!(
+            payload("conflux", "conflux", &request, &evm_key()),
+            fields.conflux_preimage(storage, epoch),
+            "{}", request
+        );
+    }
 }
 
 proptest! {
