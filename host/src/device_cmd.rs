@@ -162,11 +162,31 @@ fn save_shares(
     password: &str,
     recovery_password: &str,
 ) -> anyhow::Result<()> {
+    save_shares_as(
+        args,
+        client,
+        wallet,
+        shares,
+        (password, recovery_password),
+        "",
+    )
+}
+
+/// [`save_shares`] with `suffix` after each file's share name (`.pending` for shares the server
+/// has not confirmed).
+fn save_shares_as(
+    args: &DeviceArgs,
+    client: &Client,
+    wallet: &mpcw_host::api::WalletView,
+    shares: Vec<device::NewShare>,
+    (password, recovery_password): (&str, &str),
+    suffix: &str,
+) -> anyhow::Result<()> {
     for s in shares {
         let (what, pw) = if s.index == 0 {
-            ("device".to_owned(), password)
+            (format!("device{suffix}"), password)
         } else {
-            (format!("recovery-{}", s.index), recovery_password)
+            (format!("recovery-{}{suffix}", s.index), recovery_password)
         };
         let local = LocalShare {
             index: s.index,
@@ -183,6 +203,70 @@ fn save_shares(
         let path = share_path(&args.home, &wallet.id, &what);
         file.write(&path)?;
         println!("• party {} share sealed in {}", s.index, path.display());
+    }
+    Ok(())
+}
+
+/// A resharing's result, or, if the server did not confirm it, the new shares kept as
+/// `.pending` files beside the current ones (with the public shares they make in their wallet
+/// record) and an error saying so; [`settle_pending`] later keeps whichever the server holds.
+fn reshared_or_pending(
+    args: &DeviceArgs,
+    client: &Client,
+    current: &mpcw_host::api::WalletView,
+    result: Result<(mpcw_host::api::WalletView, Vec<device::NewShare>), device::DeviceError>,
+    passwords: (&str, &str),
+) -> anyhow::Result<(mpcw_host::api::WalletView, Vec<device::NewShare>)> {
+    match result {
+        Ok(done) => Ok(done),
+        Err(device::DeviceError::Unconfirmed { shares, reason, .. }) => {
+            let mut expected = current.clone();
+            if let (Some(info), Some(first)) = (expected.public_key.as_mut(), shares.first()) {
+                info.public_shares = first.share.public_info().public_shares;
+            }
+            save_shares_as(args, client, &expected, shares, passwords, ".pending")?;
+            bail!(
+                "the server did not confirm the new shares ({reason}); they are kept beside the \
+                 current ones, and the next command on this wallet keeps whichever the server holds"
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Settle `.pending` shares of `wallet` (from a resharing the server did not confirm): those the
+/// server now holds replace the current files; the others are removed.
+async fn settle_pending(args: &DeviceArgs, client: &Client, wallet: &str) -> anyhow::Result<()> {
+    let pending: Vec<(PathBuf, PathBuf)> = std::fs::read_dir(&args.home)?
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter_map(|p| {
+            let name = p.file_name()?.to_str()?.to_owned();
+            let what = name
+                .strip_prefix(&format!("{wallet}."))?
+                .strip_suffix(".pending.json")?
+                .to_owned();
+            Some((p, share_path(&args.home, wallet, &what)))
+        })
+        .collect();
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let now = client.wallet(wallet).await?;
+    let held = |file: &DeviceFile| {
+        file.wallet.public_key.as_ref().map(|k| &k.public_shares)
+            == now.public_key.as_ref().map(|k| &k.public_shares)
+    };
+    for (pending, current) in pending {
+        if held(&DeviceFile::read(&pending)?) {
+            std::fs::rename(&pending, &current)?;
+            println!(
+                "• the server holds the new share: {} is now in use",
+                current.display()
+            );
+        } else {
+            std::fs::remove_file(&pending)?;
+        }
     }
     Ok(())
 }
@@ -285,6 +369,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 },
         } => {
             let client = logged_in(&args)?;
+            settle_pending(&args, &client, wallet).await?;
             let recovery = DeviceFile::read(&share_path(&args.home, wallet, "recovery-2"))?
                 .open(recovery_password.as_bytes())
                 .context("opening the recovery share")?;
@@ -310,7 +395,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                     announced.id
                 );
             }
-            let (view, shares) = device::recover_announced(
+            let result = device::recover_announced(
                 &client,
                 &current,
                 0,
@@ -318,7 +403,9 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 Some(&announced.id),
                 say,
             )
-            .await?;
+            .await;
+            let passwords = (password.as_str(), recovery_password.as_str());
+            let (view, shares) = reshared_or_pending(&args, &client, &current, result, passwords)?;
             save_shares(&args, &client, &view, shares, password, recovery_password)?;
             print_reshared(&view);
         }
@@ -331,6 +418,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
                 },
         } => {
             let client = logged_in(&args)?;
+            settle_pending(&args, &client, wallet).await?;
             let mut locals = Vec::new();
             for (what, pw) in [("device", password), ("recovery-2", recovery_password)] {
                 let local = DeviceFile::read(&share_path(&args.home, wallet, what))?
@@ -340,7 +428,9 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
             }
             let current = client.wallet(wallet).await?;
             let refs: Vec<&LocalShare> = locals.iter().collect();
-            let (view, shares) = device::refresh(&client, &current, &refs, say).await?;
+            let result = device::refresh(&client, &current, &refs, say).await;
+            let passwords = (password.as_str(), recovery_password.as_str());
+            let (view, shares) = reshared_or_pending(&args, &client, &current, result, passwords)?;
             save_shares(&args, &client, &view, shares, password, recovery_password)?;
             print_reshared(&view);
         }
@@ -351,6 +441,7 @@ async fn run_async(args: DeviceArgs) -> anyhow::Result<()> {
             password,
         } => {
             let client = logged_in(&args)?;
+            settle_pending(&args, &client, wallet).await?;
             let file = DeviceFile::read(&share_path(&args.home, wallet, "device"))?;
             let local = file
                 .open(password.as_bytes())

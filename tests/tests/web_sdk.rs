@@ -142,7 +142,7 @@ async fn the_device_sdk_makes_a_wallet_and_co_signs() {
     node_test(
         &root().join("web/sdk"),
         "test/",
-        3,
+        4,
         vec![("MPCW_TEST_HOST", host.url.clone())],
     )
     .await;

@@ -42,9 +42,32 @@ pub enum DeviceError {
     /// Local storage failed.
     #[error("local storage: {0}")]
     Local(String),
+    /// This device's parties finished a key generation or resharing, but whether the server
+    /// stored its side is not known (it stopped answering at the end). Keep these shares next
+    /// to the ones from before: once the server answers, [`in_force`] tells which hold.
+    #[error("the server did not confirm the new shares ({reason}); keep them until it does")]
+    Unconfirmed {
+        /// The wallet.
+        wallet_id: String,
+        /// The new shares of this device's parties.
+        shares: Vec<NewShare>,
+        /// Why the server's confirmation is missing.
+        reason: String,
+    },
+}
+
+/// Whether `share` is in force for `wallet` as the server shows it now: the server lists the
+/// same public shares (a share from before a resharing the server completed, or from one it
+/// never stored, is not).
+pub fn in_force(wallet: &WalletView, share: &KeyShare) -> bool {
+    wallet
+        .public_key
+        .as_ref()
+        .is_some_and(|info| info.public_shares == share.public_info().public_shares)
 }
 
 /// A share this device (or the recovery holder) ended up with.
+#[derive(Debug)]
 pub struct NewShare {
     /// Party index.
     pub index: PartyIndex,
@@ -123,17 +146,19 @@ pub async fn create_wallet(
     }
     progress("running distributed key generation");
     let shares = run_parties(client, &created.session.id, sessions, &mut progress).await?;
-    wait_done(client, &created.session.id, local[0]).await?;
-    let wallet = client.wallet(&created.wallet.id).await?;
-    let group = wallet
-        .public_key
-        .as_ref()
-        .ok_or_else(|| DeviceError::Protocol("the server has no key for the wallet".into()))?;
     let out: Vec<NewShare> = keys
         .into_iter()
         .zip(shares)
         .map(|((index, keys), share)| NewShare { index, keys, share })
         .collect();
+    if let Err(e) = wait_done(client, &created.session.id, local[0]).await {
+        return Err(unconfirmed(&created.wallet.id, out, e));
+    }
+    let wallet = client.wallet(&created.wallet.id).await?;
+    let group = wallet
+        .public_key
+        .as_ref()
+        .ok_or_else(|| DeviceError::Protocol("the server has no key for the wallet".into()))?;
     for s in &out {
         if hex::encode(s.share.public_key()) != group.public_key {
             return Err(DeviceError::Protocol(
@@ -317,14 +342,32 @@ pub async fn reshare(
         kept.push((p.index, p.keys));
     }
     let outputs = run_parties(client, &started.session.id, sessions, &mut progress).await?;
-    wait_done(client, &started.session.id, first_local).await?;
-    let wallet = client.wallet(wallet_id).await?;
     let shares = kept
         .into_iter()
         .zip(outputs)
         .filter_map(|((index, keys), share)| share.map(|share| NewShare { index, keys, share }))
         .collect();
+    if let Err(e) = wait_done(client, &started.session.id, first_local).await {
+        return Err(unconfirmed(wallet_id, shares, e));
+    }
+    let wallet = client.wallet(wallet_id).await?;
     Ok((wallet, shares))
+}
+
+/// The parties finished but the server's confirmation is missing: the new shares go back to
+/// the caller with the reason, unless the server said the session failed (then it stored
+/// nothing, and the shares from before hold).
+fn unconfirmed(wallet_id: &str, shares: Vec<NewShare>, error: DeviceError) -> DeviceError {
+    match error {
+        DeviceError::Protocol(reason) if reason.starts_with("the session failed") => {
+            DeviceError::Protocol(reason)
+        }
+        other => DeviceError::Unconfirmed {
+            wallet_id: wallet_id.to_owned(),
+            shares,
+            reason: other.to_string(),
+        },
+    }
 }
 
 /// Recover from a lost device: the `recovery` party and the server reshare the key to a new

@@ -32,6 +32,8 @@ export interface WasmSecret {
   publicKeys(): string;
   index(): number | undefined;
   groupKey(): string;
+  /** The key's public information, JSON (`public_shares` among it). */
+  keyInfo(): string;
   childKey(path: Uint32Array): string;
   seal(label: string, password: string, memoryKib?: number, passes?: number): string;
   keygen(
@@ -96,6 +98,9 @@ const randomId = (prefix: string) => {
 
 /** The storage key of a wallet's sealed device secret. */
 export const secretKey = (walletId: string) => `mpcw/wallet/${walletId}/device`;
+
+/** The storage key of a device secret from a resharing the server has not confirmed. */
+const pendingKey = (walletId: string) => `mpcw/wallet/${walletId}/device.pending`;
 
 /** The user's device as a party of threshold wallets. */
 export class Device {
@@ -422,7 +427,25 @@ export class Device {
     );
     progress("reshare");
     await this.run(started.session.id, local, parties, progress);
-    await this.waitDone(started.session.id, local[0]);
+    try {
+      await this.waitDone(started.session.id, local[0]);
+    } catch (e) {
+      // The parties finished, but the server did not confirm that it stored its new share. If
+      // it said the session failed, it stored nothing; otherwise keep the new device secret
+      // beside the current one, and the next use keeps whichever the server holds.
+      if (!/the session failed/.test((e as Error).message ?? "")) {
+        parties.forEach((p, k) => secrets[k].accept(p));
+        const { memoryKib, passes } = this.cost;
+        const pending = {
+          wallet,
+          index: 0,
+          publicShares: (JSON.parse(device.keyInfo()) as { public_shares: string[] }).public_shares,
+          sealed: device.seal(`mpcw/device-share/${wallet.id}/0`, password, memoryKib, passes),
+        };
+        await this.store.set(pendingKey(wallet.id), JSON.stringify(pending));
+      }
+      throw e;
+    }
     parties.forEach((p, k) => secrets[k].accept(p));
     const now = await this.api.wallet(wallet.id);
     const sealed = await this.keep(now, device, recovery, password, recoveryPassword);
@@ -431,9 +454,27 @@ export class Device {
   }
 
   private async kept(walletId: string) {
+    await this.settlePending(walletId);
     const text = await this.store.get(secretKey(walletId));
     if (!text) throw new Error(`no secret for wallet ${walletId} on this device`);
     return JSON.parse(text) as { wallet: WalletView; index: number; sealed: string };
+  }
+
+  /**
+   * A device secret from a resharing the server did not confirm: if the server now lists its
+   * public shares, it replaces the current one; otherwise it is dropped. (After a replacement
+   * the escrowed recovery share is the one from before: refresh to renew it.)
+   */
+  private async settlePending(walletId: string) {
+    const text = await this.store.get(pendingKey(walletId));
+    if (!text) return;
+    const pending = JSON.parse(text) as { wallet: WalletView; index: number; publicShares: string[]; sealed: string };
+    const now = (await this.api.wallet(walletId)) as WalletView & { public_key: { public_shares?: string[] } | null };
+    const held = JSON.stringify(now.public_key?.public_shares ?? []) === JSON.stringify(pending.publicShares);
+    if (held) {
+      await this.store.set(secretKey(walletId), JSON.stringify({ wallet: now, index: pending.index, sealed: pending.sealed }));
+    }
+    await this.store.remove(pendingKey(walletId));
   }
 
   /** Run this device's `parties` of `session` through the relay until all are done. */
