@@ -31,6 +31,36 @@ pub enum StoreError {
     Corrupt(String),
 }
 
+impl StoreError {
+    /// Whether the database could not be reached (down, restarting, refusing connections, or
+    /// every connection busy past the wait): the request may succeed shortly, unlike a refused
+    /// statement or corrupt data.
+    pub fn is_unavailable(&self) -> bool {
+        let StoreError::Database(e) = self else {
+            return false;
+        };
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => true,
+            // PostgreSQL's connection exceptions (class 08) and its shutting down or starting
+            // up (57P01, 57P02, 57P03); SQLite's busy and locked (primary codes 5 and 6, in
+            // any extended code) past the busy timeout.
+            sqlx::Error::Database(d) => d.code().is_some_and(|c| {
+                let sqlite_busy = c
+                    .parse::<u32>()
+                    .is_ok_and(|n| n < 10_000 && matches!(n & 0xff, 5 | 6));
+                c.starts_with("08")
+                    || matches!(c.as_ref(), "57P01" | "57P02" | "57P03")
+                    || sqlite_busy
+            }),
+            _ => false,
+        }
+    }
+}
+
 /// Result of a storage operation.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
@@ -134,6 +164,9 @@ impl Store {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
         let pool = AnyPoolOptions::new()
+            // A database that is down fails requests within seconds (503, retried by the
+            // client), instead of holding them until their deadline.
+            .acquire_timeout(std::time::Duration::from_secs(3))
             // An in-memory SQLite database exists per connection, so it gets exactly one.
             .max_connections(match (sqlite, url.contains(":memory:")) {
                 (true, true) => 1,

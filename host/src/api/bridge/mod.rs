@@ -66,11 +66,14 @@ impl From<StepError> for ApiError {
 impl From<Unavailable> for ApiError {
     fn from(e: Unavailable) -> Self {
         tracing::error!(error = %e, "bridge store");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
-            "the bridge store is unavailable; try again",
-        )
+        ApiError {
+            retry_after: Some(2),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the bridge store is unavailable; try again",
+            )
+        }
     }
 }
 
