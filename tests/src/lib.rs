@@ -283,6 +283,15 @@ impl Host {
     }
 }
 
+/// A TCP port on 127.0.0.1 that was free a moment ago.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// A fresh directory under the system's temporary directory.
 pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let mut b = [0u8; 6];

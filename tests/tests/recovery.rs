@@ -79,6 +79,18 @@ async fn recover_with(
     device::recover_announced(client, wallet, 0, recovery, announced, |_| {}).await
 }
 
+/// `POST` of `proof` (hex) to the escrow's `open` at `path`, as `token`'s user.
+async fn open_escrow(url: &str, token: &str, path: &str, proof: &str) -> (u16, Value) {
+    call(
+        url,
+        token,
+        Method::POST,
+        path,
+        Some(json!({ "proof": proof })),
+    )
+    .await
+}
+
 /// `PUT` of `body` to the escrow at `path`, as `token`'s user.
 async fn put_escrow(url: &str, token: &str, path: &str, body: Value) -> (u16, Value) {
     call(url, token, Method::PUT, path, Some(body)).await
@@ -240,40 +252,19 @@ async fn escrow_delay_cancel_record_and_webhook() {
     let wrong = hex::encode(proof_of(
         "legal winner thank year wave sausage worth useful legal winner thank wrong",
     ));
-    let (code, body) = call(
-        &url,
-        &token,
-        Method::POST,
-        &open,
-        Some(json!({"proof": wrong})),
-    )
-    .await;
+    let (code, body) = open_escrow(&url, &token, &open, &wrong).await;
     assert_eq!(
         (code, body["error"]["code"].as_str()),
         (403, Some("wrong_recovery_secret")),
         "{body}"
     );
-    let (code, opened) = call(
-        &url,
-        &token,
-        Method::POST,
-        &open,
-        Some(json!({"proof": hex::encode(proof_of(CODE))})),
-    )
-    .await;
+    let (code, opened) = open_escrow(&url, &token, &open, &hex::encode(proof_of(CODE))).await;
     assert_eq!(code, 200, "{opened}");
     let back: SealedBox = serde_json::from_str(opened["sealed"].as_str().unwrap()).unwrap();
     assert!(back.open_with_password(CODE.as_bytes()).is_ok());
     assert!(back.open_with_password(b"battery staple").is_err());
     for _ in 0..2 {
-        let (code, _) = call(
-            &url,
-            &token,
-            Method::POST,
-            &open,
-            Some(json!({"proof": wrong})),
-        )
-        .await;
+        let (code, _) = open_escrow(&url, &token, &open, &wrong).await;
         assert_eq!(code, 403);
     }
     let limited = reqwest::Client::new()
@@ -304,56 +295,22 @@ async fn escrow_delay_cancel_record_and_webhook() {
     let cancel = format!("/v1/wallets/{}/recoveries/{}/cancel", wallet.id, second.id);
     let statement = format!("{}/{}", wallet.id, second.id);
     let by = |party: u16, keys: &PartyKeys, text: &str| json!({"party": party, "signature": keys.sign_statement(CANCEL_RECOVERY, text)});
+    let post_cancel = |body: Value| call(&url, &token, Method::POST, &cancel, Some(body));
     let stranger = PartyKeys::generate(&mut rand_core::OsRng);
-    let (code, _) = call(
-        &url,
-        &token,
-        Method::POST,
-        &cancel,
-        Some(by(1, &stranger, &statement)),
-    )
-    .await;
+    let (code, _) = post_cancel(by(1, &stranger, &statement)).await;
     assert_eq!(code, 422, "the server's party is not a device");
-    let (code, _) = call(
-        &url,
-        &token,
-        Method::POST,
-        &cancel,
-        Some(by(0, &stranger, &statement)),
-    )
-    .await;
+    let (code, _) = post_cancel(by(0, &stranger, &statement)).await;
     assert_eq!(code, 403);
     let other_text = format!("{}/{}", wallet.id, first.id);
-    let (code, _) = call(
-        &url,
-        &token,
-        Method::POST,
-        &cancel,
-        Some(by(0, &device_share.keys, &other_text)),
-    )
-    .await;
+    let (code, _) = post_cancel(by(0, &device_share.keys, &other_text)).await;
     assert_eq!(code, 403);
-    let (code, body) = call(
-        &url,
-        &token,
-        Method::POST,
-        &cancel,
-        Some(by(0, &device_share.keys, &statement)),
-    )
-    .await;
+    let (code, body) = post_cancel(by(0, &device_share.keys, &statement)).await;
     assert_eq!(
         (code, body["status"].as_str()),
         (200, Some("cancelled")),
         "{body}"
     );
-    let (code, _) = call(
-        &url,
-        &token,
-        Method::POST,
-        &cancel,
-        Some(by(0, &device_share.keys, &statement)),
-    )
-    .await;
+    let (code, _) = post_cancel(by(0, &device_share.keys, &statement)).await;
     assert_eq!(code, 409, "cancelled once");
     let late = recover_with(&client, &wallet, &recovery_share, Some(&second.id)).await;
     assert!(failure(late).contains("cancelled"));

@@ -14,17 +14,8 @@ use mpcw_engine::Scheme;
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, Client, LocalShare, SignSpec};
 use mpcw_tests::dapp::{http, Dapp};
-
-use mpcw_tests::{temp_dir, two_of_three, Host};
+use mpcw_tests::{free_port, temp_dir, two_of_three, Host};
 use serde_json::json;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// `command` run as the `postgres` user when this process is root (PostgreSQL refuses root).
 fn as_postgres(program: &str) -> Command {
@@ -143,20 +134,20 @@ impl Drop for Postgres {
 /// A private Redis on a free port.
 struct Redis {
     port: u16,
-    child: Option<std::process::Child>,
+    child: Mutex<Option<std::process::Child>>,
 }
 
 impl Redis {
     fn new() -> Self {
-        let mut r = Self {
+        let r = Self {
             port: free_port(),
-            child: None,
+            child: Mutex::new(None),
         };
         r.start();
         r
     }
 
-    fn start(&mut self) {
+    fn start(&self) {
         let child = Command::new("redis-server")
             .args([
                 "--bind",
@@ -171,7 +162,7 @@ impl Redis {
             .stdout(Stdio::null())
             .spawn()
             .expect("redis-server (scripts/redis.sh installs it)");
-        self.child = Some(child);
+        *self.child.lock().unwrap() = Some(child);
         for _ in 0..100 {
             if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
                 return;
@@ -181,8 +172,8 @@ impl Redis {
         panic!("redis-server did not start");
     }
 
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
+    fn stop(&self) {
+        if let Some(mut c) = self.child.lock().unwrap().take() {
             c.kill().ok();
             c.wait().ok();
         }
@@ -240,6 +231,47 @@ fn load(
     })
 }
 
+/// Four clients keep calling the host (`target`: URL, user token, or a Dapp's call) while
+/// `down` stops the store for `length` and `up` starts it again; then until the host answers
+/// `ok` again (at most 20 s). Every answer is `ok` or 503 with `Retry-After`, some 503, and the
+/// last `ok`.
+async fn outage(
+    (url, token, dapp): (&str, &str, Option<DappCall>),
+    ok: u16,
+    down: impl FnOnce(),
+    length: Duration,
+    up: impl FnOnce(),
+) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, token) = (url.to_owned(), token.to_owned());
+            load(url, token, dapp.clone(), stop.clone(), seen.clone())
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::task::block_in_place(down);
+    tokio::time::sleep(length).await;
+    tokio::task::block_in_place(up);
+    let until = tokio::time::Instant::now() + Duration::from_secs(20);
+    while seen.lock().unwrap().statuses.last() != Some(&ok) && tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    stop.store(true, Ordering::Relaxed);
+    for w in workers {
+        w.await.unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    check(&seen, ok);
+    assert_eq!(
+        seen.statuses.last(),
+        Some(&ok),
+        "the host serves again by itself"
+    );
+}
+
 fn check(seen: &Seen, ok: u16) {
     let down = seen.statuses.iter().filter(|s| **s == 503).count();
     assert!(down > 0, "the outage was seen: {:?}", seen.statuses.len());
@@ -278,42 +310,14 @@ async fn postgres_restarted_under_load() {
         share: shares[0].share.clone(),
     };
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            load(
-                host.url.clone(),
-                token.clone(),
-                None,
-                stop.clone(),
-                seen.clone(),
-            )
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    tokio::task::block_in_place(|| pg.stop());
-    tokio::time::sleep(Duration::from_secs(4)).await;
-    tokio::task::block_in_place(|| pg.start());
-    // Back by itself: the load sees 200 again.
-    let until = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let last = seen.lock().unwrap().statuses.last().copied();
-        if last == Some(200) || tokio::time::Instant::now() > until {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    {
-        let seen = seen.lock().unwrap();
-        check(&seen, 200);
-        assert_eq!(seen.statuses.last(), Some(&200), "the host serves again");
-    }
+    outage(
+        (&host.url, &token, None),
+        200,
+        || pg.stop(),
+        Duration::from_secs(4),
+        || pg.start(),
+    )
+    .await;
     let spec = SignSpec {
         network: Registry::builtin().unwrap().get("solana").unwrap().clone(),
         request: json!({"kind": "transfer", "to": "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
@@ -329,7 +333,7 @@ async fn postgres_restarted_under_load() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restarted_under_load() {
-    let mut redis = Redis::new();
+    let redis = Redis::new();
     let (shop, dapp_config) = Dapp::new("shop", None);
     let config = mpcw_host::config::Config {
         bridge_url: format!("redis://127.0.0.1:{}/0", redis.port),
@@ -344,41 +348,14 @@ async fn redis_restarted_under_load() {
     let (code, created) = shop.create(&host.url, body.clone()).await;
     assert_eq!(code, 201, "{created}");
 
-    let stop = Arc::new(AtomicBool::new(false));
-    let seen = Arc::new(Mutex::new(Seen::default()));
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let call = (shop.id, shop.secret.clone(), body.clone());
-            load(
-                host.url.clone(),
-                String::new(),
-                Some(call),
-                stop.clone(),
-                seen.clone(),
-            )
-        })
-        .collect();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    tokio::task::block_in_place(|| redis.stop());
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    tokio::task::block_in_place(|| redis.start());
-    let until = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let last = seen.lock().unwrap().statuses.last().copied();
-        if last == Some(201) || tokio::time::Instant::now() > until {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    stop.store(true, Ordering::Relaxed);
-    for w in workers {
-        w.await.unwrap();
-    }
-    {
-        let seen = seen.lock().unwrap();
-        check(&seen, 201);
-        assert_eq!(seen.statuses.last(), Some(&201), "the bridge serves again");
-    }
+    let call = (shop.id, shop.secret.clone(), body.clone());
+    outage(
+        (&host.url, "", Some(call)),
+        201,
+        || redis.stop(),
+        Duration::from_secs(3),
+        || redis.start(),
+    )
+    .await;
     host.stop().await;
 }

@@ -52,7 +52,7 @@ use std::process::Command;
 
 use mpcw_host::auth::dapps::new_secret;
 use mpcw_host::auth::dapps::DappConfig;
-use mpcw_tests::{temp_dir, Host};
+use mpcw_tests::{free_port, temp_dir, Host};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -71,15 +71,6 @@ fn built() {
             "{built} is missing: run the tests with scripts/test, which builds the SDKs (scripts/web.sh)"
         );
     }
-}
-
-/// A free loopback port (for an endpoint a Node test opens, or a server's chosen port).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A server's configuration with the Dapp `shop` ("Shop") registered under the API secret
