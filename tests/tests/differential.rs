@@ -20,7 +20,7 @@
 //! - Monero: any spend key and view key, on mainnet, stagenet and testnet: the standard address
 //!   and the first subaddresses are monero-rs's (`monero` crate).
 //!
-//! `PROPTEST_CASES` sets the cases per property (256 by default) for a longer run.
+//! `PROPTEST_CASES` sets the cases per property (2,048 by default) for a longer run.
 
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -39,6 +39,15 @@ use solana_message::{v0, Message, VersionedMessage};
 use solana_system_interface::instruction::transfer;
 
 static RUNTIME: LazyLock<Runtime> = LazyLock::new(runtime);
+
+/// Cases per property: `PROPTEST_CASES`, or 2,048 (a few seconds in all).
+fn config() -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(2048);
+    ProptestConfig::with_cases(cases)
+}
 /// Sepolia's chain id (chains/sepolia.toml).
 const CHAIN_ID: u64 = 11_155_111;
 
@@ -323,6 +332,7 @@ fn btc_fields() -> impl Strategy<Value = BtcFields> {
 }
 
 proptest! {
+    #![proptest_config(config())]
     #[test]
     fn monero_addresses_are_monero_rs_addresses(
         spend in any::<[u8; 32]>(),
@@ -368,6 +378,7 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(config())]
     #[test]
     fn conflux_payloads_are_the_rlp_crates_encoding(
         fields in evm_fields(),
@@ -384,6 +395,7 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(config())]
     #[test]
     fn bitcoin_payloads_are_rust_bitcoins_signature_hashes(fields in btc_fields()) {
         use bitcoin::hashes::Hash as _;

@@ -3,7 +3,7 @@
 //! plugin's bag of cells is read back with tonlib-core's TL-B types, the signed body is split
 //! as the wallet contract splits it and the signature checked over its hash, and tonlib-core
 //! builds the same external message cell from its own wallet code, data and address. A property
-//! test does the same reading for generated transfers (64 cases; `PROPTEST_CASES` for more).
+//! test does the same reading for generated transfers (1,024 cases; `PROPTEST_CASES` for more).
 
 use std::str::FromStr;
 
@@ -497,7 +497,7 @@ fn gen_messages() -> impl proptest::strategy::Strategy<Value = Vec<GenMessage>> 
 
 proptest::proptest! {
     #![proptest_config(proptest::test_runner::Config {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64),
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(1024),
         ..Default::default()
     })]
 
