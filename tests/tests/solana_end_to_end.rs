@@ -287,14 +287,7 @@ fn spl_token_transfers_match_the_spl_programs_and_verify() {
 
     const MINT: &str = "EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v";
     let runtime = runtime();
-    let wallet = Wallet::generate(Scheme::Ed25519, 2, 3);
-    let path = Registry::builtin()
-        .unwrap()
-        .get("solana")
-        .unwrap()
-        .path()
-        .unwrap();
-    let key = wallet.public_key(&path);
+    let (wallet, path, key, _) = solana_wallet();
     let net = network("solana");
     let me = Pubkey::new_from_array(key.bytes.clone().try_into().unwrap());
     let to: Pubkey = TO.parse().unwrap();

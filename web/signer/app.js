@@ -71,10 +71,10 @@ function button(className, key, action) {
   return b;
 }
 
-// The user's wallets whose device secret this browser keeps.
-async function localWallets() {
+// Of the user's wallets `all`, those whose device secret this browser keeps.
+async function localWallets(all) {
   const mine = [];
-  for (const w of await api.wallets()) {
+  for (const w of all) {
     if (w.status === "ready" && (await store.get(secretKey(w.id)))) mine.push(w);
   }
   return mine;
@@ -106,7 +106,8 @@ function addressItem(n) {
 async function showWallet() {
   show("#login", false);
   show("#wallet");
-  const wallets = await localWallets();
+  const all = await api.wallets();
+  const wallets = await localWallets(all);
   const list = $("#wallets");
   list.replaceChildren();
   for (const wallet of wallets) {
@@ -122,7 +123,7 @@ async function showWallet() {
     article.append(title, ul, button("refresh", "refresh", () => refreshWallet(wallet)));
     list.append(article);
   }
-  await showRecoverable(wallets);
+  await showRecoverable(all, wallets);
   await showRecord();
   await showConnections();
   if (bridgeToken && !opened) await openBridge(wallets);
@@ -130,9 +131,9 @@ async function showWallet() {
 
 // "I lost my phone": the user's wallets whose share this browser does not hold, each with how
 // its recovery share is kept (escrowed under a passkey or a code, or a file) and a recover button.
-async function showRecoverable(local) {
+async function showRecoverable(all, local) {
   const held = new Set(local.map((w) => w.id));
-  const others = (await api.wallets()).filter((w) => w.status === "ready" && !held.has(w.id));
+  const others = all.filter((w) => w.status === "ready" && !held.has(w.id));
   show("#recover-box", others.length + local.length > 0);
   show("#lost", others.length > 0);
   const ul = $("#recoverable");
