@@ -17,9 +17,9 @@
 //! | `token_ttl_secs` | `900` | `MPCW_TOKEN_TTL_SECS` | lifetime of an access token |
 //! | `token_keys` | from `<data_dir>/token-key`, made on first start | `MPCW_TOKEN_KEYS` (comma-separated) | access-token keys, `kid:<64 hex digits>` (Ed25519 seeds): the first signs, all verify and are published at `/.well-known/jwks.json` |
 //! | `token_issuer` | `mpcw` | `MPCW_TOKEN_ISSUER` | the `iss` of access tokens |
-//! | `[[oidc]]` | none | | identity providers: `name`, `issuer`, `audiences`, optional `jwks_uri` and `refetch_interval_secs` |
-//! | `[wechat]` | none | | WeChat mini-program login: `app_id`, `app_secret`, optional `base_url` |
-//! | `[alipay]` | none | | Alipay login: `app_id`, `private_key`, `alipay_public_key`, optional `gateway` |
+//! | `[[oidc]]` | none | | identity providers: `name`, `issuer`, `audiences`, optional `jwks_uri`, `refetch_interval_secs`; for the web signer's login button `client_id` (one of the audiences), optional `client_secret`, `label`, `authorization_endpoint`, `token_endpoint` |
+//! | `[wechat]` | none | | WeChat mini-program login and bridge entries: `app_id`, `app_secret`, optional `base_url`, `approve_page`, `env_version` |
+//! | `[alipay]` | none | | Alipay login and bridge entries: `app_id`, `private_key`, `alipay_public_key`, optional `gateway`, `approve_page` |
 //! | `public_url` | `http://<listen>` | `MPCW_PUBLIC_URL` | the server's address as users reach it (bridge links) |
 //! | `[[dapps]]` | none | | registered Dapps: `id`, `name`, `allowed_origins`, `callback_url`, `api_secret_sha256` (`mpcw dapp new` makes one) |
 //! | `signer_dir` | `web/signer/dist` if it exists | `MPCW_SIGNER_DIR` | the web signer's built files, served at `/signer/` (and `/bridge` opens it) |

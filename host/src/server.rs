@@ -48,6 +48,18 @@ impl Server {
         let oidc = OidcVerifier::new(&config.oidc)?;
         let wechat = config.wechat.clone().map(Wechat::new).transpose()?;
         let alipay = config.alipay.clone().map(Alipay::new).transpose()?;
+        let entries = crate::bridge::entries::Entries::new(
+            config
+                .wechat
+                .clone()
+                .map(crate::bridge::entries::WechatEntries::new)
+                .transpose()?,
+            config
+                .alipay
+                .clone()
+                .map(crate::bridge::entries::AlipayEntries::new)
+                .transpose()?,
+        );
         let dapps = Dapps::new(&config.dapps)?;
         let store = Store::connect(&config.database_url())
             .await
@@ -108,6 +120,7 @@ impl Server {
             nodes,
             sessions,
             metrics: Metrics::default(),
+            entries,
             in_flight: Mutex::new(Default::default()),
             tokens,
             oidc,

@@ -59,6 +59,8 @@ pub struct AppState {
     pub dapps: Dapps,
     /// Bridge requests.
     pub bridge: Bridge,
+    /// Bridge requests' mini-program codes and links.
+    pub entries: crate::bridge::entries::Entries,
     /// Bridge callbacks to deliver.
     pub outbox: Outbox,
     /// Bridge event streams open, by Dapp.

@@ -4,6 +4,12 @@
 //! forged, `alg: none` and HMAC-with-the-RSA-key tokens are refused; a rotated key is fetched
 //! when a token names it; an unreachable provider is a 502. The host's own access token is then
 //! checked with jsonwebtoken against the keys the host publishes, and used on the API.
+//!
+//! The authorization code flow with PKCE (`POST /v1/auth/oidc/code`) against a provider that
+//! checks the verifier (`stub_oidc`): a code logs in once and only with its verifier; a
+//! redirect URI off the server's origin is refused before anything is sent.
+
+mod stub_oidc;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -183,6 +189,7 @@ async fn id_tokens_log_in_or_are_refused_with_reasons() {
             audiences: vec![AUDIENCE.into()],
             jwks_uri: None,
             refetch_interval_secs: Some(0),
+            ..Default::default()
         }],
         ..mpcw_tests::config(temp_dir("oidc"))
     };
@@ -361,6 +368,7 @@ async fn an_id_token_logs_in_only_for_the_dapp_it_was_obtained_for() {
             audiences: vec![AUDIENCE.into()],
             jwks_uri: None,
             refetch_interval_secs: None,
+            ..Default::default()
         }],
         dapps: vec![dapp("shop"), dapp("game")],
         ..mpcw_tests::config(temp_dir("oidc-dapps"))
@@ -401,5 +409,121 @@ async fn an_id_token_logs_in_only_for_the_dapp_it_was_obtained_for() {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(reason), "{message}");
     }
+    host.stop().await;
+}
+
+/// A code from the stub provider's authorization endpoint for `challenge` and `nonce`, as the
+/// user's continue link carries it.
+async fn authorization_code(
+    http: &reqwest::Client,
+    issuer: &str,
+    redirect_uri: &str,
+    challenge: &str,
+    nonce: &str,
+) -> String {
+    let page = http
+        .get(format!("{issuer}/authorize"))
+        .query(&[
+            ("response_type", "code"),
+            ("client_id", stub_oidc::CLIENT_ID),
+            ("redirect_uri", redirect_uri),
+            ("scope", "openid"),
+            ("state", "s1"),
+            ("nonce", nonce),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let code = page.split("?code=").nth(1).expect("a continue link");
+    code.split('&').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_authorization_code_logs_in_once_with_its_verifier() {
+    use sha2::Digest as _;
+    let provider = stub_oidc::StubOidc::start().await;
+    let port = mpcw_tests::free_port();
+    let host = Host::start_with(mpcw_host::config::Config {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        public_url: Some(format!("http://localhost:{port}")),
+        dev_login: Some(false),
+        oidc: vec![OidcProvider {
+            name: "stub".into(),
+            issuer: provider.issuer.clone(),
+            audiences: vec![stub_oidc::CLIENT_ID.into()],
+            client_id: Some(stub_oidc::CLIENT_ID.into()),
+            ..Default::default()
+        }],
+        ..mpcw_tests::config(temp_dir("oidc-code"))
+    })
+    .await;
+    let http = mpcw_tests::dapp::http();
+    let options: Value = http
+        .get(format!("{}/v1/auth/providers", host.url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(options["dev_login"], false);
+    assert_eq!(options["wechat"], false);
+    assert_eq!(
+        options["oidc"],
+        json!([{"name": "stub", "label": "stub", "client_id": stub_oidc::CLIENT_ID,
+            "authorization_endpoint": format!("{}/authorize", provider.issuer), "scope": "openid"}])
+    );
+
+    let redirect_uri = format!("http://localhost:{port}/bridge");
+    let verifier = b64(&[7u8; 32]);
+    let challenge = b64(&sha2::Sha256::digest(verifier.as_bytes()));
+    let redeem = |code: String, verifier: String, redirect_uri: String| {
+        let r = http.post(format!("{}/v1/auth/oidc/code", host.url)).json(
+            &json!({"provider": "stub", "code": code, "code_verifier": verifier,
+                "redirect_uri": redirect_uri}),
+        );
+        async move {
+            let r = r.send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let nonce = login_nonce(&http, &host, None).await;
+    let code = authorization_code(&http, &provider.issuer, &redirect_uri, &challenge, &nonce).await;
+
+    // Another verifier: the provider refuses, and the code is spent.
+    let (status, body) = redeem(code.clone(), b64(&[8u8; 32]), redirect_uri.clone()).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(
+        body.to_string().contains("PKCE verification failed"),
+        "{body}"
+    );
+    assert_eq!(provider.refused(), 1);
+
+    // A redirect URI off the server's origin, or a malformed verifier: refused here.
+    let code = authorization_code(&http, &provider.issuer, &redirect_uri, &challenge, &nonce).await;
+    let (status, _) = redeem(
+        code.clone(),
+        verifier.clone(),
+        "https://evil.example/bridge".into(),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let (status, body) = redeem(code.clone(), "short".into(), redirect_uri.clone()).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(provider.refused(), 1, "nothing was sent to the provider");
+
+    // The right verifier logs in, once.
+    let (status, body) = redeem(code.clone(), verifier.clone(), redirect_uri.clone()).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(body["subject"], format!("oidc:stub:{}", stub_oidc::SUBJECT));
+    let (status, body) = redeem(code, verifier.clone(), redirect_uri.clone()).await;
+    assert_eq!(status, 401, "{body}");
+    assert!(body.to_string().contains("invalid_grant"), "{body}");
+    assert_eq!(provider.redeemed(), 1);
     host.stop().await;
 }

@@ -73,9 +73,8 @@ async fn wechat_logins_and_refusals() {
     let stub = start(Router::new().route("/sns/jscode2session", get(code2session))).await;
     let config = |secret: &str| mpcw_host::config::Config {
         wechat: Some(WechatConfig {
-            app_id: APP_ID.into(),
-            app_secret: secret.into(),
             base_url: stub.clone(),
+            ..WechatConfig::new(APP_ID, secret)
         }),
         ..mpcw_tests::config(temp_dir("wechat"))
     };
@@ -245,6 +244,7 @@ async fn alipay_logins_and_refusals() {
                 .unwrap()
                 .as_bytes()),
             gateway: format!("{stub}/gateway.do"),
+            approve_page: "pages/approve/approve".into(),
         }),
         ..mpcw_tests::config(temp_dir("alipay"))
     };
@@ -295,9 +295,8 @@ async fn one_client_cannot_make_the_server_flood_wechat() {
         // Bursts of 5, then one every 2 s.
         client_rate_limit_per_minute: 30,
         wechat: Some(WechatConfig {
-            app_id: APP_ID.into(),
-            app_secret: APP_SECRET.into(),
             base_url: stub,
+            ..WechatConfig::new(APP_ID, APP_SECRET)
         }),
         ..mpcw_tests::config(temp_dir("wechat-flood"))
     })

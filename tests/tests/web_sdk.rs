@@ -5,6 +5,8 @@
 //! - `web/sdk/test/device.test.mjs`: a 2-of-3 wallet is made, a Solana transfer co-signed (the
 //!   signature checked by Node's own Ed25519), a wrong password refused, and the wallet signs
 //!   again after a reload.
+//! - `web/sdk/test/oidc.test.mjs`: the PKCE challenge of RFC 7636's example, and a login's
+//!   authorization URL, state check and refusal.
 //! - `web/sdk/test/miniprogram.test.mjs` (also recovery with a code on a new phone, hashing with
 //!   the wasm module as mini-programs must): the same SDK over WeChat's `wx.request` and
 //!   Alipay's `my.request` and their storage (objects that behave as documented, over `fetch`).
@@ -44,8 +46,12 @@
 //! - `web/signer/test/passkey.test.mjs`: a passkey (WebAuthn PRF, a virtual authenticator)
 //!   in place of the password: the page seals the share under its secret and approves with it
 //!   alone; without it nothing signs.
+//! - `web/signer/test/login.test.mjs`: log in with OpenID Connect (authorization code with
+//!   PKCE) through a stub provider (`stub_oidc`), on a server without the development login;
+//!   a user who cancels at the provider sees why.
 
 mod stub_node;
+mod stub_oidc;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -133,7 +139,7 @@ async fn the_device_sdk_makes_a_wallet_and_co_signs() {
     node_test(
         &root().join("web/sdk"),
         "test/",
-        4,
+        6,
         vec![("MPCW_TEST_HOST", host.url.clone())],
     )
     .await;
@@ -392,6 +398,57 @@ async fn signer_page_test(
     )
     .await;
     for step in shots {
+        assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
+    }
+    host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_web_signer_logs_in_with_openid_connect_in_chromium() {
+    built();
+    let provider = stub_oidc::StubOidc::start().await;
+    let port = free_port();
+    let (_, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        public_url: Some(format!("http://localhost:{port}")),
+        signer_dir: Some(root().join("web/signer/dist")),
+        dev_login: Some(false),
+        oidc: vec![mpcw_host::auth::oidc::OidcProvider {
+            name: "stub".into(),
+            issuer: provider.issuer.clone(),
+            audiences: vec![stub_oidc::CLIENT_ID.into()],
+            client_id: Some(stub_oidc::CLIENT_ID.into()),
+            label: Some("Stub ID".into()),
+            ..Default::default()
+        }],
+        ..with_shop("web-login", hash, None)
+    };
+    let host = Host::start_with(config).await;
+    let screenshots = root().join("target/screenshots/signer");
+    node_test(
+        &root().join("web/signer"),
+        "test/login.test.mjs",
+        1,
+        vec![
+            ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
+            ("MPCW_TEST_DAPP", "shop".into()),
+            ("MPCW_TEST_OIDC", provider.issuer.clone()),
+            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (provider.redeemed(), provider.refused()),
+        (1, 0),
+        "one code redeemed, none refused"
+    );
+    for step in [
+        "login-1-zh",
+        "login-1-en",
+        "login-2-provider",
+        "login-3-logged-in-en",
+    ] {
         assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
     }
     host.stop().await;

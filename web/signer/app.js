@@ -1,14 +1,15 @@
 // The web signer (the H5 counterpart of the mini-program): log in, create a wallet with the
 // server, show its addresses, open a Dapp's bridge request and approve or reject it (a signing
 // request by co-signing; a connect request by sharing the addresses of the wallets it needs),
-// and list and revoke the Dapp's connections; keep the recovery share with a passkey, a printed
+// and list and revoke the Dapp's connections; log in with an OpenID Connect provider (code flow
+// with PKCE) or, where the server allows it, the development login; keep the recovery share with a passkey, a printed
 // recovery code or a file, and on a new phone recover the wallet with it (or refresh the shares).
 // The device party is the engine in WebAssembly; the share is kept sealed under the user's
 // password (or passkey) in localStorage.
 
 import {
   Api, ApiError, Device, webStorage, secretKey, createPasskey, passkeySecret,
-  RECOVERY_PASSKEY_LABEL, RecoveryWaiting,
+  RECOVERY_PASSKEY_LABEL, RecoveryWaiting, startOidcLogin, finishOidcLogin,
 } from "/signer/sdk/index.js";
 import init, * as wasm from "/signer/wasm/mpcw_device_wasm.js";
 import { strings } from "/signer/i18n.js";
@@ -103,9 +104,20 @@ function addressItem(n) {
   return li;
 }
 
+// The subject an access token names (shown, not trusted: the server checks the token).
+function subjectOf(token) {
+  try {
+    const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+    return JSON.parse(atob(part)).sub ?? "";
+  } catch {
+    return "";
+  }
+}
+
 async function showWallet() {
   show("#login", false);
   show("#wallet");
+  $("#who-subject").textContent = subjectOf(sessionStorage.getItem(tokenKey) ?? "");
   const all = await api.wallets();
   const wallets = await localWallets(all);
   const list = $("#wallets");
@@ -426,6 +438,52 @@ async function openConnect(wallets) {
   });
 }
 
+// Logging in: the providers the server offers (authorization code flow with PKCE, back to
+// /bridge), and the development login only where the server allows it.
+const REDIRECT_URI = `${location.origin}/bridge`;
+const PENDING_LOGIN = "mpcw.oidc.pending";
+
+async function showLogin() {
+  show("#login");
+  const options = await api.loginOptions().catch(() => ({ dev_login: false, oidc: [] }));
+  $("#providers").replaceChildren(
+    ...options.oidc.map((p) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "provider";
+      b.dataset.provider = p.name;
+      const words = Object.assign(document.createElement("span"), { textContent: t("login_with") });
+      words.dataset.t = "login_with";
+      b.append(words, ` ${p.label}`);
+      b.onclick = guard(async () => {
+        const { url, pending } = await startOidcLogin(api, p, { redirectUri: REDIRECT_URI, dapp });
+        // What to come back to: the link the user arrived with (a bridge request, say).
+        sessionStorage.setItem(PENDING_LOGIN, JSON.stringify({ ...pending, back: location.search }));
+        location.assign(url);
+      });
+      return b;
+    }),
+  );
+  show("#dev-login", options.dev_login);
+  show("#no-login", !options.dev_login && options.oidc.length === 0);
+}
+
+// Back from the provider: redeem the code, then reload the link the user arrived with.
+async function finishLogin() {
+  const pending = JSON.parse(sessionStorage.getItem(PENDING_LOGIN));
+  sessionStorage.removeItem(PENDING_LOGIN);
+  progress("logging_in");
+  try {
+    const token = await finishOidcLogin(api, pending, params);
+    sessionStorage.setItem(`mpcw.token.${pending.dapp ?? ""}`, token);
+    location.replace(`${location.pathname}${pending.back}`);
+  } catch (e) {
+    history.replaceState(null, "", `${location.pathname}${pending.back}`);
+    fail(e);
+    await showLogin();
+  }
+}
+
 $("#login-dev").onclick = guard(async () => {
   const token = await api.devLogin($("#subject").value.trim(), dapp);
   sessionStorage.setItem(tokenKey, token);
@@ -511,9 +569,11 @@ function qrDataUrl(text) {
 render();
 await init();
 const saved = sessionStorage.getItem(tokenKey);
-if (saved) {
+if (params.has("state") && sessionStorage.getItem(PENDING_LOGIN)) {
+  await finishLogin();
+} else if (saved) {
   api.setToken(saved);
-  await showWallet().catch(() => show("#login"));
+  await showWallet().catch(() => showLogin());
 } else {
-  show("#login");
+  await showLogin();
 }

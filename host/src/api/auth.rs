@@ -1,6 +1,8 @@
 //! Logging in: an identity the user already has becomes a short-lived access token of the host
 //! (`POST /v1/auth/oidc`, `/v1/auth/wechat`, `/v1/auth/alipay`, and `/v1/auth/dev` for local
-//! use), and the keys that verify the host's tokens (`GET /.well-known/jwks.json`).
+//! use), and the keys that verify the host's tokens (`GET /.well-known/jwks.json`). The web
+//! signer learns how users can log in here from `GET /v1/auth/providers`, and finishes an
+//! OpenID Connect authorization code flow (with PKCE) with `POST /v1/auth/oidc/code`.
 
 use std::sync::Arc;
 
@@ -12,7 +14,8 @@ use axum::Json;
 use super::error::ApiError;
 use super::extract::ApiJson;
 use super::views::{
-    AlipayLogin, DevLogin, NonceRequest, NonceView, OidcLogin, TokenView, WechatLogin,
+    AlipayLogin, DevLogin, LoginOptions, NonceRequest, NonceView, OidcCodeLogin, OidcLogin,
+    TokenView, WechatLogin,
 };
 use crate::auth::alipay::AlipayError;
 use crate::auth::dapps::DappError;
@@ -129,6 +132,62 @@ pub async fn oidc_login(
             OidcError::Rejected(m) => ApiError::unauthorized(m),
             OidcError::Unavailable(_) => provider_unavailable(&body.provider, e),
         })?;
+    LoginNonces::new(&state.kek)
+        .check(claims.nonce.as_deref(), dapp.as_deref(), now())
+        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
+    token_for(
+        &state,
+        format!("oidc:{}:{}", body.provider, claims.sub),
+        dapp,
+    )
+}
+
+/// `GET /v1/auth/providers`.
+pub async fn providers(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(header::CACHE_CONTROL, "no-cache")],
+        Json(LoginOptions {
+            dev_login: state.config.dev_login_enabled(),
+            oidc: state.oidc.code_flows().await,
+            wechat: state.wechat.is_some(),
+            alipay: state.alipay.is_some(),
+        }),
+    )
+}
+
+/// `POST /v1/auth/oidc/code`: redeem an authorization code (with the page's PKCE verifier) at
+/// the provider, and log in with the ID token it gives, which must carry a login nonce for
+/// the same Dapp. The redirect URI must be on the server's own origin: the web signer's.
+pub async fn oidc_code_login(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<OidcCodeLogin>,
+) -> Result<impl IntoResponse, ApiError> {
+    let dapp = login_dapp(&state, &headers, body.dapp.as_deref())?;
+    let origin = |u: &str| url::Url::parse(u).map(|u| u.origin());
+    match (
+        origin(&body.redirect_uri),
+        origin(&state.config.public_url()),
+    ) {
+        (Ok(a), Ok(b)) if a == b => {}
+        _ => {
+            return Err(ApiError::unprocessable(
+                "invalid_request",
+                "redirect_uri must be on this server's origin (its web signer)",
+            ))
+        }
+    }
+    let redeem = crate::auth::oidc::code::Redeem {
+        provider: &body.provider,
+        code: &body.code,
+        code_verifier: &body.code_verifier,
+        redirect_uri: &body.redirect_uri,
+    };
+    let claims = state.oidc.redeem(&redeem).await.map_err(|e| match e {
+        OidcError::UnknownProvider(_) => ApiError::unprocessable("unknown_provider", e.to_string()),
+        OidcError::Rejected(m) => ApiError::unauthorized(m),
+        OidcError::Unavailable(_) => provider_unavailable(&body.provider, e),
+    })?;
     LoginNonces::new(&state.kek)
         .check(claims.nonce.as_deref(), dapp.as_deref(), now())
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;

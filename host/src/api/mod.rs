@@ -43,6 +43,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/auth/dev", post(auth::dev_login))
         .route("/v1/auth/oidc", post(auth::oidc_login))
         .route("/v1/auth/oidc/nonce", post(auth::oidc_nonce))
+        .route("/v1/auth/oidc/code", post(auth::oidc_code_login))
+        .route("/v1/auth/providers", get(auth::providers))
         .route("/v1/auth/wechat", post(auth::wechat_login))
         .route("/v1/auth/alipay", post(auth::alipay_login))
         .layer(DefaultBodyLimit::max(LOGIN_BODY_BYTES));
@@ -53,6 +55,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/openapi.json", get(system::openapi))
         .route("/.well-known/jwks.json", get(auth::jwks))
         .route("/v1/bridge/open", post(bridge::open))
+        .route("/v1/bridge/peek", post(bridge::entries::peek))
         .route("/v1/qr.svg", get(system::qr_svg))
         .route("/v1/qr.png", get(system::qr_png))
         .merge(logins)
@@ -87,6 +90,18 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/bridge/requests/{id}", get(bridge::show))
         .route("/v1/bridge/requests/{id}/events", get(bridge::events))
         .route("/v1/bridge/requests/{id}/reject", post(bridge::reject))
+        .route(
+            "/v1/bridge/requests/{id}/wechat/code",
+            get(bridge::entries::wechat_code),
+        )
+        .route(
+            "/v1/bridge/requests/{id}/wechat/link",
+            get(bridge::entries::wechat_link),
+        )
+        .route(
+            "/v1/bridge/requests/{id}/alipay/code",
+            get(bridge::entries::alipay_code),
+        )
         .route("/v1/bridge/connect", post(bridge::connect::create))
         .route("/v1/bridge/rpc/{network}", post(bridge::rpc))
         .route(

@@ -32,6 +32,45 @@ pub struct OidcLogin {
     pub dapp: Option<String>,
 }
 
+/// `POST /v1/auth/oidc/code`: the authorization code flow's last step.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OidcCodeLogin {
+    /// The provider's name in the host's configuration.
+    pub provider: String,
+    /// The code the provider sent back.
+    pub code: String,
+    /// The PKCE code verifier whose S256 challenge the authorization request carried.
+    pub code_verifier: String,
+    /// The redirect URI the authorization request named (on the server's own origin).
+    pub redirect_uri: String,
+    /// The Dapp to log in for, if any (the nonce passed to the provider must be for it).
+    #[serde(default)]
+    pub dapp: Option<String>,
+}
+
+impl std::fmt::Debug for OidcCodeLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcCodeLogin")
+            .field("provider", &self.provider)
+            .field("dapp", &self.dapp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `GET /v1/auth/providers`: how users can log in here.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LoginOptions {
+    /// Whether `POST /v1/auth/dev` is on (local development only).
+    pub dev_login: bool,
+    /// OpenID Connect providers the web signer can send users to (code flow with PKCE).
+    pub oidc: Vec<crate::auth::oidc::code::CodeFlow>,
+    /// Whether WeChat mini-program login is configured.
+    pub wechat: bool,
+    /// Whether Alipay login is configured.
+    pub alipay: bool,
+}
+
 /// `POST /v1/auth/oidc/nonce`.
 #[derive(Debug, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -459,6 +498,49 @@ pub struct OpenBridge {
     /// A wallet of the caller's, to have the request's summary for it.
     #[serde(default)]
     pub wallet: Option<String>,
+}
+
+/// `POST /v1/bridge/peek`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PeekBridge {
+    /// A request's token: the link's, or the entry token of a mini-program code or link.
+    pub token: String,
+}
+
+/// What a token opens, before it is used: enough to log in for the right Dapp.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct PeekedBridge {
+    /// The Dapp that asks.
+    pub dapp: String,
+    /// Its name.
+    pub dapp_name: String,
+    /// The network.
+    pub network: String,
+    /// `sign` or `connect`.
+    pub action: String,
+    /// When the request expires, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// `GET /v1/bridge/requests/{id}/wechat/link`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WechatLinkView {
+    /// `weixin://dl/business/?t=…`: opens the mini-program's approval page with the request.
+    pub openlink: String,
+    /// When the request (and the link) expires, Unix seconds.
+    pub expires_at: i64,
+}
+
+/// `GET /v1/bridge/requests/{id}/alipay/code`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct AlipayCodeView {
+    /// The mini-program code's image, at Alipay.
+    pub qr_code_url: String,
+    /// `alipays://platformapi/startapp?…`: opens the approval page with the request.
+    pub scheme: String,
+    /// When the request expires, Unix seconds.
+    pub expires_at: i64,
 }
 
 /// A bridge request as the signer sees it after opening it.

@@ -31,6 +31,9 @@ pub struct AlipayConfig {
     /// The gateway (the sandbox's, or a stub's in tests).
     #[serde(default = "default_gateway")]
     pub gateway: String,
+    /// The mini-program page that opens a bridge request.
+    #[serde(default = "crate::auth::wechat::default_approve_page")]
+    pub approve_page: String,
 }
 
 fn default_gateway() -> String {
@@ -42,15 +45,16 @@ impl std::fmt::Debug for AlipayConfig {
         f.debug_struct("AlipayConfig")
             .field("app_id", &self.app_id)
             .field("gateway", &self.gateway)
+            .field("approve_page", &self.approve_page)
             .finish_non_exhaustive()
     }
 }
 
-/// Why an Alipay login failed.
+/// Why an Alipay call (a login, a mini-program code) failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AlipayError {
-    /// Alipay refused the code (e.g. `isv.code-invalid`).
-    #[error("Alipay refused the auth code: {sub_msg} ({code} {sub_code})")]
+    /// Alipay refused the call (e.g. `isv.code-invalid` for a login code).
+    #[error("Alipay refused: {sub_msg} ({code} {sub_code})")]
     Refused {
         /// Alipay's code, e.g. 40002.
         code: String,
@@ -83,27 +87,17 @@ struct TokenResponse {
     user_id: Option<String>,
 }
 
-/// The error member of the answer.
+/// The status fields of an answer's member.
 #[derive(Deserialize)]
-struct ErrorResponse {
+struct Status {
     #[serde(default)]
-    code: String,
+    code: Option<String>,
     #[serde(default)]
     sub_code: String,
     #[serde(default)]
     sub_msg: String,
     #[serde(default)]
     msg: String,
-}
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow, default)]
-    alipay_system_oauth_token_response: Option<&'a RawValue>,
-    #[serde(borrow, default)]
-    error_response: Option<&'a RawValue>,
-    #[serde(default)]
-    sign: Option<String>,
 }
 
 /// Logs Alipay users in.
@@ -189,6 +183,11 @@ impl Alipay {
         format!("alipay:{}:{}", self.config.app_id, user.id)
     }
 
+    /// The app's id.
+    pub fn app_id(&self) -> &str {
+        &self.config.app_id
+    }
+
     /// Exchange `auth_code` for the user.
     pub async fn login(&self, auth_code: &str) -> Result<AlipayUser, AlipayError> {
         if !super::login_code_ok(auth_code) {
@@ -198,6 +197,35 @@ impl Alipay {
                 sub_msg: "the auth code is empty or malformed".into(),
             });
         }
+        let member = self
+            .call(
+                "alipay.system.oauth.token",
+                &[
+                    ("grant_type", "authorization_code".into()),
+                    ("code", auth_code.into()),
+                ],
+            )
+            .await?;
+        let ok: TokenResponse =
+            serde_json::from_str(&member).map_err(|e| AlipayError::Untrusted(e.to_string()))?;
+        let id = ok
+            .open_id
+            .or(ok.user_id)
+            .filter(|id| !id.is_empty() && id.len() <= 128)
+            .ok_or_else(|| AlipayError::Untrusted("the answer names no user".into()))?;
+        Ok(AlipayUser { id })
+    }
+
+    /// Call `method` at the gateway with the common parameters and `extra` (for most methods
+    /// a `biz_content` JSON text), signed RSA2. The answer is believed only once its signature
+    /// verifies under Alipay's key; then its `<method>_response` member is returned as JSON
+    /// text. The gateway's `error_response`, and a member whose `code` is not `10000`, are
+    /// [`AlipayError::Refused`].
+    pub async fn call(
+        &self,
+        method: &str,
+        extra: &[(&'static str, String)],
+    ) -> Result<String, AlipayError> {
         let shanghai = time::UtcOffset::from_hms(8, 0, 0).expect("a valid offset");
         let timestamp = time::OffsetDateTime::now_utc()
             .to_offset(shanghai)
@@ -207,14 +235,15 @@ impl Alipay {
             .map_err(|e| AlipayError::Unavailable(format!("formatting the time: {e}")))?;
         let mut params: BTreeMap<&str, String> = BTreeMap::new();
         params.insert("app_id", self.config.app_id.clone());
-        params.insert("method", "alipay.system.oauth.token".into());
+        params.insert("method", method.into());
         params.insert("format", "JSON".into());
         params.insert("charset", "utf-8".into());
         params.insert("sign_type", "RSA2".into());
         params.insert("timestamp", timestamp);
         params.insert("version", "1.0".into());
-        params.insert("grant_type", "authorization_code".into());
-        params.insert("code", auth_code.into());
+        for (k, v) in extra {
+            params.insert(k, v.clone());
+        }
         let sign = sign_params(&self.signing, &params);
         params.insert("sign", sign);
         let response = self
@@ -234,23 +263,23 @@ impl Alipay {
             .text()
             .await
             .map_err(|e| AlipayError::Unavailable(e.without_url().to_string()))?;
-        self.read_answer(&body)
+        self.read_answer(method, &body)
     }
 
-    /// Check the signature of a gateway answer and read the user or the refusal from it.
-    fn read_answer(&self, body: &str) -> Result<AlipayUser, AlipayError> {
-        let envelope: Envelope = serde_json::from_str(body)
+    /// Check the signature of a gateway answer to `method` and return its response member, or
+    /// the refusal it carries.
+    fn read_answer(&self, method: &str, body: &str) -> Result<String, AlipayError> {
+        let envelope: BTreeMap<String, &RawValue> = serde_json::from_str(body)
             .map_err(|e| AlipayError::Untrusted(format!("not the gateway's JSON: {e}")))?;
-        let (member, is_error) = match (
-            envelope.alipay_system_oauth_token_response,
-            envelope.error_response,
-        ) {
-            (Some(m), _) => (m, false),
-            (None, Some(m)) => (m, true),
+        let name = format!("{}_response", method.replace('.', "_"));
+        let (member, is_error) = match (envelope.get(&name), envelope.get("error_response")) {
+            (Some(m), _) => (*m, false),
+            (None, Some(m)) => (*m, true),
             (None, None) => return Err(AlipayError::Untrusted("no response member".into())),
         };
-        let sign = envelope
-            .sign
+        let sign: String = envelope
+            .get("sign")
+            .and_then(|s| serde_json::from_str(s.get()).ok())
             .ok_or_else(|| AlipayError::Untrusted("the answer is not signed".into()))?;
         let signature = base64::engine::general_purpose::STANDARD
             .decode(sign.trim())
@@ -260,26 +289,20 @@ impl Alipay {
         self.alipay_key
             .verify(member.get().as_bytes(), &signature)
             .map_err(|_| AlipayError::Untrusted("the signature is not Alipay's".into()))?;
-        if is_error {
-            let e: ErrorResponse = serde_json::from_str(member.get())
-                .map_err(|e| AlipayError::Untrusted(e.to_string()))?;
+        let status: Status = serde_json::from_str(member.get())
+            .map_err(|e| AlipayError::Untrusted(e.to_string()))?;
+        // The login's member has no `code` on success; other methods answer `10000`.
+        if is_error || status.code.as_deref().is_some_and(|c| c != "10000") {
             return Err(AlipayError::Refused {
-                code: e.code,
-                sub_code: e.sub_code,
-                sub_msg: if e.sub_msg.is_empty() {
-                    e.msg
+                code: status.code.unwrap_or_default(),
+                sub_code: status.sub_code,
+                sub_msg: if status.sub_msg.is_empty() {
+                    status.msg
                 } else {
-                    e.sub_msg
+                    status.sub_msg
                 },
             });
         }
-        let ok: TokenResponse = serde_json::from_str(member.get())
-            .map_err(|e| AlipayError::Untrusted(e.to_string()))?;
-        let id = ok
-            .open_id
-            .or(ok.user_id)
-            .filter(|id| !id.is_empty() && id.len() <= 128)
-            .ok_or_else(|| AlipayError::Untrusted("the answer names no user".into()))?;
-        Ok(AlipayUser { id })
+        Ok(member.get().to_owned())
     }
 }

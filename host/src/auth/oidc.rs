@@ -16,6 +16,8 @@ use jsonwebtoken::jwk::{AlgorithmParameters, JwkSet, KeyAlgorithm, PublicKeyUse}
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+pub mod code;
+
 /// How long a fetched key set is used before it is fetched again.
 pub const JWKS_TTL: Duration = Duration::from_secs(3600);
 /// The least time between two fetches of one issuer's keys, unless the provider sets its own.
@@ -26,7 +28,7 @@ pub const LEEWAY_SECS: u64 = 60;
 const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 
 /// One identity provider, as the configuration names it (`[[oidc]]`).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OidcProvider {
     /// Short name used in the API and in subjects (`oidc:<name>:<sub>`).
@@ -41,6 +43,38 @@ pub struct OidcProvider {
     /// The least time between two fetches of the key set, seconds (default 30).
     #[serde(default)]
     pub refetch_interval_secs: Option<u64>,
+    /// The web signer's client id at the issuer: with it, the signer offers a button that logs
+    /// in with the authorization code flow and PKCE (see [`code`]). One of `audiences`.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The client's secret, for issuers that require one at their token endpoint (it stays on
+    /// the server, which redeems the code).
+    #[serde(default)]
+    pub client_secret: Option<String>,
+    /// The button's text (default: the name).
+    #[serde(default)]
+    pub label: Option<String>,
+    /// The authorization endpoint; by default the discovery document's.
+    #[serde(default)]
+    pub authorization_endpoint: Option<String>,
+    /// The token endpoint; by default the discovery document's.
+    #[serde(default)]
+    pub token_endpoint: Option<String>,
+}
+
+impl std::fmt::Debug for OidcProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OidcProvider")
+            .field("name", &self.name)
+            .field("issuer", &self.issuer)
+            .field("audiences", &self.audiences)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<set>"),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 impl OidcProvider {
@@ -89,6 +123,8 @@ struct KeyCache {
 struct Provider {
     config: OidcProvider,
     cache: tokio::sync::Mutex<KeyCache>,
+    /// The code flow's endpoints, once known.
+    endpoints: tokio::sync::OnceCell<code::Endpoints>,
 }
 
 /// Verifies ID tokens of the configured providers.
@@ -175,7 +211,12 @@ impl OidcVerifier {
     pub fn new(providers: &[OidcProvider]) -> anyhow::Result<Self> {
         let mut map = HashMap::new();
         for p in providers {
-            let urls = [Some(&p.issuer), p.jwks_uri.as_ref()];
+            let urls = [
+                Some(&p.issuer),
+                p.jwks_uri.as_ref(),
+                p.authorization_endpoint.as_ref(),
+                p.token_endpoint.as_ref(),
+            ];
             if let Some(bad) = urls.into_iter().flatten().find(|u| !allowed_url(u)) {
                 anyhow::bail!(
                     "identity provider {}: {bad:?} must be an https URL (http only on loopback)",
@@ -185,6 +226,12 @@ impl OidcVerifier {
             if p.audiences.is_empty() {
                 anyhow::bail!("identity provider {}: no audience is configured", p.name);
             }
+            if let Some(id) = p.client_id.as_ref().filter(|id| !p.audiences.contains(id)) {
+                anyhow::bail!(
+                    "identity provider {}: client_id {id:?} is not among its audiences",
+                    p.name
+                );
+            }
             let cache = KeyCache {
                 jwks_uri: p.jwks_uri.clone(),
                 keys: Vec::new(),
@@ -193,6 +240,7 @@ impl OidcVerifier {
             let provider = Provider {
                 config: p.clone(),
                 cache: tokio::sync::Mutex::new(cache),
+                endpoints: tokio::sync::OnceCell::new(),
             };
             if map.insert(p.name.clone(), provider).is_some() {
                 anyhow::bail!("identity provider {} is configured twice", p.name);

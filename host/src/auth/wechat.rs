@@ -19,10 +19,40 @@ pub struct WechatConfig {
     /// The API's base URL (a stub server's in tests).
     #[serde(default = "default_base_url")]
     pub base_url: String,
+    /// The mini-program page that opens a bridge request (mini-program codes and links lead
+    /// there, with the request's entry token as scene or `t` query).
+    #[serde(default = "default_approve_page")]
+    pub approve_page: String,
+    /// Which version codes and links open: `release`, `trial` or `develop`.
+    #[serde(default = "default_env_version")]
+    pub env_version: String,
 }
 
 fn default_base_url() -> String {
     "https://api.weixin.qq.com".into()
+}
+
+/// The mini-programs' page for a bridge request.
+pub fn default_approve_page() -> String {
+    "pages/approve/approve".into()
+}
+
+fn default_env_version() -> String {
+    "release".into()
+}
+
+impl WechatConfig {
+    /// The mini-program `app_id` with `app_secret`, at WeChat's own API, opening its release
+    /// version's approval page.
+    pub fn new(app_id: impl Into<String>, app_secret: impl Into<String>) -> Self {
+        Self {
+            app_id: app_id.into(),
+            app_secret: app_secret.into(),
+            base_url: default_base_url(),
+            approve_page: default_approve_page(),
+            env_version: default_env_version(),
+        }
+    }
 }
 
 impl std::fmt::Debug for WechatConfig {
@@ -30,6 +60,8 @@ impl std::fmt::Debug for WechatConfig {
         f.debug_struct("WechatConfig")
             .field("app_id", &self.app_id)
             .field("base_url", &self.base_url)
+            .field("approve_page", &self.approve_page)
+            .field("env_version", &self.env_version)
             .finish_non_exhaustive()
     }
 }
@@ -86,6 +118,9 @@ impl Wechat {
     pub fn new(config: WechatConfig) -> anyhow::Result<Self> {
         if !crate::auth::oidc::allowed_url(&config.base_url) {
             anyhow::bail!("wechat.base_url must be https (http only on loopback)");
+        }
+        if !["release", "trial", "develop"].contains(&config.env_version.as_str()) {
+            anyhow::bail!("wechat.env_version must be release, trial or develop");
         }
         let http = crate::tls::provider_client()?;
         Ok(Self { config, http })

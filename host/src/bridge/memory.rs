@@ -27,10 +27,12 @@ impl MemoryBridge {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Store a new request, reachable by the token whose hash is `token_hash`.
-    pub fn insert(&self, request: BridgeRequest, token_hash: String) {
+    /// Store a new request, reachable by each of the tokens whose hashes are `token_hashes`.
+    pub fn insert(&self, request: BridgeRequest, token_hashes: &[String]) {
         let mut inner = self.lock();
-        inner.tokens.insert(token_hash, request.id.clone());
+        for hash in token_hashes {
+            inner.tokens.insert(hash.clone(), request.id.clone());
+        }
         inner
             .expiring
             .insert((request.expires_at, request.id.clone()));
@@ -40,6 +42,13 @@ impl MemoryBridge {
     /// The request `id`.
     pub fn get(&self, id: &str) -> Option<BridgeRequest> {
         self.lock().requests.get(id).cloned()
+    }
+
+    /// The request the token whose hash is `token_hash` opens, without using the token.
+    pub fn peek_token(&self, token_hash: &str) -> Option<BridgeRequest> {
+        let inner = self.lock();
+        let id = inner.tokens.get(token_hash)?;
+        inner.requests.get(id).cloned()
     }
 
     /// Use the token whose hash is `token_hash` for a caller `allowed` to open its request: it
@@ -127,7 +136,7 @@ mod tests {
     #[test]
     fn tokens_open_once_and_only_for_the_allowed() {
         let store = MemoryBridge::default();
-        store.insert(request("br_1", 100), "h1".into());
+        store.insert(request("br_1", 100), &["h1".into()]);
         assert_eq!(
             store.take_token_for("h1", 1, |_| Err(TokenError::OtherDapp)),
             Err(TokenError::OtherDapp)
@@ -140,7 +149,7 @@ mod tests {
             store.take_token_for("h1", 1, |_| Ok(())),
             Err(TokenError::Used)
         );
-        store.insert(request("br_2", 100), "h2".into());
+        store.insert(request("br_2", 100), &["h2".into()]);
         assert_eq!(
             store.take_token_for("h2", 100, |_| Ok(())),
             Err(TokenError::Expired)
@@ -150,7 +159,7 @@ mod tests {
     #[test]
     fn a_failed_step_changes_nothing() {
         let store = MemoryBridge::default();
-        store.insert(request("br_1", 100), "h1".into());
+        store.insert(request("br_1", 100), &["h1".into()]);
         let r = store.update("br_1", |r| {
             r.open("alice")?;
             r.reject("bob", None, 1)
@@ -166,8 +175,8 @@ mod tests {
     #[test]
     fn expiries_are_given_out_once_and_records_swept_after_their_ttl() {
         let store = MemoryBridge::default();
-        store.insert(request("br_1", 10), "h1".into());
-        store.insert(request("br_2", 20), "h2".into());
+        store.insert(request("br_1", 10), &["h1".into()]);
+        store.insert(request("br_2", 20), &["h2".into()]);
         assert!(store.take_expired(9).is_empty());
         assert_eq!(store.take_expired(10), ["br_1"]);
         assert!(store.take_expired(15).is_empty());

@@ -21,6 +21,7 @@ pub mod callback;
 pub mod changes;
 pub mod connection;
 pub mod delivery;
+pub mod entries;
 pub mod memory;
 pub mod qr;
 pub mod redis_store;

@@ -98,29 +98,31 @@ impl RedisBridge {
         format!("{}{kind}:{id}", self.prefix)
     }
 
-    /// Store a new request, reachable by the token whose hash is `token_hash`.
+    /// Store a new request, reachable by each of the tokens whose hashes are `token_hashes`.
     pub async fn insert(
         &self,
         request: &BridgeRequest,
-        token_hash: &str,
+        token_hashes: &[String],
     ) -> Result<(), Unavailable> {
         let forget_at = request.expires_at + RESULT_TTL_SECS;
         let json = serde_json::to_string(request).expect("requests serialize");
-        redis::pipe()
-            .atomic()
+        let mut pipe = redis::pipe();
+        pipe.atomic()
             .cmd("SET")
             .arg(self.key("req", &request.id))
             .arg(json)
             .arg("EXAT")
             .arg(forget_at)
-            .ignore()
-            .cmd("SET")
-            .arg(self.key("tok", token_hash))
-            .arg(&request.id)
-            .arg("EXAT")
-            .arg(forget_at)
-            .ignore()
-            .cmd("ZADD")
+            .ignore();
+        for hash in token_hashes {
+            pipe.cmd("SET")
+                .arg(self.key("tok", hash))
+                .arg(&request.id)
+                .arg("EXAT")
+                .arg(forget_at)
+                .ignore();
+        }
+        pipe.cmd("ZADD")
             .arg(format!("{}expiring", self.prefix))
             .arg(request.expires_at)
             .arg(&request.id)
@@ -142,7 +144,20 @@ impl RedisBridge {
         self.get_raw(id).await?.map(|t| parse(&t)).transpose()
     }
 
-    /// Use the token whose hash is `token_hash` for a caller `allowed` to open its request.
+    /// The request the token whose hash is `token_hash` opens, without using the token.
+    pub async fn peek_token(&self, token_hash: &str) -> Result<Option<BridgeRequest>, Unavailable> {
+        let id: Option<String> = redis::cmd("GET")
+            .arg(self.key("tok", token_hash))
+            .query_async(&mut self.conn.clone())
+            .await?;
+        match id {
+            None => Ok(None),
+            Some(id) => self.get(&id).await,
+        }
+    }
+
+    /// Use the token whose hash is `token_hash` for a caller `allowed` to open its request: it
+    /// is gone afterwards. A caller not allowed leaves the token as it was.
     pub async fn take_token_for(
         &self,
         token_hash: &str,

@@ -103,18 +103,27 @@ impl Bridge {
         }
     }
 
-    /// Store a new request, reachable by the token whose hash is `token_hash`.
+    /// Store a new request, reachable by each of the tokens whose hashes are `token_hashes`
+    /// (the link's, and the one mini-program entries carry); the first used opens it.
     pub async fn insert(
         &self,
         request: BridgeRequest,
-        token_hash: String,
+        token_hashes: &[String],
     ) -> Result<(), Unavailable> {
         match &self.backend {
             Backend::Memory(m) => {
-                m.insert(request, token_hash);
+                m.insert(request, token_hashes);
                 Ok(())
             }
-            Backend::Redis(r) => r.insert(&request, &token_hash).await,
+            Backend::Redis(r) => r.insert(&request, token_hashes).await,
+        }
+    }
+
+    /// The request the token whose hash is `token_hash` opens, without using the token.
+    pub async fn peek_token(&self, token_hash: &str) -> Result<Option<BridgeRequest>, Unavailable> {
+        match &self.backend {
+            Backend::Memory(m) => Ok(m.peek_token(token_hash)),
+            Backend::Redis(r) => r.peek_token(token_hash).await,
         }
     }
 

@@ -154,6 +154,38 @@ export class DappClient {
     });
   }
 
+  /**
+   * The WeChat mini-program code of a waiting request (an image to show where users scan with
+   * WeChat): it opens the mini-program's approval page with the request. Needs WeChat set up on
+   * the server; the server keeps what WeChat made until the request expires.
+   */
+  async wechatCode(id: string): Promise<{ contentType: string; image: Uint8Array }> {
+    const r = await this.fetch(`${this.base}/v1/bridge/requests/${encodeURIComponent(id)}/wechat/code`, {
+      headers: { authorization: this.auth },
+    });
+    if (!r.ok) {
+      const json = await r.json().catch(() => undefined);
+      throw new BridgeError(r.status, json?.error?.code ?? "unknown", json?.error?.message ?? "");
+    }
+    return { contentType: r.headers.get("content-type") ?? "image/png", image: new Uint8Array(await r.arrayBuffer()) };
+  }
+
+  /** A `weixin://` link that opens the WeChat mini-program on the request (for a page shown in a phone's browser). */
+  wechatLink(id: string) {
+    return this.call<{ openlink: string; expires_at: number }>(
+      "GET",
+      `/v1/bridge/requests/${encodeURIComponent(id)}/wechat/link`,
+    );
+  }
+
+  /** The Alipay mini-program code's image URL and the `alipays://` link that opens the request in Alipay. */
+  alipayCode(id: string) {
+    return this.call<{ qr_code_url: string; scheme: string; expires_at: number }>(
+      "GET",
+      `/v1/bridge/requests/${encodeURIComponent(id)}/alipay/code`,
+    );
+  }
+
   /** The server's networks: id, plugin, scheme, chain id, public `rpc_url`, whether it has a `node`. */
   async chains(): Promise<NetworkInfo[]> {
     return (await this.call<{ networks: NetworkInfo[] }>("GET", "/v1/chains")).networks;

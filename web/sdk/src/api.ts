@@ -9,6 +9,14 @@ export type Fetch = (
 ) => Promise<{ status: number; text(): Promise<string> }>;
 
 /** The server refused or failed: its status, stable error code and message. */
+/** `GET /v1/auth/providers`. */
+export interface LoginOptions {
+  dev_login: boolean;
+  oidc: { name: string; label: string; authorization_endpoint: string; client_id: string; scope: string }[];
+  wechat: boolean;
+  alipay: boolean;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -176,6 +184,34 @@ export class Api {
     return t.access_token;
   }
 
+  /** `GET /v1/auth/providers`: how users can log in on this server. */
+  loginOptions() {
+    return this.call<LoginOptions>("GET", "/v1/auth/providers");
+  }
+
+  /**
+   * `POST /v1/auth/oidc/code`: finish an authorization code flow with PKCE (see
+   * `startOidcLogin`): the server redeems `code` with `codeVerifier` and logs in with the ID
+   * token the provider gives.
+   */
+  async oidcCodeLogin(opts: {
+    provider: string;
+    code: string;
+    codeVerifier: string;
+    redirectUri: string;
+    dapp?: string;
+  }): Promise<string> {
+    const t = await this.call<{ access_token: string }>("POST", "/v1/auth/oidc/code", {
+      provider: opts.provider,
+      code: opts.code,
+      code_verifier: opts.codeVerifier,
+      redirect_uri: opts.redirectUri,
+      dapp: opts.dapp,
+    });
+    this.setToken(t.access_token);
+    return t.access_token;
+  }
+
   /**
    * `POST /v1/auth/oidc/nonce`: a login nonce for `dapp` (or for none). Pass it to the identity
    * provider as the authentication request's `nonce`; the ID token it returns then logs in for
@@ -203,6 +239,18 @@ export class Api {
    * connect request (`action` `connect`) lists the `networks` asked for: approve it with
    * `connectBridge`.
    */
+  /**
+   * `POST /v1/bridge/peek`: which Dapp, network and action a token's request is for, without
+   * using the token (a mini-program opened by a code learns which Dapp to log in for).
+   */
+  peekBridge(token: string) {
+    return this.call<{ dapp: string; dapp_name: string; network: string; action: string; expires_at: number }>(
+      "POST",
+      "/v1/bridge/peek",
+      { token },
+    );
+  }
+
   openBridge(token: string, wallet?: string) {
     return this.call<OpenedBridge>("POST", "/v1/bridge/open", { token, wallet });
   }

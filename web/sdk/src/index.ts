@@ -14,6 +14,7 @@ export type {
   ConnectionView,
   EscrowView,
   RecoveryView,
+  LoginOptions,
 } from "./api.js";
 export { Device, secretKey } from "./device.js";
 export type { DeviceWasm, WasmParty, WasmSecret, SealCost, Progress, CreatedWallet } from "./device.js";
@@ -22,6 +23,8 @@ export type { KeyValueStore } from "./storage.js";
 export { wxFetch, myFetch, wxStorage, myStorage } from "./miniprogram.js";
 export type { WxLike, MyLike } from "./miniprogram.js";
 export { createPasskey, passkeySecret } from "./passkey.js";
+export { startOidcLogin, finishOidcLogin, pkceChallenge } from "./oidc.js";
+export type { OidcProvider, PendingOidcLogin } from "./oidc.js";
 export type { Credentials } from "./passkey.js";
 export {
   RECOVERY_PASSKEY_LABEL,

@@ -13,6 +13,9 @@
 //! - `POST /v1/bridge/open` (signer): use the token; the request is now the caller's to approve
 //!   (`POST /v1/wallets/{id}/signatures` with `bridge` set) or reject.
 //! - `POST /v1/bridge/requests/{id}/reject` (signer).
+//! - `GET /v1/bridge/requests/{id}/wechat/code`, `…/wechat/link`, `…/alipay/code` (Dapp), and
+//!   `POST /v1/bridge/peek` (anyone holding a token): the mini-programs' ways in, see
+//!   [`entries`].
 //! - `GET /v1/bridge/callback-key` (Dapp): the key its callbacks are signed with.
 //! - `POST /v1/bridge/rpc/{network}` (Dapp): a read of the network's chain through the server's
 //!   node (see [`crate::nodes`]), for the Dapp's page.
@@ -22,6 +25,7 @@
 //! [`crate::bridge::callback`].
 
 pub mod connect;
+pub mod entries;
 mod send;
 mod settle;
 mod status;
@@ -276,7 +280,12 @@ async fn issue(state: &AppState, new: Issue) -> Result<BridgeCreated, ApiError> 
         expires_at: request.expires_at,
     };
     tracing::info!(id = %request.id, dapp = %request.dapp, network = %request.network, action = request.action(), "bridge request");
-    state.bridge.insert(request, token_hash(&token)).await?;
+    // The mini-programs' entries carry a second, shorter token (see crate::bridge::entries).
+    let entry = crate::bridge::entries::entry_token(&state.kek, &state.config.kek_id, &request.id);
+    state
+        .bridge
+        .insert(request, &[token_hash(&token), token_hash(&entry)])
+        .await?;
     Ok(created)
 }
 
