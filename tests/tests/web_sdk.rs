@@ -46,6 +46,11 @@
 //! - `web/signer/test/passkey.test.mjs`: a passkey (WebAuthn PRF, a virtual authenticator)
 //!   in place of the password: the page seals the share under its secret and approves with it
 //!   alone; without it nothing signs.
+//! - `web/signer/test/mywallet.test.mjs`: "Create my wallet" makes keys for every scheme in
+//!   one flow; one card per network family shows an address (checked here with each chain's
+//!   own library), the balance and recent transactions from the stub node; SOL and Sepolia ETH
+//!   are sent from the send screen after the plugin's summary, and the stub node verifies them
+//!   (Solana's SDK, alloy) from the addresses shown.
 //! - `web/signer/test/login.test.mjs`: log in with OpenID Connect (authorization code with
 //!   PKCE) through a stub provider (`stub_oidc`), on a server without the development login;
 //!   a user who cancels at the provider sees why.
@@ -401,6 +406,126 @@ async fn signer_page_test(
         assert!(screenshots.join(format!("{step}.png")).is_file(), "{step}");
     }
     host.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn my_wallet_has_every_chain_and_sends_in_chromium() {
+    built();
+    let node = stub_node::StubNode::start().await;
+    let (_, hash) = new_secret();
+    let config = mpcw_host::config::Config {
+        signer_dir: Some(root().join("web/signer/dist")),
+        rpc_urls: [
+            ("sepolia".to_owned(), node.url.clone()),
+            ("solana".to_owned(), node.url.clone()),
+        ]
+        .into(),
+        ..with_shop("web-mywallet", hash, None)
+    };
+    let host = Host::start_with(config).await;
+    let screenshots = root().join("target/screenshots/signer");
+    let results = temp_dir("web-mywallet-results").join("results.json");
+    node_test(
+        &root().join("web/signer"),
+        "test/mywallet.test.mjs",
+        1,
+        vec![
+            ("MPCW_TEST_HOST", host.url.clone()),
+            ("MPCW_RESULTS", results.display().to_string()),
+            ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
+        ],
+    )
+    .await;
+    let results: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&results).unwrap()).unwrap();
+    println!("my wallet made in {} s", results["seconds"]);
+    check_family_addresses(&results["families"]);
+    // The SOL transfer: verified by Solana's SDK in the stub node, paid by the address shown,
+    // with the node's blockhash.
+    let sent = node.solana_sent();
+    let sol = &results["solana"];
+    let sol_sent: Vec<_> = sent
+        .iter()
+        .filter(|t| t.signature == sol["sent"].as_str().unwrap())
+        .collect();
+    assert_eq!(sol_sent.len(), 1, "the node got the SOL transfer once");
+    assert_eq!(sol_sent[0].payer, sol["address"].as_str().unwrap());
+    assert_eq!(sol_sent[0].blockhash, stub_node::BLOCKHASH);
+    // The ETH transfer: alloy recovered its sender, the Sepolia address shown; nonce and chain
+    // from the node and the network file.
+    let evm: Vec<_> = node
+        .evm_sent()
+        .into_iter()
+        .filter(|t| t.hash == results["evm"]["sent"].as_str().unwrap())
+        .collect();
+    assert_eq!(evm.len(), 1, "the node got the ETH transfer once");
+    assert_eq!(evm[0].sender, results["evm"]["address"].as_str().unwrap());
+    assert_eq!(evm[0].chain_id, Some(11155111));
+    assert_eq!(evm[0].nonce, stub_node::NONCE);
+    for name in [
+        "my-1-new-zh",
+        "my-1-new-en",
+        "my-2-home-en",
+        "my-2-home-zh",
+        "my-3-send-review-zh",
+        "my-3-send-review-en",
+        "my-4-sent-en",
+        "my-4-sent-zh",
+    ] {
+        assert!(screenshots.join(format!("{name}.png")).is_file(), "{name}");
+    }
+    host.stop().await;
+}
+
+/// Every network family's card shows an address its chain's own library reads as a
+/// well-formed mainnet address of the right kind.
+fn check_family_addresses(families: &serde_json::Value) {
+    use std::str::FromStr as _;
+    let families = families.as_array().unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    for f in families {
+        let (plugin, scheme) = (f["plugin"].as_str().unwrap(), f["scheme"].as_str().unwrap());
+        let (network, a) = (
+            f["network"].as_str().unwrap(),
+            f["address"].as_str().unwrap(),
+        );
+        match (plugin, scheme) {
+            ("ethereum", _) => {
+                let parsed = alloy_primitives::Address::from_str(a).unwrap();
+                assert_eq!(parsed.to_checksum(None), a, "EIP-55");
+                assert_eq!(network, "ethereum");
+            }
+            ("conflux", _) => {
+                let decoded = cfx_addr::cfx_addr_decode(a).unwrap();
+                assert_eq!(decoded.network, cfx_addr::Network::Main);
+            }
+            ("bitcoin", s) => {
+                let address = bitcoin::Address::from_str(a)
+                    .unwrap()
+                    .require_network(bitcoin::Network::Bitcoin)
+                    .unwrap();
+                let kind = if s == "schnorr-bip340" {
+                    bitcoin::AddressType::P2tr
+                } else {
+                    bitcoin::AddressType::P2wpkh
+                };
+                assert_eq!(address.address_type(), Some(kind), "{a}");
+            }
+            ("solana", _) => {
+                let _: solana_address::Address = a.parse().unwrap();
+            }
+            ("ton", _) => {
+                tonlib_core::TonAddress::from_str(a).unwrap();
+            }
+            ("monero", _) => {
+                let address = monero::Address::from_str(a).unwrap();
+                assert_eq!(address.network, monero::Network::Mainnet);
+            }
+            other => panic!("an unexpected family {other:?}"),
+        }
+        seen.insert((plugin, scheme));
+    }
+    assert_eq!(seen.len(), 7, "every family, once: {seen:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
-// The web signer (the H5 counterpart of the mini-program): log in, create a wallet with the
-// server, show its addresses, open a Dapp's bridge request and approve or reject it (a signing
+// The web signer (the H5 counterpart of the mini-program): log in, create "my wallet" (keys for
+// every signature scheme in one flow) with the server, show an address, balance and recent
+// transactions on every network family, send native transfers (summary first), open a Dapp's bridge request and approve or reject it (a signing
 // request by co-signing; a connect request by sharing the addresses of the wallets it needs),
 // and list and revoke the Dapp's connections; log in with an OpenID Connect provider (code flow
 // with PKCE) or, where the server allows it, the development login; keep the recovery share with a passkey, a printed
@@ -10,6 +11,7 @@
 import {
   Api, ApiError, Device, webStorage, secretKey, createPasskey, passkeySecret,
   RECOVERY_PASSKEY_LABEL, RecoveryWaiting, startOidcLogin, finishOidcLogin,
+  createMyWallet, MY_WALLET_LABEL, familiesOf, toUnits, fromUnits, transferRequest, balanceOf, recentTransactions,
 } from "/signer/sdk/index.js";
 import init, * as wasm from "/signer/wasm/mpcw_device_wasm.js";
 import { strings } from "/signer/i18n.js";
@@ -122,6 +124,10 @@ async function showWallet() {
   const wallets = await localWallets(all);
   const list = $("#wallets");
   list.replaceChildren();
+  await showMyWallet(wallets);
+  // "My wallet" shows its keys folded away: the scheme is an inner detail there.
+  $("#keys").open = !(wallets.length && wallets.every((w) => w.label === MY_WALLET_LABEL));
+  show("#keys", wallets.length > 0);
   for (const wallet of wallets) {
     const article = document.createElement("article");
     article.className = "wallet";
@@ -204,12 +210,17 @@ async function escrowCustody(escrow) {
 }
 
 // Offer the sealed recovery share of `walletId` as a file to download.
-function offerFile(walletId, sealed) {
+function offerFile(made) {
   const a = $("#recovery-file");
-  const blob = new Blob([JSON.stringify({ wallet: walletId, sealed }, null, 2)], { type: "application/json" });
+  // One wallet: its sealed share; "my wallet": each key's, by wallet id.
+  const doc =
+    made.length === 1
+      ? { wallet: made[0].wallet.id, sealed: made[0].recoverySealed }
+      : { wallets: Object.fromEntries(made.map((m) => [m.wallet.id, m.recoverySealed])) };
+  const blob = new Blob([JSON.stringify(doc, null, 2)], { type: "application/json" });
   a.href = URL.createObjectURL(blob);
-  a.download = `mpcw-recovery-${walletId}.json`;
-  $("#recovery-sealed").value = sealed;
+  a.download = made.length === 1 ? `mpcw-recovery-${made[0].wallet.id}.json` : "mpcw-recovery-my-wallet.json";
+  $("#recovery-sealed").value = made.map((m) => m.recoverySealed).join("\n");
   show("#recovery-box");
   $("#recovery-box").open = true;
 }
@@ -234,11 +245,12 @@ async function recoverWith(wallet, escrow) {
     await device.recoverFromEscrow({ walletId: wallet.id, password, custody, progress });
   } else {
     if (!file) throw new Error(t("recovery_file"));
-    const { sealed } = JSON.parse(await file.text());
+    const doc = JSON.parse(await file.text());
+    const sealed = doc.wallets?.[wallet.id] ?? doc.sealed;
     const recoveryPassword = $("#file-password").value;
     const announced = await device.announceRecovery(wallet.id);
     const next = await device.recover({ walletId: wallet.id, password, recoverySealed: sealed, recoveryPassword, recovery: announced.id, progress });
-    offerFile(wallet.id, next);
+    offerFile([{ wallet, recoverySealed: next }]);
   }
   progress("recovered");
   await showWallet();
@@ -438,6 +450,128 @@ async function openConnect(wallets) {
   });
 }
 
+// "My wallet": one card per network family (its networks in a list, main networks first), with
+// the address and its QR code, the balance and recent transactions where the server has the
+// network's node, and a send button for native transfers.
+async function showMyWallet(wallets) {
+  const families = wallets.length ? await familiesOf(api, wallets) : [];
+  show("#my-wallet", families.length > 0);
+  $("#families").replaceChildren(...families.map(familyCard));
+}
+
+function familyCard(family) {
+  const article = document.createElement("article");
+  article.className = "family";
+  article.dataset.family = `${family.plugin}/${family.scheme}`;
+  const img = document.createElement("img");
+  const title = document.createElement("h3");
+  const select = document.createElement("select");
+  select.className = "network";
+  for (const [k, n] of family.networks.entries()) {
+    select.append(Object.assign(document.createElement("option"), { value: String(k), textContent: n.network.name }));
+  }
+  const code = document.createElement("code");
+  code.className = "address";
+  const balance = document.createElement("p");
+  balance.className = "balance";
+  const recent = document.createElement("ul");
+  recent.className = "recent";
+  const send = button("send-button", "send", () => openSend(family.networks[Number(select.value)]));
+  const render = () => {
+    const n = family.networks[Number(select.value)];
+    article.dataset.network = n.network.id;
+    title.textContent = n.network.name;
+    code.textContent = n.address;
+    img.src = qrDataUrl(n.address);
+    img.alt = `${t("receive")} ${n.network.name}`;
+    send.hidden = !(n.network.node && transferRequest(n.network.plugin, n.address, "1"));
+    balance.textContent = "";
+    recent.replaceChildren();
+    fillBalance(n, balance, recent).catch((e) => (balance.textContent = e.message));
+  };
+  select.onchange = render;
+  select.hidden = family.networks.length < 2;
+  article.append(img, title, select, code, balance, recent, send);
+  render();
+  return article;
+}
+
+async function fillBalance(n, balance, recent) {
+  const units = await balanceOf(api, n.network, n.address);
+  balance.textContent = units == null ? "" : `${fromUnits(units, n.network.decimals)} ${n.network.symbol}`;
+  balance.dataset.units = units == null ? "" : units.toString();
+  const txs = await recentTransactions(api, n.network, n.address);
+  if (txs?.length) {
+    recent.replaceChildren(
+      Object.assign(document.createElement("li"), { textContent: t("recent") }),
+      ...txs.map((tx) => {
+        const li = document.createElement("li");
+        const c = Object.assign(document.createElement("code"), { textContent: `${tx.id.slice(0, 16)}…` });
+        li.append(c, tx.time ? ` ${new Date(tx.time * 1000).toLocaleString()}` : "", tx.failed ? " ✕" : "");
+        return li;
+      }),
+    );
+  }
+}
+
+// The send sheet: a native transfer on one network, completed and summarised by the server
+// before the user signs it; sent through the server's node.
+let sending = null;
+function openSend(n) {
+  sending = { n, previewed: null };
+  $("#send-network").textContent = n.network.name;
+  $("#send-from").textContent = n.address;
+  $("#send-symbol").textContent = n.network.symbol;
+  $("#send-to").value = "";
+  $("#send-amount").value = "";
+  $("#send-summary").replaceChildren();
+  $("#send-result").textContent = "";
+  delete $("#send-result").dataset.txId;
+  show("#send-confirm", false);
+  show("#send-password-label", false);
+  show("#send");
+  $("#send").scrollIntoView();
+}
+$("#send-cancel").onclick = () => {
+  sending = null;
+  show("#send", false);
+};
+$("#send-review").onclick = guard(async () => {
+  const { n } = sending;
+  const request = transferRequest(n.network.plugin, $("#send-to").value.trim(), toUnits($("#send-amount").value, n.network.decimals));
+  const previewed = await api.preview(n.walletId, n.network.id, request);
+  sending.previewed = previewed;
+  const dl = $("#send-summary");
+  dl.replaceChildren();
+  const row = (k, v) => {
+    if (v == null || v === "") return;
+    dl.append(Object.assign(document.createElement("dt"), { textContent: k }), Object.assign(document.createElement("dd"), { textContent: v }));
+  };
+  const s = previewed.summary;
+  row("", s.title);
+  row(t("recipient"), s.recipient);
+  row(t("amount"), s.amount);
+  row(t("fee"), s.fee);
+  for (const d of s.details ?? []) row(d.label, d.value);
+  for (const w of s.warnings ?? []) row("⚠", w);
+  show("#send-password-label", !localStorage.getItem(passkeyKey(n.walletId)));
+  show("#send-confirm");
+});
+$("#send-confirm").onclick = guard(async () => {
+  const { n, previewed } = sending;
+  const password = await secretFor(n.walletId, $("#send-password").value);
+  const signed = await device.sign({ walletId: n.walletId, network: n.network.id, request: previewed.request, password, progress });
+  show("#send-confirm", false);
+  if (previewed.broadcastable) {
+    const { tx_id } = await api.broadcast(signed.id);
+    $("#send-result").textContent = `${t("sent")} ${tx_id}`;
+    $("#send-result").dataset.txId = tx_id;
+  } else {
+    $("#send-result").textContent = `${t("signed_only")} ${signed.result?.encoded ?? ""}`;
+  }
+  progress("done");
+});
+
 // Logging in: the providers the server offers (authorization code flow with PKCE, back to
 // /bridge), and the development login only where the server allows it.
 const REDIRECT_URI = `${location.origin}/bridge`;
@@ -499,7 +633,8 @@ const capabilities = await globalThis.PublicKeyCredential?.getClientCapabilities
 if (!globalThis.PublicKeyCredential || capabilities?.["extension:prf"] === false) $("#custody").value = "code";
 custodyChanged();
 
-$("#create").onclick = guard(async () => {
+// Make the user's keys: for every scheme ("my wallet"), or for the one chosen.
+async function create(scheme) {
   const usePasskey = $("#use-passkey").checked;
   const custodyMethod = $("#custody").value;
   let password = $("#password").value;
@@ -524,25 +659,28 @@ $("#create").onclick = guard(async () => {
     custody = { method: "code", code: wasm.generateMnemonic(12) };
     recoveryPassword = custody.code;
   }
-  const scheme = $("#scheme").value;
-  const { wallet, recoverySealed } = await device.createWallet({
-    scheme,
-    threshold: 2,
-    parties: 3,
-    password,
-    recoveryPassword,
-    progress,
-  });
-  if (usePasskey) localStorage.setItem(passkeyKey(wallet.id), credential);
-  if (custody) await device.escrow(wallet.id, recoverySealed, custody);
-  if (custody?.method === "code") showSheet(wallet.id, custody.code);
-  if (!custody) offerFile(wallet.id, recoverySealed);
+  const stepProgress = (step, detail) => progress(step, step === "creating_keys" ? schemeName(detail) : detail);
+  const made = scheme
+    ? [await device.createWallet({ scheme, threshold: 2, parties: 3, password, recoveryPassword, progress })]
+    : await createMyWallet(device, { password, recoveryPassword, progress: stepProgress });
+  for (const { wallet, recoverySealed } of made) {
+    if (usePasskey) localStorage.setItem(passkeyKey(wallet.id), credential);
+    if (custody) await device.escrow(wallet.id, recoverySealed, custody);
+  }
+  if (custody?.method === "code") showSheet(made.map((m) => m.wallet.id), custody.code);
+  if (!custody) offerFile(made);
   await showWallet();
-});
+}
+$("#create").onclick = guard(() => create($("#scheme").value));
+$("#create-all").onclick = guard(() => create(null));
+
+// What the user reads for a scheme while its keys are made: the chains it serves.
+const schemeName = (scheme) =>
+  ({ ed25519: "Solana · TON · Monero", "ecdsa-secp256k1": "Ethereum · Polygon · Conflux · Bitcoin", "schnorr-bip340": "Bitcoin Taproot" })[scheme] ?? scheme;
 
 // The recovery sheet: the code's words and QR code, shown once, to print or write down.
-function showSheet(walletId, code) {
-  $("#sheet-wallet").textContent = `${t("wallet_id")} ${walletId}`;
+function showSheet(walletIds, code) {
+  $("#sheet-wallet").textContent = `${t("wallet_id")} ${walletIds.join(", ")}`;
   const ol = $("#recovery-words");
   ol.replaceChildren(...code.split(" ").map((w) => Object.assign(document.createElement("li"), { textContent: w })));
   // Drawn here: the code must never reach the server.

@@ -12,6 +12,7 @@ mod reshare;
 mod sessions;
 pub mod signing;
 mod system;
+mod transfers;
 mod views;
 mod wallets;
 
@@ -71,6 +72,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/v1/wallets/{id}", get(wallets::show))
         .route("/v1/wallets/{id}/addresses", get(wallets::addresses))
         .route("/v1/wallets/{id}/signatures", post(signing::start))
+        .route("/v1/wallets/{id}/preview", post(transfers::preview))
+        .route("/v1/signatures/{id}/broadcast", post(transfers::broadcast))
+        .route("/v1/networks/{network}/rpc", post(transfers::rpc))
         .route("/v1/wallets/{id}/reshare", post(reshare::start))
         .route(
             "/v1/wallets/{id}/escrow",

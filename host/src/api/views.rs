@@ -369,6 +369,39 @@ pub struct ChainRead {
     pub params: serde_json::Value,
 }
 
+/// `POST /v1/wallets/{id}/preview`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PreviewRequest {
+    /// Network id from `/v1/chains`.
+    pub network: String,
+    /// The request, as the network's plugin documents it; what the node fills in may be left
+    /// out.
+    pub request: serde_json::Value,
+}
+
+/// A request completed and summarised, not yet signed.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Previewed {
+    /// The request with what the network's node filled in: sign this one.
+    pub request: serde_json::Value,
+    /// What was filled in.
+    pub filled: Vec<crate::nodes::FilledField>,
+    /// The plugin's summary, to show before signing.
+    pub summary: crate::plugin::wit::Summary,
+    /// Whether the server can send it once signed (`POST /v1/signatures/{id}/broadcast`).
+    pub broadcastable: bool,
+}
+
+/// `POST /v1/signatures/{id}/broadcast`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Broadcasted {
+    /// The network it was sent to.
+    pub network: String,
+    /// The transaction id the node gave.
+    pub tx_id: String,
+}
+
 /// `POST /v1/bridge/connect`: a Dapp asks for the user's accounts.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

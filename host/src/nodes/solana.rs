@@ -22,6 +22,7 @@ pub(super) const READS: &[&str] = &[
     "getFeeForMessage",
     "getMinimumBalanceForRentExemption",
     "getSignatureStatuses",
+    "getSignaturesForAddress",
     "getTransaction",
     "getSlot",
     "getBlockHeight",

@@ -84,6 +84,10 @@ pub struct ConfluxSent {
     pub hash: String,
 }
 
+/// The one recent transaction the stub lists for every Solana address.
+pub const RECENT_SIGNATURE: &str =
+    "5VERv8NMvzbJMEkV8xnrLkEaWRtSz9CosKDYjCJjBRnbJLgp8uirBgmQpjKhoR4tjF3ZpRzrFmBV6UjKdiSZkQUW";
+
 /// The nonce the stub gives Conflux accounts.
 pub const CFX_NONCE: u128 = 3;
 /// The stub's latest epoch.
@@ -263,6 +267,8 @@ async fn answer(State(log): State<Arc<Mutex<Log>>>, body: String) -> axum::respo
         "eth_blockNumber" => result(hex(BLOCK.into())),
         "eth_getBalance" => result(hex(BALANCE)),
         "getBalance" => result(json!({"context": {"slot": 1}, "value": 1_500_000_000u64})),
+        "getSignaturesForAddress" => result(json!([{"signature": RECENT_SIGNATURE, "slot": 1,
+            "blockTime": 1_764_000_000, "err": null, "memo": null, "confirmationStatus": "finalized"}])),
         "eth_getTransactionByHash" => {
             let hash = params[0].as_str().unwrap_or_default();
             let log = log.lock().unwrap();

@@ -57,6 +57,8 @@ export interface NetworkView {
   decimals: number;
   derivation_path: string;
   testnet: boolean;
+  /** Whether the server has the network's node (balances, fill-in, broadcast). */
+  node?: boolean;
 }
 
 /** One payload of a signing request. */
@@ -364,6 +366,33 @@ export class Api {
 
   startSigning(walletId: string, body: unknown, idem: string) {
     return this.call<SigningView>("POST", `/v1/wallets/${encodeURIComponent(walletId)}/signatures`, body, idem);
+  }
+
+  /**
+   * `POST /v1/wallets/{id}/preview`: `request` with what the network's node fills in (the
+   * wallet's own address as the sender) and the plugin's summary, before anything is signed.
+   * Sign the returned `request`.
+   */
+  preview(walletId: string, network: string, request: unknown) {
+    return this.call<{ request: unknown; filled: { field: string; value: unknown }[]; summary: { title: string; [k: string]: unknown }; broadcastable: boolean }>(
+      "POST",
+      `/v1/wallets/${encodeURIComponent(walletId)}/preview`,
+      { network, request },
+    );
+  }
+
+  /** `POST /v1/signatures/{id}/broadcast`: send a finished signing's transaction; the node's transaction id. */
+  broadcast(signingId: string) {
+    return this.call<{ network: string; tx_id: string }>("POST", `/v1/signatures/${encodeURIComponent(signingId)}/broadcast`);
+  }
+
+  /** `POST /v1/networks/{network}/rpc`: a read of the chain through the server's node (its JSON-RPC answer). */
+  chainRead(network: string, method: string, params: unknown[] = []) {
+    return this.call<{ result?: unknown; error?: { code: number; message: string } }>(
+      "POST",
+      `/v1/networks/${encodeURIComponent(network)}/rpc`,
+      { method, params },
+    );
   }
 
   signing(id: string) {

@@ -23,6 +23,18 @@ export type { KeyValueStore } from "./storage.js";
 export { wxFetch, myFetch, wxStorage, myStorage } from "./miniprogram.js";
 export type { WxLike, MyLike } from "./miniprogram.js";
 export { createPasskey, passkeySecret } from "./passkey.js";
+export {
+  MY_WALLET_SCHEMES,
+  MY_WALLET_LABEL,
+  createMyWallet,
+  familiesOf,
+  toUnits,
+  fromUnits,
+  transferRequest,
+  balanceOf,
+  recentTransactions,
+} from "./mywallet.js";
+export type { Family, FamilyNetwork } from "./mywallet.js";
 export { startOidcLogin, finishOidcLogin, pkceChallenge } from "./oidc.js";
 export type { OidcProvider, PendingOidcLogin } from "./oidc.js";
 export type { Credentials } from "./passkey.js";

@@ -475,22 +475,5 @@ pub async fn rpc(
     Path(network): Path<String>,
     ApiJson(body): ApiJson<ChainRead>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let network = state.registry.get(&network).ok_or_else(|| {
-        ApiError::unprocessable("unknown_network", format!("no network {network:?}"))
-    })?;
-    let params = match body.params {
-        serde_json::Value::Null => serde_json::json!([]),
-        p => p,
-    };
-    match state.nodes.read(network, &body.method, params).await {
-        Ok(result) => Ok(Json(
-            serde_json::json!({ "jsonrpc": "2.0", "id": 1, "result": result }),
-        )),
-        Err(crate::nodes::NodeError::Refused { code, message, .. }) => {
-            Ok(Json(serde_json::json!({
-                "jsonrpc": "2.0", "id": 1, "error": { "code": code, "message": message }
-            })))
-        }
-        Err(e) => Err(e.into()),
-    }
+    crate::api::transfers::chain_read(&state, &network, body).await
 }
