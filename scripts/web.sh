@@ -6,6 +6,8 @@
 #   Node.js (web/device/pkg-node) and for browsers (web/device/pkg-web);
 # - the TypeScript SDKs (web/sdk for devices, web/dapp for Dapps), with their locked npm
 #   packages;
+# - the WeChat and Alipay mini-programs' lib/ folders (the SDK, the shared page logic, the
+#   bindings and the WebAssembly, vendored @noble/ciphers and fflate), their sizes printed;
 # - the web signer page (web/signer/dist, which the server serves at /signer/ and /bridge), and
 #   for its browser tests Playwright (npm) and Debian's Chromium (installed if missing).
 
@@ -31,6 +33,27 @@ echo "== building the TypeScript SDKs"
 for mpcw_pkg in web/sdk web/dapp; do
     (cd "$mpcw_pkg" && npm ci --no-audit --no-fund --silent && npm run --silent build)
 done
+
+echo "== assembling the mini-programs"
+(cd web/miniprogram && npm ci --no-audit --no-fund --silent)
+for mpcw_mp in wechat alipay; do
+    mpcw_lib="web/miniprogram/$mpcw_mp/lib"
+    rm -rf "$mpcw_lib"
+    mkdir -p "$mpcw_lib/sdk" "$mpcw_lib/wasm" "$mpcw_lib/shared" "$mpcw_lib/vendor/noble-ciphers"
+    cp web/sdk/dist/*.js "$mpcw_lib/sdk/"
+    cp web/miniprogram/shared/*.js "$mpcw_lib/shared/"
+    for mpcw_f in chacha _arx _poly1305 utils; do
+        cp "web/miniprogram/node_modules/@noble/ciphers/esm/$mpcw_f.js" "$mpcw_lib/vendor/noble-ciphers/"
+    done
+    # Alipay inflates the module itself (WeChat's loader takes Brotli).
+    if [ "$mpcw_mp" = alipay ]; then
+        cp web/miniprogram/node_modules/fflate/esm/browser.js "$mpcw_lib/vendor/fflate.js"
+    fi
+    # The module's path is given by the loader: the bindings must not look for it by URL.
+    sed "s|new URL('mpcw_device_wasm_bg.wasm', import.meta.url)|undefined|" \
+        web/device/pkg-web/mpcw_device_wasm.js > "$mpcw_lib/wasm/mpcw_device_wasm.js"
+done
+node web/miniprogram/pack.mjs
 
 echo "== assembling the web signer"
 rm -rf web/signer/dist

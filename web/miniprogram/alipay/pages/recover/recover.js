@@ -1,0 +1,4 @@
+import { recoverPage } from "../../lib/shared/pages.js";
+import { ui } from "../../ui.js";
+
+Page(recoverPage(ui));

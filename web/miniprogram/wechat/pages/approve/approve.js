@@ -1,0 +1,4 @@
+import { approvePage } from "../../lib/shared/pages.js";
+import { ui } from "../../ui.js";
+
+Page(approvePage(ui));

@@ -1,0 +1,4 @@
+import { settingsPage } from "../../lib/shared/pages.js";
+import { ui } from "../../ui.js";
+
+Page(settingsPage(ui));
