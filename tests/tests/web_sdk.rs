@@ -48,7 +48,8 @@
 //!   alone; without it nothing signs.
 //! - `web/signer/test/mywallet.test.mjs`: "Create my wallet" makes keys for every scheme in
 //!   one flow; one card per network family shows an address (checked here with each chain's
-//!   own library), the balance and recent transactions from the stub node; SOL and Sepolia ETH
+//!   own library), the balance and recent transactions from the stub node (the user logged in
+//!   through the stub OpenID Connect provider); SOL and Sepolia ETH
 //!   are sent from the send screen after the plugin's summary, and the stub node verifies them
 //!   (Solana's SDK, alloy) from the addresses shown.
 //! - `web/signer/test/login.test.mjs`: log in with OpenID Connect (authorization code with
@@ -412,9 +413,15 @@ async fn signer_page_test(
 async fn my_wallet_has_every_chain_and_sends_in_chromium() {
     built();
     let node = stub_node::StubNode::start().await;
+    let provider = stub_oidc::StubOidc::start().await;
+    let port = free_port();
     let (_, hash) = new_secret();
     let config = mpcw_host::config::Config {
+        listen: format!("127.0.0.1:{port}").parse().unwrap(),
+        public_url: Some(format!("http://localhost:{port}")),
         signer_dir: Some(root().join("web/signer/dist")),
+        dev_login: Some(false),
+        oidc: vec![stub_provider(&provider)],
         rpc_urls: [
             ("sepolia".to_owned(), node.url.clone()),
             ("solana".to_owned(), node.url.clone()),
@@ -430,7 +437,7 @@ async fn my_wallet_has_every_chain_and_sends_in_chromium() {
         "test/mywallet.test.mjs",
         1,
         vec![
-            ("MPCW_TEST_HOST", host.url.clone()),
+            ("MPCW_TEST_HOST", format!("http://localhost:{port}")),
             ("MPCW_RESULTS", results.display().to_string()),
             ("MPCW_SCREENSHOTS", screenshots.display().to_string()),
         ],
@@ -475,6 +482,18 @@ async fn my_wallet_has_every_chain_and_sends_in_chromium() {
         assert!(screenshots.join(format!("{name}.png")).is_file(), "{name}");
     }
     host.stop().await;
+}
+
+/// The stub OpenID Connect provider as the server's `[[oidc]]`, with the signer's client id.
+fn stub_provider(provider: &stub_oidc::StubOidc) -> mpcw_host::auth::oidc::OidcProvider {
+    mpcw_host::auth::oidc::OidcProvider {
+        name: "stub".into(),
+        issuer: provider.issuer.clone(),
+        audiences: vec![stub_oidc::CLIENT_ID.into()],
+        client_id: Some(stub_oidc::CLIENT_ID.into()),
+        label: Some("Stub ID".into()),
+        ..Default::default()
+    }
 }
 
 /// Every network family's card shows an address its chain's own library reads as a
@@ -539,14 +558,7 @@ async fn the_web_signer_logs_in_with_openid_connect_in_chromium() {
         public_url: Some(format!("http://localhost:{port}")),
         signer_dir: Some(root().join("web/signer/dist")),
         dev_login: Some(false),
-        oidc: vec![mpcw_host::auth::oidc::OidcProvider {
-            name: "stub".into(),
-            issuer: provider.issuer.clone(),
-            audiences: vec![stub_oidc::CLIENT_ID.into()],
-            client_id: Some(stub_oidc::CLIENT_ID.into()),
-            label: Some("Stub ID".into()),
-            ..Default::default()
-        }],
+        oidc: vec![stub_provider(&provider)],
         ..with_shop("web-login", hash, None)
     };
     let host = Host::start_with(config).await;

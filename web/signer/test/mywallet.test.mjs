@@ -1,4 +1,5 @@
-// "My wallet" in headless Chromium: a user makes their keys for every scheme in one flow, the
+// "My wallet" in headless Chromium: a user logs in with OpenID Connect (the stub provider) and
+// makes their keys for every scheme in one flow, the
 // home screen shows one card per network family with an address and its QR code, the balance
 // and recent transactions from the server's (stub) node, and the user sends SOL and ETH on
 // Sepolia from the send screen, each after reviewing the plugin's summary (a wrong password
@@ -36,10 +37,13 @@ test("my wallet: every chain in one flow, balances, and sends", { skip: !HOST &&
       await shot(name);
     };
 
+    // Logged in through the OpenID Connect provider (code flow with PKCE): no development login.
     await page.goto(`${HOST}/bridge`);
-    await page.fill("#subject", "erin");
-    await page.click("#login-dev");
+    await page.locator('button.provider[data-provider="stub"]').click();
+    await page.waitForURL(/\/authorize\?/);
+    await page.click("#consent");
     await visible("#new-wallet");
+    assert.equal(await page.locator("#who-subject").textContent(), "oidc:stub:alice-at-stub");
     await both("my-1-new");
     await page.fill("#password", "correct horse");
     await page.selectOption("#custody", "code");
