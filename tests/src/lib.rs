@@ -4,6 +4,7 @@
 
 pub mod callbacks;
 pub mod dapp;
+pub mod node;
 pub mod process;
 
 use k256::ecdsa::SigningKey;
@@ -299,4 +300,18 @@ pub fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("mpcw-{name}-{}", hex::encode(b)));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// What the QR code in a PNG says, read by rqrr (an independent reader).
+pub fn read_qr(png_bytes: &[u8]) -> String {
+    let mut reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+        .read_info()
+        .expect("a PNG");
+    let mut pixels = vec![0; reader.output_buffer_size().expect("a sized image")];
+    let info = reader.next_frame(&mut pixels).expect("a frame");
+    let (w, h) = (info.width as usize, info.height as usize);
+    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
+    let grids = image.detect_grids();
+    assert_eq!(grids.len(), 1, "one QR code");
+    grids[0].decode().expect("a readable code").1
 }

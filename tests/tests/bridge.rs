@@ -23,20 +23,6 @@ use solana_transaction::versioned::VersionedTransaction;
 const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
 const TO: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
 
-/// What the QR code says, read from its PNG by rqrr.
-fn read_qr(bytes: Vec<u8>) -> String {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-        .read_info()
-        .unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
-    let grids = image.detect_grids();
-    assert_eq!(grids.len(), 1, "one QR code");
-    grids[0].decode().unwrap().1
-}
-
 fn transfer() -> Value {
     json!({"kind": "transfer", "to": TO, "lamports": "1500000", "recentBlockhash": BLOCKHASH})
 }
@@ -91,7 +77,7 @@ async fn a_dapp_request_is_opened_approved_signed_and_read() {
         );
         let body = r.bytes().await.unwrap().to_vec();
         if kind == "image/png" {
-            assert_eq!(read_qr(body), created.deep_link);
+            assert_eq!(mpcw_tests::read_qr(&body), created.deep_link);
         } else {
             assert!(String::from_utf8(body).unwrap().contains("<svg"));
         }

@@ -351,7 +351,11 @@ async fn wait_out(case: &Case, cut_client: bool) {
     case.restart();
 }
 
+/// The session deadline when the client is cut off: the server then waits it out, so short.
 const SESSION_TTL_SECS: u64 = 2;
+/// The session deadline when the server is killed (it fails what it was doing when it starts
+/// again, and waits out nothing): long enough for an ECDSA key generation on a loaded machine.
+const KILLED_SESSION_TTL_SECS: u64 = 30;
 
 async fn run_matrix(
     name: &str,
@@ -362,7 +366,12 @@ async fn run_matrix(
     let dir = temp_dir(name);
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("config.toml");
-    let mut text = format!("session_ttl_secs = {SESSION_TTL_SECS}\nrate_limit_per_minute = 0\n");
+    let ttl = if cut_client {
+        SESSION_TTL_SECS
+    } else {
+        KILLED_SESSION_TTL_SECS
+    };
+    let mut text = format!("session_ttl_secs = {ttl}\nrate_limit_per_minute = 0\n");
     if let Some(url) = &database_url {
         text.push_str(&format!("database_url = {url:?}\n"));
     }

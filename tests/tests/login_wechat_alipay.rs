@@ -5,6 +5,8 @@
 //! member is signed with Alipay's key). Good logins, each provider's error codes, and answers
 //! that are forged or unsigned.
 
+mod stub_platforms;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -16,11 +18,11 @@ use base64::Engine as _;
 use mpcw_host::auth::alipay::AlipayConfig;
 use mpcw_host::auth::wechat::WechatConfig;
 use mpcw_tests::{temp_dir, Host};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
+use rsa::pkcs1v15::{SigningKey, VerifyingKey};
 use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
-use rsa::signature::{SignatureEncoding as _, Signer as _, Verifier as _};
 use serde_json::{json, Value};
 use sha2::Sha256;
+use stub_platforms::{request_signed, signed_answer};
 
 const APP_ID: &str = "wx-test-app";
 const APP_SECRET: &str = "wx-test-secret";
@@ -145,39 +147,16 @@ fn b64(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-/// An answer as the gateway writes it: the response member's text, and `sign` over exactly it.
-fn answer(member: &str, content: &Value, key: Option<&SigningKey<Sha256>>) -> String {
-    let text = content.to_string();
-    match key {
-        Some(k) => format!(
-            "{{\"{member}\":{text},\"sign\":\"{}\"}}",
-            b64(&k.sign(text.as_bytes()).to_bytes())
-        ),
-        None => format!("{{\"{member}\":{text}}}"),
-    }
-}
-
 async fn gateway(
     State(g): State<Arc<Gateway>>,
     Form(params): Form<BTreeMap<String, String>>,
 ) -> String {
-    // The request signature: SHA256withRSA over the sorted non-empty parameters but `sign`.
-    let content = params
-        .iter()
-        .filter(|(k, v)| *k != "sign" && !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let signature = params
-        .get("sign")
-        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-        .and_then(|s| Signature::try_from(s.as_slice()).ok());
-    let signed = signature.is_some_and(|s| g.app_key.verify(content.as_bytes(), &s).is_ok());
+    let signed = request_signed(&g.app_key, &params);
     let timestamp_ok = params
         .get("timestamp")
         .is_some_and(|t| t.len() == 19 && t.as_bytes()[4] == b'-' && t.as_bytes()[10] == b' ');
     let error = |sub_code: &str, sub_msg: &str, key: Option<&SigningKey<Sha256>>| {
-        answer(
+        signed_answer(
             "error_response",
             &json!({"code": "40002", "msg": "Invalid Arguments",
                 "sub_code": sub_code, "sub_msg": sub_msg}),
@@ -207,9 +186,9 @@ async fn gateway(
         "open_id": "074a1CcTG1LelxKe4xQC0zgNdId0nxi95b5lsNpazWYoCo5"});
     let member = "alipay_system_oauth_token_response";
     match params.get("code").map(String::as_str) {
-        Some("auth-alice") => answer(member, &ok, Some(&g.alipay)),
-        Some("auth-forged") => answer(member, &ok, Some(&g.impostor)),
-        Some("auth-unsigned") => answer(member, &ok, None),
+        Some("auth-alice") => signed_answer(member, &ok, Some(&g.alipay)),
+        Some("auth-forged") => signed_answer(member, &ok, Some(&g.impostor)),
+        Some("auth-unsigned") => signed_answer(member, &ok, None),
         _ => error("isv.code-invalid", "授权码code无效", Some(&g.alipay)),
     }
 }

@@ -11,251 +11,29 @@
 //! plugin's summary is shown, the user approves, and the Dapp's signed Solana transaction
 //! verifies with Solana's SDK. The link's token opens nothing afterwards.
 
-use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+mod stub_platforms;
+
 use std::time::Duration;
 
-use axum::extract::{Form, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
-use base64::Engine as _;
 use mpcw_host::api::{BridgeCreated, BridgeView};
-use mpcw_host::auth::alipay::AlipayConfig;
 use mpcw_host::auth::wechat::WechatConfig;
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, Client, SignSpec};
 use mpcw_tests::dapp::{ed25519_wallet, http, signer_post, Dapp};
-use mpcw_tests::{temp_dir, Host};
-use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
-use rsa::pkcs8::{EncodePrivateKey as _, EncodePublicKey as _, LineEnding};
-use rsa::signature::{SignatureEncoding as _, Signer as _, Verifier as _};
+use mpcw_tests::{read_qr, temp_dir, Host};
 use serde_json::{json, Value};
-use sha2::Sha256;
 use solana_transaction::versioned::VersionedTransaction;
+use stub_platforms::{StubPlatforms, ALIPAY_APP};
 
-const APP_ID: &str = "wx-entry-app";
-const APP_SECRET: &str = "wx-entry-secret";
-const ALIPAY_APP: &str = "2021000000000002";
-const PAGE: &str = "pages/approve/approve";
 const BLOCKHASH: &str = "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N";
 const TO: &str = "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T";
 
-/// The stub WeChat server's state.
-#[derive(Default)]
-struct Wechat {
-    /// Access tokens handed out; the last is the good one.
-    generation: AtomicU32,
-    /// Calls of each API.
-    token_calls: AtomicU32,
-    code_calls: AtomicU32,
-    scheme_calls: AtomicU32,
-    /// Make the next call with a good token answer "expired" once.
-    expire_once: std::sync::atomic::AtomicBool,
-    /// The scenes and scheme queries asked for.
-    scenes: Mutex<Vec<String>>,
-    queries: Mutex<Vec<Value>>,
-}
-
-impl Wechat {
-    fn good(&self, q: &BTreeMap<String, String>) -> bool {
-        let current = format!("ACCESS-{}", self.generation.load(Ordering::SeqCst));
-        q.get("access_token") == Some(&current)
-    }
-}
-
-fn errcode(code: i64, msg: &str) -> Response {
-    Json(json!({"errcode": code, "errmsg": msg})).into_response()
-}
-
-/// `POST /cgi-bin/stable_token`.
-async fn stable_token(State(w): State<Arc<Wechat>>, Json(body): Json<Value>) -> Response {
-    w.token_calls.fetch_add(1, Ordering::SeqCst);
-    if body["grant_type"] != "client_credential" {
-        return errcode(40002, "invalid grant_type");
-    }
-    if body["appid"] != APP_ID || body["secret"] != APP_SECRET {
-        return errcode(40125, "invalid appsecret");
-    }
-    let gen = if body["force_refresh"] == true || w.generation.load(Ordering::SeqCst) == 0 {
-        w.generation.fetch_add(1, Ordering::SeqCst) + 1
-    } else {
-        w.generation.load(Ordering::SeqCst)
-    };
-    Json(json!({"access_token": format!("ACCESS-{gen}"), "expires_in": 7200})).into_response()
-}
-
-/// Whether the token is good, and the "expired once" switch.
-fn check_token(w: &Wechat, q: &BTreeMap<String, String>) -> Option<Response> {
-    if !w.good(q) {
-        return Some(errcode(
-            40001,
-            "invalid credential, access_token is invalid",
-        ));
-    }
-    if w.expire_once.swap(false, Ordering::SeqCst) {
-        return Some(errcode(42001, "access_token expired"));
-    }
-    None
-}
-
-/// `POST /wxa/getwxacodeunlimit`: a PNG (a QR code of the scene, standing in for WeChat's
-/// round code) or an error as JSON.
-async fn wxacode(
-    State(w): State<Arc<Wechat>>,
-    Query(q): Query<BTreeMap<String, String>>,
-    Json(body): Json<Value>,
-) -> Response {
-    w.code_calls.fetch_add(1, Ordering::SeqCst);
-    if let Some(refused) = check_token(&w, &q) {
-        return refused;
-    }
-    let scene = body["scene"].as_str().unwrap_or_default();
-    // WeChat's rule for scenes: at most 32 visible characters, digits, letters and
-    // !#$&'()*+,/:;=?@-._~ only.
-    let allowed = |c: char| c.is_ascii_alphanumeric() || "!#$&'()*+,/:;=?@-._~".contains(c);
-    if scene.is_empty() || scene.len() > 32 || !scene.chars().all(allowed) {
-        return errcode(40169, "invalid length for scene");
-    }
-    if body["page"] != PAGE {
-        return errcode(41030, "invalid page hint");
-    }
-    if body["env_version"] != "release" || body["check_path"] != true {
-        return errcode(40097, "invalid args");
-    }
-    w.scenes.lock().unwrap().push(scene.to_owned());
-    let image = mpcw_host::bridge::qr::png(scene).unwrap();
-    ([(header::CONTENT_TYPE, "image/png")], image).into_response()
-}
-
-/// `POST /wxa/generatescheme`.
-async fn generatescheme(
-    State(w): State<Arc<Wechat>>,
-    Query(q): Query<BTreeMap<String, String>>,
-    Json(body): Json<Value>,
-) -> Response {
-    let n = w.scheme_calls.fetch_add(1, Ordering::SeqCst);
-    if let Some(refused) = check_token(&w, &q) {
-        return refused;
-    }
-    let jump = &body["jump_wxa"];
-    if jump["path"] != PAGE || jump["query"].as_str().is_none_or(|q| q.len() > 512) {
-        return errcode(40165, "invalid weapp pagepath");
-    }
-    if body["is_expire"] != true || body["expire_type"] != 0 || !body["expire_time"].is_i64() {
-        return errcode(40097, "invalid args");
-    }
-    w.queries.lock().unwrap().push(body.clone());
-    Json(json!({"errcode": 0, "errmsg": "ok",
-        "openlink": format!("weixin://dl/business/?t=StubScheme{n}")}))
-    .into_response()
-}
-
-/// The stub Alipay gateway's keys: the app's public key (to check requests) and Alipay's
-/// private key (to sign answers).
-struct Gateway {
-    app_key: VerifyingKey<Sha256>,
-    alipay: SigningKey<Sha256>,
-    calls: AtomicU32,
-    asked: Mutex<Vec<Value>>,
-}
-
-/// The gateway's `alipay.open.app.qrcode.create`: the request's RSA2 signature checked, the
-/// answer's member signed.
-async fn gateway(
-    State(g): State<Arc<Gateway>>,
-    Form(params): Form<BTreeMap<String, String>>,
-) -> String {
-    g.calls.fetch_add(1, Ordering::SeqCst);
-    let content = params
-        .iter()
-        .filter(|(k, v)| *k != "sign" && !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let signed = params
-        .get("sign")
-        .and_then(|s| base64::engine::general_purpose::STANDARD.decode(s).ok())
-        .and_then(|s| Signature::try_from(s.as_slice()).ok())
-        .is_some_and(|s| g.app_key.verify(content.as_bytes(), &s).is_ok());
-    let sign = |member: &str, body: &Value| {
-        let text = body.to_string();
-        let sig = base64::engine::general_purpose::STANDARD
-            .encode(g.alipay.sign(text.as_bytes()).to_bytes());
-        format!("{{\"{member}\":{text},\"sign\":\"{sig}\"}}")
-    };
-    if !signed {
-        return sign(
-            "error_response",
-            &json!({"code": "40002", "msg": "Invalid Arguments",
-                "sub_code": "isv.invalid-signature", "sub_msg": "验签出错"}),
-        );
-    }
-    let member = "alipay_open_app_qrcode_create_response";
-    if params.get("method").map(String::as_str) != Some("alipay.open.app.qrcode.create")
-        || params.get("app_id").map(String::as_str) != Some(ALIPAY_APP)
-    {
-        return sign(
-            member,
-            &json!({"code": "40004", "msg": "Business Failed",
-                "sub_code": "isv.invalid-method", "sub_msg": "方法不存在"}),
-        );
-    }
-    let biz: Value = params
-        .get("biz_content")
-        .and_then(|b| serde_json::from_str(b).ok())
-        .unwrap_or_default();
-    if biz["url_param"] != PAGE {
-        return sign(
-            member,
-            &json!({"code": "40004", "msg": "Business Failed",
-                "sub_code": "INVALID_PARAMETER", "sub_msg": "url_param 不合法"}),
-        );
-    }
-    g.asked.lock().unwrap().push(biz.clone());
-    let n = g.calls.load(Ordering::SeqCst);
-    sign(
-        member,
-        &json!({"code": "10000", "msg": "Success",
-            "qr_code_url": format!("https://mdn.alipayobjects.com/stub/qrcode-{n}.jpg")}),
-    )
-}
-
-async fn serve(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
-/// `code2Session` for the mini-program's login.
-async fn code2session(Query(q): Query<BTreeMap<String, String>>) -> Response {
-    if q.get("appid").map(String::as_str) != Some(APP_ID)
-        || q.get("secret").map(String::as_str) != Some(APP_SECRET)
-    {
-        return errcode(40125, "invalid appsecret");
-    }
-    match q.get("js_code").map(String::as_str) {
-        Some("code-alice") => {
-            Json(json!({"openid": "oAlice", "session_key": "c2Vzc2lvbg=="})).into_response()
-        }
-        _ => errcode(40029, "invalid code"),
-    }
-}
-
-/// What the QR code in a PNG says.
-fn read_qr(bytes: &[u8]) -> String {
-    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
-        .read_info()
-        .unwrap();
-    let mut pixels = vec![0; reader.output_buffer_size().unwrap()];
-    let info = reader.next_frame(&mut pixels).unwrap();
-    let (w, h) = (info.width as usize, info.height as usize);
-    let mut image = rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| pixels[y * w + x]);
-    image.detect_grids()[0].decode().unwrap().1
-}
+/// Calls of the platforms, by name: `stable_token`, `getwxacodeunlimit`, `generatescheme`,
+/// Alipay's code.
+const TOKEN: usize = 0;
+const CODE: usize = 1;
+const SCHEME: usize = 2;
+const ALIPAY: usize = 3;
 
 fn transfer() -> Value {
     json!({"kind": "transfer", "to": TO, "lamports": "1500000", "recentBlockhash": BLOCKHASH})
@@ -263,48 +41,13 @@ fn transfer() -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_opened_from_a_mini_program_code_is_signed() {
-    let wechat = Arc::new(Wechat::default());
-    let wechat_url = serve(
-        Router::new()
-            .route("/cgi-bin/stable_token", post(stable_token))
-            .route("/wxa/getwxacodeunlimit", post(wxacode))
-            .route("/wxa/generatescheme", post(generatescheme))
-            .route("/sns/jscode2session", get(code2session))
-            .with_state(wechat.clone()),
-    )
-    .await;
-    let app = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
-    let alipay = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
-    let gw = Arc::new(Gateway {
-        app_key: VerifyingKey::new(app.to_public_key()),
-        alipay: SigningKey::new(alipay.clone()),
-        calls: AtomicU32::new(0),
-        asked: Mutex::new(Vec::new()),
-    });
-    let gateway_url = serve(
-        Router::new()
-            .route("/gateway.do", post(gateway))
-            .with_state(gw.clone()),
-    )
-    .await;
+    let platforms = StubPlatforms::start().await;
     let (shop, shop_config) = Dapp::new("shop", None);
     let (other, other_config) = Dapp::new("other", None);
     let host = Host::start_with(mpcw_host::config::Config {
         dapps: vec![shop_config, other_config],
-        wechat: Some(WechatConfig {
-            base_url: wechat_url.clone(),
-            ..WechatConfig::new(APP_ID, APP_SECRET)
-        }),
-        alipay: Some(AlipayConfig {
-            app_id: ALIPAY_APP.into(),
-            private_key: app.to_pkcs8_pem(LineEnding::LF).unwrap().to_string(),
-            alipay_public_key: alipay
-                .to_public_key()
-                .to_public_key_pem(LineEnding::LF)
-                .unwrap(),
-            gateway: format!("{gateway_url}/gateway.do"),
-            approve_page: PAGE.into(),
-        }),
+        wechat: Some(platforms.wechat_config()),
+        alipay: Some(platforms.alipay_config()),
         ..mpcw_tests::config(temp_dir("mp-entries"))
     })
     .await;
@@ -340,15 +83,11 @@ async fn a_request_opened_from_a_mini_program_code_is_signed() {
     while let Some(got) = again.join_next().await {
         assert_eq!(got.unwrap(), image, "the cached image");
     }
-    assert_eq!(wechat.code_calls.load(Ordering::SeqCst), 1);
-    assert_eq!(
-        wechat.token_calls.load(Ordering::SeqCst),
-        1,
-        "one access token"
-    );
+    assert_eq!(platforms.calls()[CODE], 1);
+    assert_eq!(platforms.calls()[TOKEN], 1, "one access token");
 
     // The URL scheme, after WeChat says the held access token expired: one refresh.
-    wechat.expire_once.store(true, Ordering::SeqCst);
+    platforms.expire_token_once();
     let r = entry("wechat/link", &shop).await;
     assert_eq!(r.status(), 200);
     let link: Value = r.json().await.unwrap();
@@ -357,17 +96,13 @@ async fn a_request_opened_from_a_mini_program_code_is_signed() {
         .unwrap()
         .starts_with("weixin://dl/business/?t="));
     assert_eq!(link["expires_at"], created.expires_at);
-    assert_eq!(
-        wechat.token_calls.load(Ordering::SeqCst),
-        2,
-        "refreshed once"
-    );
-    let asked = wechat.queries.lock().unwrap()[0].clone();
+    assert_eq!(platforms.calls()[TOKEN], 2, "refreshed once");
+    let asked = platforms.schemes()[0].clone();
     assert_eq!(asked["jump_wxa"]["query"], format!("t={scene}"));
     assert_eq!(asked["expire_time"], created.expires_at);
     let r = entry("wechat/link", &shop).await;
     assert_eq!(r.json::<Value>().await.unwrap(), link, "cached");
-    assert_eq!(wechat.scheme_calls.load(Ordering::SeqCst), 2);
+    assert_eq!(platforms.calls()[SCHEME], 2);
 
     // Alipay: the code's URL from the signed answer, and the documented scheme.
     let r = entry("alipay/code", &shop).await;
@@ -384,11 +119,11 @@ async fn a_request_opened_from_a_mini_program_code_is_signed() {
         )
     );
     assert_eq!(
-        gw.asked.lock().unwrap()[0]["query_param"],
+        platforms.alipay_asked()[0]["query_param"],
         format!("t={scene}")
     );
     let _ = entry("alipay/code", &shop).await;
-    assert_eq!(gw.calls.load(Ordering::SeqCst), 1, "cached");
+    assert_eq!(platforms.calls()[ALIPAY], 1, "cached");
 
     // Another Dapp cannot have them.
     assert_eq!(entry("wechat/code", &other).await.status(), 404);
@@ -479,15 +214,7 @@ async fn call(url: &str, token: Option<&str>, path: &str, body: Value) -> (u16, 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn platform_refusals_are_reported_and_not_cached() {
-    let wechat = Arc::new(Wechat::default());
-    let wechat_url = serve(
-        Router::new()
-            .route("/cgi-bin/stable_token", post(stable_token))
-            .route("/wxa/getwxacodeunlimit", post(wxacode))
-            .route("/wxa/generatescheme", post(generatescheme))
-            .with_state(wechat.clone()),
-    )
-    .await;
+    let platforms = StubPlatforms::start().await;
     let (shop, shop_config) = Dapp::new("shop", None);
     let start = |config: WechatConfig| {
         let dapps = vec![shop_config.clone()];
@@ -515,9 +242,8 @@ async fn platform_refusals_are_reported_and_not_cached() {
 
     // A page the mini-program does not have: WeChat's code and message, as 502.
     let host = start(WechatConfig {
-        base_url: wechat_url.clone(),
         approve_page: "pages/missing".into(),
-        ..WechatConfig::new(APP_ID, APP_SECRET)
+        ..platforms.wechat_config()
     })
     .await;
     let (_, created) = shop
@@ -533,11 +259,7 @@ async fn platform_refusals_are_reported_and_not_cached() {
         assert_eq!(body["error"]["code"], "platform_refused", "{body}");
         assert!(body["error"]["message"].as_str().unwrap().contains("41030"));
     }
-    assert_eq!(
-        wechat.code_calls.load(Ordering::SeqCst),
-        2,
-        "a refusal is not cached"
-    );
+    assert_eq!(platforms.calls()[CODE], 2, "a refusal is not cached");
     // Alipay is not configured on this host.
     let (code, body) = get_entry(host.url.clone(), id.clone(), "alipay/code").await;
     assert_eq!(
@@ -560,8 +282,8 @@ async fn platform_refusals_are_reported_and_not_cached() {
     // A wrong secret: WeChat gives no token; the server says WeChat is unavailable and does
     // not echo the secret.
     let host = start(WechatConfig {
-        base_url: wechat_url.clone(),
-        ..WechatConfig::new(APP_ID, "not-the-secret")
+        app_secret: "not-the-secret".into(),
+        ..platforms.wechat_config()
     })
     .await;
     let (_, created) = shop

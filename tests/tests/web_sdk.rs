@@ -59,16 +59,12 @@
 mod stub_node;
 mod stub_oidc;
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use mpcw_host::auth::dapps::new_secret;
 use mpcw_host::auth::dapps::DappConfig;
+use mpcw_tests::node::{node_test, root};
 use mpcw_tests::{free_port, temp_dir, Host};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
 
 fn built() {
     for built in [
@@ -102,40 +98,6 @@ fn with_shop(
         }],
         ..mpcw_tests::config(temp_dir(data_dir))
     }
-}
-
-/// Run `node --test <files>` in `package` with `env`, expecting `tests` tests to pass; its
-/// report.
-async fn node_test(
-    package: &Path,
-    files: &'static str,
-    tests: usize,
-    env: Vec<(&'static str, String)>,
-) -> String {
-    let dir = package.to_path_buf();
-    let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .args(["--test", files])
-            .envs(env)
-            .current_dir(dir)
-            .output()
-            .expect("node runs")
-    })
-    .await
-    .unwrap();
-    let report = format!(
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    assert!(output.status.success(), "{report}");
-    assert!(
-        report.contains(&format!("# pass {tests}\n"))
-            && report.contains("# fail 0")
-            && report.contains("# skipped 0"),
-        "{report}"
-    );
-    report
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -121,25 +121,27 @@ pub async fn oidc_login(
     ApiJson(body): ApiJson<OidcLogin>,
 ) -> Result<impl IntoResponse, ApiError> {
     let dapp = login_dapp(&state, &headers, body.dapp.as_deref())?;
-    let claims = state
-        .oidc
-        .verify(&body.provider, &body.id_token)
-        .await
-        .map_err(|e| match e {
-            OidcError::UnknownProvider(_) => {
-                ApiError::unprocessable("unknown_provider", e.to_string())
-            }
-            OidcError::Rejected(m) => ApiError::unauthorized(m),
-            OidcError::Unavailable(_) => provider_unavailable(&body.provider, e),
-        })?;
+    let claims = state.oidc.verify(&body.provider, &body.id_token).await;
+    oidc_token(&state, &body.provider, claims, dapp)
+}
+
+/// The host's token for a checked ID token of `provider` whose login nonce is for `dapp`: the
+/// subject is `oidc:<provider>:<sub>`.
+fn oidc_token(
+    state: &AppState,
+    provider: &str,
+    claims: Result<crate::auth::oidc::IdClaims, OidcError>,
+    dapp: Option<String>,
+) -> Result<impl IntoResponse, ApiError> {
+    let claims = claims.map_err(|e| match e {
+        OidcError::UnknownProvider(_) => ApiError::unprocessable("unknown_provider", e.to_string()),
+        OidcError::Rejected(m) => ApiError::unauthorized(m),
+        OidcError::Unavailable(_) => provider_unavailable(provider, e),
+    })?;
     LoginNonces::new(&state.kek)
         .check(claims.nonce.as_deref(), dapp.as_deref(), now())
         .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-    token_for(
-        &state,
-        format!("oidc:{}:{}", body.provider, claims.sub),
-        dapp,
-    )
+    token_for(state, format!("oidc:{provider}:{}", claims.sub), dapp)
 }
 
 /// `GET /v1/auth/providers`.
@@ -183,19 +185,8 @@ pub async fn oidc_code_login(
         code_verifier: &body.code_verifier,
         redirect_uri: &body.redirect_uri,
     };
-    let claims = state.oidc.redeem(&redeem).await.map_err(|e| match e {
-        OidcError::UnknownProvider(_) => ApiError::unprocessable("unknown_provider", e.to_string()),
-        OidcError::Rejected(m) => ApiError::unauthorized(m),
-        OidcError::Unavailable(_) => provider_unavailable(&body.provider, e),
-    })?;
-    LoginNonces::new(&state.kek)
-        .check(claims.nonce.as_deref(), dapp.as_deref(), now())
-        .map_err(|e| ApiError::unauthorized(e.to_string()))?;
-    token_for(
-        &state,
-        format!("oidc:{}:{}", body.provider, claims.sub),
-        dapp,
-    )
+    let claims = state.oidc.redeem(&redeem).await;
+    oidc_token(&state, &body.provider, claims, dapp)
 }
 
 /// A provider that could not be asked, or whose answer cannot be trusted: 502.

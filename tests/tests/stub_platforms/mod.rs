@@ -1,16 +1,21 @@
 //! WeChat's and Alipay's servers, as far as a mini-program wallet uses them, on loopback:
 //!
 //! - WeChat: `GET /sns/jscode2session` (app id and secret checked; `code-<name>` logs in the
-//!   user `o-<name>`), `POST /cgi-bin/stable_token`, `POST /wxa/getwxacodeunlimit` (access
-//!   token, scene length and characters, page checked; the image is a QR code of the scene,
-//!   standing in for WeChat's round code, and the scene is recorded: `GET /stub/scenes` lists
-//!   them, as a camera reading the code would).
+//!   user `o-<name>`), `POST /cgi-bin/stable_token` (a new access token when asked to force a
+//!   refresh), `POST /wxa/getwxacodeunlimit` (access token, scene length and characters, page
+//!   and version checked; the image is a QR code of the scene, standing in for WeChat's round
+//!   code, and the scene is recorded: `GET /stub/scenes` lists them, as a camera reading the
+//!   code would) and `POST /wxa/generatescheme`; a switch makes the next call answer that the
+//!   access token expired.
 //! - Alipay's gateway (`POST /gateway.do`): the request's RSA2 signature checked, answers
 //!   signed with "Alipay's" key; `alipay.system.oauth.token` (`auth-<name>` logs in `a-<name>`)
 //!   and `alipay.open.app.qrcode.create`.
 
+// Shared by several test binaries, each of which uses part of it.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Query, State};
@@ -27,15 +32,30 @@ use rsa::signature::{SignatureEncoding as _, Signer as _, Verifier as _};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-const WECHAT_APP: &str = "wx-mini-app";
+/// The mini-program's WeChat app id.
+pub const WECHAT_APP: &str = "wx-mini-app";
 const WECHAT_SECRET: &str = "wx-mini-secret";
-const ALIPAY_APP: &str = "2021000000000003";
-const PAGE: &str = "pages/approve/approve";
-const ACCESS_TOKEN: &str = "ACCESS-mini";
+/// The Alipay app id.
+pub const ALIPAY_APP: &str = "2021000000000003";
+/// The approval page both platforms know.
+pub const PAGE: &str = "pages/approve/approve";
+
+#[derive(Default)]
+struct Calls {
+    token: AtomicU32,
+    code: AtomicU32,
+    scheme: AtomicU32,
+    alipay: AtomicU32,
+}
 
 struct Inner {
+    calls: Calls,
+    /// Access tokens handed out; the last is the good one.
+    generation: AtomicU32,
+    expire_once: AtomicBool,
     scenes: Mutex<Vec<String>>,
-    alipay_codes: AtomicU32,
+    schemes: Mutex<Vec<Value>>,
+    alipay_asked: Mutex<Vec<Value>>,
     app_key: VerifyingKey<Sha256>,
     alipay: SigningKey<Sha256>,
 }
@@ -55,8 +75,12 @@ impl StubPlatforms {
         let app = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
         let alipay = rsa::RsaPrivateKey::new(&mut rand_core::OsRng, 2048).unwrap();
         let inner = Arc::new(Inner {
+            calls: Calls::default(),
+            generation: AtomicU32::new(0),
+            expire_once: AtomicBool::new(false),
             scenes: Mutex::new(Vec::new()),
-            alipay_codes: AtomicU32::new(0),
+            schemes: Mutex::new(Vec::new()),
+            alipay_asked: Mutex::new(Vec::new()),
             app_key: VerifyingKey::new(app.to_public_key()),
             alipay: SigningKey::new(alipay.clone()),
         });
@@ -64,6 +88,7 @@ impl StubPlatforms {
             .route("/sns/jscode2session", get(code2session))
             .route("/cgi-bin/stable_token", post(stable_token))
             .route("/wxa/getwxacodeunlimit", post(wxacode))
+            .route("/wxa/generatescheme", post(generatescheme))
             .route("/stub/scenes", get(scenes))
             .route("/gateway.do", post(gateway))
             .with_state(inner.clone());
@@ -104,14 +129,31 @@ impl StubPlatforms {
         }
     }
 
-    /// Mini-program codes WeChat drew.
-    pub fn scenes_drawn(&self) -> usize {
-        self.inner.scenes.lock().unwrap().len()
+    /// The scenes of the mini-program codes WeChat drew.
+    pub fn scenes(&self) -> Vec<String> {
+        self.inner.scenes.lock().unwrap().clone()
     }
 
-    /// Mini-program codes Alipay made.
-    pub fn alipay_codes(&self) -> u32 {
-        self.inner.alipay_codes.load(Ordering::SeqCst)
+    /// The bodies of the URL schemes WeChat made.
+    pub fn schemes(&self) -> Vec<Value> {
+        self.inner.schemes.lock().unwrap().clone()
+    }
+
+    /// The `biz_content` of the mini-program codes Alipay made.
+    pub fn alipay_asked(&self) -> Vec<Value> {
+        self.inner.alipay_asked.lock().unwrap().clone()
+    }
+
+    /// Calls of `stable_token`, `getwxacodeunlimit`, `generatescheme` and Alipay's
+    /// `alipay.open.app.qrcode.create`.
+    pub fn calls(&self) -> [u32; 4] {
+        let c = &self.inner.calls;
+        [&c.token, &c.code, &c.scheme, &c.alipay].map(|n| n.load(Ordering::SeqCst))
+    }
+
+    /// Make WeChat's next call with a good token answer that the token expired.
+    pub fn expire_token_once(&self) {
+        self.inner.expire_once.store(true, Ordering::SeqCst);
     }
 }
 
@@ -133,11 +175,37 @@ async fn code2session(Query(q): Query<BTreeMap<String, String>>) -> Response {
     }
 }
 
-async fn stable_token(Json(body): Json<Value>) -> Response {
+async fn stable_token(State(s): State<Arc<Inner>>, Json(body): Json<Value>) -> Response {
+    s.calls.token.fetch_add(1, Ordering::SeqCst);
+    if body["grant_type"] != "client_credential" {
+        return errcode(40002, "invalid grant_type");
+    }
     if body["appid"] != WECHAT_APP || body["secret"] != WECHAT_SECRET {
         return errcode(40125, "invalid appsecret");
     }
-    Json(json!({"access_token": ACCESS_TOKEN, "expires_in": 7200})).into_response()
+    let generation = if body["force_refresh"] == true || s.generation.load(Ordering::SeqCst) == 0 {
+        s.generation.fetch_add(1, Ordering::SeqCst) + 1
+    } else {
+        s.generation.load(Ordering::SeqCst)
+    };
+    Json(json!({"access_token": format!("ACCESS-{generation}"), "expires_in": 7200}))
+        .into_response()
+}
+
+/// A refusal if the call's access token is not the last one handed out, or if the "expired"
+/// switch is on.
+fn refused_token(s: &Inner, q: &BTreeMap<String, String>) -> Option<Response> {
+    let current = format!("ACCESS-{}", s.generation.load(Ordering::SeqCst));
+    if q.get("access_token") != Some(&current) {
+        return Some(errcode(
+            40001,
+            "invalid credential, access_token is invalid",
+        ));
+    }
+    if s.expire_once.swap(false, Ordering::SeqCst) {
+        return Some(errcode(42001, "access_token expired"));
+    }
+    None
 }
 
 async fn wxacode(
@@ -145,9 +213,12 @@ async fn wxacode(
     Query(q): Query<BTreeMap<String, String>>,
     Json(body): Json<Value>,
 ) -> Response {
-    if q.get("access_token").map(String::as_str) != Some(ACCESS_TOKEN) {
-        return errcode(40001, "invalid credential");
+    s.calls.code.fetch_add(1, Ordering::SeqCst);
+    if let Some(refused) = refused_token(&s, &q) {
+        return refused;
     }
+    // WeChat's rule for scenes: at most 32 visible characters, digits, letters and
+    // !#$&'()*+,/:;=?@-._~ only.
     let scene = body["scene"].as_str().unwrap_or_default();
     let allowed = |c: char| c.is_ascii_alphanumeric() || "!#$&'()*+,/:;=?@-._~".contains(c);
     if scene.is_empty() || scene.len() > 32 || !scene.chars().all(allowed) {
@@ -156,9 +227,34 @@ async fn wxacode(
     if body["page"] != PAGE {
         return errcode(41030, "invalid page hint");
     }
+    if body["env_version"] != "release" || body["check_path"] != true {
+        return errcode(40097, "invalid args");
+    }
     s.scenes.lock().unwrap().push(scene.to_owned());
     let image = mpcw_host::bridge::qr::png(scene).unwrap();
     ([(header::CONTENT_TYPE, "image/png")], image).into_response()
+}
+
+async fn generatescheme(
+    State(s): State<Arc<Inner>>,
+    Query(q): Query<BTreeMap<String, String>>,
+    Json(body): Json<Value>,
+) -> Response {
+    let n = s.calls.scheme.fetch_add(1, Ordering::SeqCst);
+    if let Some(refused) = refused_token(&s, &q) {
+        return refused;
+    }
+    let jump = &body["jump_wxa"];
+    if jump["path"] != PAGE || jump["query"].as_str().is_none_or(|q| q.len() > 512) {
+        return errcode(40165, "invalid weapp pagepath");
+    }
+    if body["is_expire"] != true || body["expire_type"] != 0 || !body["expire_time"].is_i64() {
+        return errcode(40097, "invalid args");
+    }
+    s.schemes.lock().unwrap().push(body.clone());
+    Json(json!({"errcode": 0, "errmsg": "ok",
+        "openlink": format!("weixin://dl/business/?t=StubScheme{n}")}))
+    .into_response()
 }
 
 async fn scenes(State(s): State<Arc<Inner>>) -> Json<Value> {
@@ -169,23 +265,8 @@ async fn gateway(
     State(s): State<Arc<Inner>>,
     Form(params): Form<BTreeMap<String, String>>,
 ) -> String {
-    let content = params
-        .iter()
-        .filter(|(k, v)| *k != "sign" && !v.is_empty())
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    let signed = params
-        .get("sign")
-        .and_then(|x| base64::engine::general_purpose::STANDARD.decode(x).ok())
-        .and_then(|x| Signature::try_from(x.as_slice()).ok())
-        .is_some_and(|x| s.app_key.verify(content.as_bytes(), &x).is_ok());
-    let sign = |member: &str, body: &Value| {
-        let text = body.to_string();
-        let sig = base64::engine::general_purpose::STANDARD
-            .encode(s.alipay.sign(text.as_bytes()).to_bytes());
-        format!("{{\"{member}\":{text},\"sign\":\"{sig}\"}}")
-    };
+    let signed = request_signed(&s.app_key, &params);
+    let sign = |member: &str, body: &Value| signed_answer(member, body, Some(&s.alipay));
     let refuse = |sub_code: &str, sub_msg: &str| {
         sign(
             "error_response",
@@ -219,7 +300,8 @@ async fn gateway(
                         "sub_code": "INVALID_PARAMETER", "sub_msg": "url_param 不合法"}),
                 );
             }
-            let n = s.alipay_codes.fetch_add(1, Ordering::SeqCst);
+            s.alipay_asked.lock().unwrap().push(biz.clone());
+            let n = s.calls.alipay.fetch_add(1, Ordering::SeqCst);
             sign(
                 member,
                 &json!({"code": "10000", "msg": "Success",
@@ -227,5 +309,35 @@ async fn gateway(
             )
         }
         _ => refuse("isv.invalid-method", "不存在的方法名"),
+    }
+}
+
+/// Whether an Alipay gateway request is signed by `key`: SHA256withRSA over the sorted
+/// non-empty parameters but `sign`, joined `k=v` with `&`.
+pub fn request_signed(key: &VerifyingKey<Sha256>, params: &BTreeMap<String, String>) -> bool {
+    let content = params
+        .iter()
+        .filter(|(k, v)| *k != "sign" && !v.is_empty())
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    params
+        .get("sign")
+        .and_then(|x| base64::engine::general_purpose::STANDARD.decode(x).ok())
+        .and_then(|x| Signature::try_from(x.as_slice()).ok())
+        .is_some_and(|x| key.verify(content.as_bytes(), &x).is_ok())
+}
+
+/// A gateway answer as Alipay writes it: the response `member`'s text and, with a key, `sign`
+/// over exactly that text.
+pub fn signed_answer(member: &str, body: &Value, key: Option<&SigningKey<Sha256>>) -> String {
+    let text = body.to_string();
+    match key {
+        Some(k) => {
+            let sig = base64::engine::general_purpose::STANDARD
+                .encode(k.sign(text.as_bytes()).to_bytes());
+            format!("{{\"{member}\":{text},\"sign\":\"{sig}\"}}")
+        }
+        None => format!("{{\"{member}\":{text}}}"),
     }
 }

@@ -7,7 +7,7 @@
 // - `wasm()`: the device party's bindings.
 
 import {
-  Api, Device, ApiError, createMyWallet, familiesOf, MY_WALLET_LABEL,
+  Api, Device, ApiError, createMyWallet, familiesOf, MY_WALLET_LABEL, balanceOf, fromUnits, toUnits, transferRequest,
 } from "../sdk/index.js";
 
 /** Argon2 cost of sealing the device share on a phone (the SDK's default is for browsers). */
@@ -62,16 +62,77 @@ export class MiniWallet {
     return mine;
   }
 
-  /** One entry per network family of the local wallets: name, address, the family's networks. */
+  /**
+   * One entry per network family of the local wallets, for its main network: name, address,
+   * the QR code to receive (drawn by the server), the balance where the server has the node,
+   * whether it can send from here, and the family's networks.
+   */
   async families() {
     const families = await familiesOf(this.api, await this.localWallets());
-    return families.map((f) => ({
-      family: `${f.plugin}/${f.scheme}`,
-      name: f.networks[0].network.name,
-      network: f.networks[0].network.id,
-      address: f.networks[0].address,
-      networks: f.networks.map((n) => n.network.name),
-    }));
+    this.networksById = new Map(families.flatMap((f) => f.networks.map((n) => [n.network.id, n])));
+    return Promise.all(
+      families.map(async (f) => {
+        const main = f.networks[0];
+        const units = await balanceOf(this.api, main.network, main.address).catch(() => null);
+        return {
+          family: `${f.plugin}/${f.scheme}`,
+          name: main.network.name,
+          network: main.network.id,
+          address: main.address,
+          qr: `${this.server}/v1/qr.png?text=${encodeURIComponent(main.address)}`,
+          balance: units == null ? "" : `${fromUnits(units, main.network.decimals)} ${main.network.symbol}`,
+          sendable: Boolean(main.network.node && transferRequest(main.network.plugin, main.address, "1")),
+          networks: f.networks.map((n) => n.network.name),
+        };
+      }),
+    );
+  }
+
+  /**
+   * A native transfer of `amount` to `to` on `network` from the wallet's address there,
+   * completed by the server's node and summarised by the plugin: the summary, to show before
+   * `send`.
+   */
+  async preview(network, to, amount) {
+    const n = this.networksById?.get(network);
+    if (!n) throw new Error(`no address of this wallet on ${network}`);
+    const request = transferRequest(n.network.plugin, to.trim(), toUnits(amount, n.network.decimals));
+    if (!request) throw new Error(`sending on ${n.network.name} is not offered here`);
+    const previewed = await this.api.preview(n.walletId, network, request);
+    this.sending = { n, previewed };
+    const s = previewed.summary;
+    return {
+      title: s.title,
+      rows: [["recipient", s.recipient], ["amount", s.amount], ["fee", s.fee], ...(s.warnings ?? []).map((w) => ["⚠", w])].filter(
+        ([, v]) => v != null && v !== "",
+      ),
+    };
+  }
+
+  /** Sign the previewed transfer with `password` and have the server send it: the transaction id. */
+  async send(password, progress) {
+    const sending = this.sending;
+    if (!sending) throw new Error("nothing to send: review a transfer first");
+    const { n, previewed } = sending;
+    const signed = await this.device.sign({ walletId: n.walletId, network: n.network.id, request: previewed.request, password, progress });
+    this.sending = null;
+    if (!previewed.broadcastable) return null;
+    return (await this.api.broadcast(signed.id)).tx_id;
+  }
+
+  /**
+   * Refresh the shares of every local wallet with its escrowed recovery share (`code`) and the
+   * device `password`: the same addresses, new shares. The ids refreshed.
+   */
+  async refresh(code, password, progress) {
+    const refreshed = [];
+    for (const w of await this.localWallets()) {
+      const escrow = await this.api.escrow(w.id);
+      if (escrow?.method !== "code") continue;
+      await this.device.refreshFromEscrow({ walletId: w.id, password, custody: { method: "code", code }, progress });
+      refreshed.push(w.id);
+    }
+    return refreshed;
   }
 
   /**

@@ -58,6 +58,10 @@ export function indexPage(ui) {
     toRecover() {
       ui.navigate("/pages/recover/recover");
     },
+    toSend(e) {
+      const network = (e.currentTarget ?? e.target).dataset.network;
+      ui.navigate(`/pages/send/send?network=${encodeURIComponent(network)}`);
+    },
     toSettings() {
       ui.navigate("/pages/settings/settings");
     },
@@ -109,6 +113,43 @@ export function approvePage(ui) {
   });
 }
 
+/** Send from a network's address: recipient and amount, the summary, then the password. */
+export function sendPage(ui) {
+  return base(ui, {
+    data: { t: strings.zh, network: "", to: "", amount: "", title: "", rows: [], password: "", txId: "", error: "", busy: false },
+    async onLoad(query) {
+      await this.words();
+      this.setData({ network: decodeURIComponent(query?.network ?? "") });
+      // The families (and their networks) are known once the wallet screen listed them.
+      await this.guarded(async () => {
+        if (!this.wallet().networksById) await this.wallet().families();
+      });
+    },
+    onTo(e) {
+      this.setData({ to: e.detail.value });
+    },
+    onAmount(e) {
+      this.setData({ amount: e.detail.value });
+    },
+    onPassword(e) {
+      this.setData({ password: e.detail.value });
+    },
+    async review() {
+      await this.guarded(async () => {
+        const summary = await this.wallet().preview(this.data.network, this.data.to, this.data.amount);
+        const t = this.data.t;
+        this.setData({ title: summary.title, rows: summary.rows.map(([k, v]) => ({ k: t[k] ?? k, v })) });
+      });
+    },
+    async send() {
+      await this.guarded(async () => {
+        const txId = await this.wallet().send(this.data.password);
+        this.setData({ txId: txId ?? this.data.t.signed_only, password: "" });
+      });
+    },
+  });
+}
+
 /** A new phone: the recovery code and a new password bring the wallet back. */
 export function recoverPage(ui) {
   return base(ui, {
@@ -132,10 +173,25 @@ export function recoverPage(ui) {
   });
 }
 
-/** Settings: the language, and the Dapps the user is connected to (each can be disconnected). */
+/**
+ * Settings: the language, refreshing the shares (with the recovery code and the password), and
+ * the Dapps the user is connected to (each can be disconnected).
+ */
 export function settingsPage(ui) {
   return base(ui, {
-    data: { t: strings.zh, connections: [], error: "", busy: false },
+    data: { t: strings.zh, connections: [], code: "", password: "", refreshed: 0, error: "", busy: false },
+    onCode(e) {
+      this.setData({ code: e.detail.value });
+    },
+    onPassword(e) {
+      this.setData({ password: e.detail.value });
+    },
+    async refresh() {
+      await this.guarded(async () => {
+        const refreshed = await this.wallet().refresh(this.data.code, this.data.password);
+        this.setData({ refreshed: refreshed.length, code: "", password: "" });
+      });
+    },
     async onLoad() {
       await this.words();
       await this.guarded(() => this.list());

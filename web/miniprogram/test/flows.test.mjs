@@ -11,7 +11,7 @@
 
 import test from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { brotliDecompressSync } from "node:zlib";
 import { createPublicKey, verify, randomBytes } from "node:crypto";
@@ -126,7 +126,7 @@ async function load(name) {
   await import(join(here, name, "app.js"));
   app.globalData.server = HOST;
   const pages = {};
-  for (const p of ["index", "approve", "recover", "settings"]) {
+  for (const p of ["index", "approve", "send", "recover", "settings"]) {
     globalThis.Page = (o) => (pages[p] = o);
     await import(join(here, name, "pages", p, `${p}.js`));
   }
@@ -170,6 +170,10 @@ function verifiedPayer(result) {
   return base58(payer);
 }
 
+/** What the Rust side checks at the stub node: each platform's Solana address and transfer. */
+const results = {};
+test.after(() => writeFileSync(env.MPCW_RESULTS ?? "miniprogram.json", JSON.stringify(results, null, 2)));
+
 /** Phone A makes the wallet, approves a request it opens, phone B recovers it. */
 async function flow({ name, phone, setPhone, entry }) {
   const { app, pages } = await project(name);
@@ -197,6 +201,24 @@ async function flow({ name, phone, setPhone, entry }) {
   const solana = home.data.families.find((f) => f.family === "solana/ed25519");
   assert.ok(home.data.families.every((f) => f.address.length > 20));
   assert.ok(![...a.kept.values()].some((v) => String(v).includes("party_keys")), "only sealed shares are stored");
+
+  // Balance from the server's (stub) node, and a SOL transfer sent from the send page.
+  assert.equal(solana.balance, "1.5 SOL");
+  assert.ok(solana.sendable && solana.qr.includes("/v1/qr.png?text="));
+  home.toSend({ currentTarget: { dataset: { network: solana.network } } });
+  assert.equal(a.pages.at(-1), `/pages/send/send?network=${solana.network}`);
+  const send = open(pages.send);
+  await send.onLoad({ network: solana.network });
+  send.onTo(typed("4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T"));
+  send.onAmount(typed("0.0015"));
+  await send.review();
+  assert.equal(send.data.error, "", name);
+  assert.match(send.data.title, /0\.0015 SOL/);
+  send.onPassword(typed("pw-a"));
+  await send.send();
+  assert.equal(send.data.error, "", name);
+  assert.ok(send.data.txId.length > 40, "the node's transaction id");
+  results[name] = { address: solana.address, sent: send.data.txId };
 
   // A Dapp's request, opened from the platform's entry: the summary, a wrong password, approval.
   const created = await dapp.createRequest({ network: "solana", request: transfer("1500000") });
@@ -250,10 +272,15 @@ async function flow({ name, phone, setPhone, entry }) {
   await again.onLoad({});
   assert.deepEqual(again.data.families.map((f) => f.address), home.data.families.map((f) => f.address), "the same addresses");
 
-  // Settings: English, and no connections.
+  // Settings: the shares refreshed with the code, English, and no connections.
   const settings = open(pages.settings);
   await settings.onLoad({});
   assert.equal(settings.data.error, "");
+  settings.onCode(typed(home.data.words.join(" ")));
+  settings.onPassword(typed("pw-b"));
+  await settings.refresh();
+  assert.equal(settings.data.error, "", name);
+  assert.equal(settings.data.refreshed, 3);
   assert.deepEqual(settings.data.connections, []);
   await settings.switchLanguage();
   assert.equal(settings.data.lang, "en");

@@ -21,8 +21,8 @@ use axum::Json;
 use crate::api::error::ApiError;
 use crate::api::extract::{token_hash, ApiJson, DappCaller};
 use crate::api::views::{AlipayCodeView, PeekBridge, PeekedBridge, WechatLinkView};
-use crate::bridge::entries::{entry_token, ForRequest, PlatformError};
-use crate::bridge::{BridgeRequest, BridgeState};
+use crate::bridge::entries::{entry_token, EntryRequest, PlatformError};
+use crate::bridge::BridgeState;
 use crate::state::{now, AppState};
 
 impl From<PlatformError> for ApiError {
@@ -36,8 +36,8 @@ impl From<PlatformError> for ApiError {
     }
 }
 
-/// The calling Dapp's request `id`, still waiting to be opened.
-async fn waiting(state: &AppState, dapp: &str, id: &str) -> Result<BridgeRequest, ApiError> {
+/// The calling Dapp's request `id`, still waiting to be opened, with its entry token.
+async fn waiting(state: &AppState, dapp: &str, id: &str) -> Result<EntryRequest, ApiError> {
     let request = state
         .bridge
         .get(id)
@@ -53,7 +53,11 @@ async fn waiting(state: &AppState, dapp: &str, id: &str) -> Result<BridgeRequest
             request.state_name()
         )));
     }
-    Ok(request)
+    Ok(EntryRequest {
+        token: entry_token(&state.kek, &state.config.kek_id, &request.id),
+        id: request.id,
+        expires_at: request.expires_at,
+    })
 }
 
 fn not_configured(platform: &str) -> ApiError {
@@ -75,14 +79,9 @@ pub async fn wechat_code(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let request = waiting(&state, &dapp, &id).await?;
-    let token = entry_token(&state.kek, &state.config.kek_id, &request.id);
     let code = state
         .entries
-        .wechat_code(&ForRequest {
-            id: &request.id,
-            token: &token,
-            expires_at: request.expires_at,
-        })
+        .wechat_code(&request)
         .await
         .ok_or_else(|| not_configured("WeChat"))??;
     Ok((
@@ -102,14 +101,9 @@ pub async fn wechat_link(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let request = waiting(&state, &dapp, &id).await?;
-    let token = entry_token(&state.kek, &state.config.kek_id, &request.id);
     let link = state
         .entries
-        .wechat_link(&ForRequest {
-            id: &request.id,
-            token: &token,
-            expires_at: request.expires_at,
-        })
+        .wechat_link(&request)
         .await
         .ok_or_else(|| not_configured("WeChat"))??;
     Ok((
@@ -129,14 +123,9 @@ pub async fn alipay_code(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let request = waiting(&state, &dapp, &id).await?;
-    let token = entry_token(&state.kek, &state.config.kek_id, &request.id);
     let code = state
         .entries
-        .alipay_code(&ForRequest {
-            id: &request.id,
-            token: &token,
-            expires_at: request.expires_at,
-        })
+        .alipay_code(&request)
         .await
         .ok_or_else(|| not_configured("Alipay"))??;
     Ok((

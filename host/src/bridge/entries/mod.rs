@@ -74,65 +74,87 @@ pub enum PlatformError {
     },
 }
 
-/// One cached entry of a request.
-#[derive(Clone)]
-enum Entry {
-    WechatCode(Arc<WechatCode>),
-    WechatLink(Arc<WechatLink>),
-    AlipayCode(Arc<AlipayCode>),
-}
-
-/// Which entry of a request is cached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-enum Kind {
-    WechatCode,
-    WechatLink,
-    AlipayCode,
-}
-
-/// A cached entry and when its request expires.
-#[derive(Clone)]
-struct Cached {
-    entry: Entry,
+/// A made entry and when its request expires.
+struct Cached<T> {
+    entry: Arc<T>,
     until: Instant,
+}
+
+impl<T> Clone for Cached<T> {
+    fn clone(&self) -> Self {
+        Self {
+            entry: self.entry.clone(),
+            until: self.until,
+        }
+    }
 }
 
 /// Entries live until their request's expiry.
 struct UntilExpiry;
 
-impl moka::Expiry<(String, Kind), Cached> for UntilExpiry {
+impl<T> moka::Expiry<String, Cached<T>> for UntilExpiry {
     fn expire_after_create(
         &self,
-        _key: &(String, Kind),
-        value: &Cached,
+        _key: &String,
+        value: &Cached<T>,
         created_at: Instant,
     ) -> Option<Duration> {
         Some(value.until.saturating_duration_since(created_at))
     }
 }
 
+/// Made entries of one kind, by request id.
+type EntryCache<T> = moka::future::Cache<String, Cached<T>>;
+
+fn entry_cache<T: Send + Sync + 'static>() -> EntryCache<T> {
+    moka::future::Cache::builder()
+        .max_capacity(MAX_CACHED)
+        .expire_after(UntilExpiry)
+        .build()
+}
+
 /// The platforms' clients that make entries, and what they made.
 pub struct Entries {
     wechat: Option<WechatEntries>,
     alipay: Option<AlipayEntries>,
-    cache: moka::future::Cache<(String, Kind), Cached>,
+    wechat_codes: EntryCache<WechatCode>,
+    wechat_links: EntryCache<WechatLink>,
+    alipay_codes: EntryCache<AlipayCode>,
 }
 
-/// A request's entries are asked for: its id, its entry token and its expiry (Unix seconds).
-pub struct ForRequest<'a> {
+/// A request whose entries are asked for: its id, its entry token and its expiry.
+pub struct EntryRequest {
     /// The request's id.
-    pub id: &'a str,
-    /// Its entry token.
-    pub token: &'a str,
+    pub id: String,
+    /// Its entry token (see [`entry_token`]).
+    pub token: Zeroizing<String>,
     /// Its expiry, Unix seconds.
     pub expires_at: i64,
 }
 
-impl ForRequest<'_> {
-    fn until(&self) -> Instant {
-        let left = (self.expires_at - crate::state::now()).max(0) as u64;
-        Instant::now() + Duration::from_secs(left)
-    }
+/// The cached entry of request `r` in `cache`, or the one `make` gives (cached only if made).
+/// Callers asking at once share one call to the platform.
+async fn cached<T, F>(
+    cache: &EntryCache<T>,
+    r: &EntryRequest,
+    make: F,
+) -> Result<Arc<T>, PlatformError>
+where
+    T: Send + Sync + 'static,
+    F: std::future::Future<Output = Result<T, PlatformError>>,
+{
+    let left = (r.expires_at - crate::state::now()).max(0) as u64;
+    let until = Instant::now() + Duration::from_secs(left);
+    cache
+        .try_get_with(r.id.clone(), async move {
+            make.await.map(|entry| Cached {
+                entry: Arc::new(entry),
+                until,
+            })
+        })
+        .await
+        .map(|c| c.entry)
+        .map_err(|e| (*e).clone())
 }
 
 impl Entries {
@@ -141,102 +163,37 @@ impl Entries {
         Self {
             wechat,
             alipay,
-            cache: moka::future::Cache::builder()
-                .max_capacity(MAX_CACHED)
-                .expire_after(UntilExpiry)
-                .build(),
+            wechat_codes: entry_cache(),
+            wechat_links: entry_cache(),
+            alipay_codes: entry_cache(),
         }
-    }
-
-    /// Whether WeChat entries can be made.
-    pub fn has_wechat(&self) -> bool {
-        self.wechat.is_some()
-    }
-
-    /// Whether Alipay entries can be made.
-    pub fn has_alipay(&self) -> bool {
-        self.alipay.is_some()
-    }
-
-    /// The cached entry `kind` of the request, or the one `make` gives (cached only if made).
-    /// Callers asking at once share one call to the platform.
-    async fn cached<F>(
-        &self,
-        r: &ForRequest<'_>,
-        kind: Kind,
-        make: F,
-    ) -> Result<Entry, PlatformError>
-    where
-        F: std::future::Future<Output = Result<Entry, PlatformError>>,
-    {
-        let until = r.until();
-        self.cache
-            .try_get_with((r.id.to_owned(), kind), async move {
-                make.await.map(|entry| Cached { entry, until })
-            })
-            .await
-            .map(|c| c.entry)
-            .map_err(|e| (*e).clone())
     }
 
     /// The WeChat mini-program code of request `r`, if WeChat is configured.
     pub async fn wechat_code(
         &self,
-        r: &ForRequest<'_>,
+        r: &EntryRequest,
     ) -> Option<Result<Arc<WechatCode>, PlatformError>> {
         let wechat = self.wechat.as_ref()?;
-        let made = self
-            .cached(r, Kind::WechatCode, async {
-                wechat
-                    .code(r.token)
-                    .await
-                    .map(|c| Entry::WechatCode(Arc::new(c)))
-            })
-            .await;
-        Some(made.map(|e| match e {
-            Entry::WechatCode(c) => c,
-            _ => unreachable!("the cache keeps each kind under its own key"),
-        }))
+        Some(cached(&self.wechat_codes, r, wechat.code(&r.token)).await)
     }
 
     /// The WeChat URL scheme of request `r`, if WeChat is configured.
     pub async fn wechat_link(
         &self,
-        r: &ForRequest<'_>,
+        r: &EntryRequest,
     ) -> Option<Result<Arc<WechatLink>, PlatformError>> {
         let wechat = self.wechat.as_ref()?;
-        let made = self
-            .cached(r, Kind::WechatLink, async {
-                wechat
-                    .link(r.token, r.expires_at)
-                    .await
-                    .map(|l| Entry::WechatLink(Arc::new(l)))
-            })
-            .await;
-        Some(made.map(|e| match e {
-            Entry::WechatLink(l) => l,
-            _ => unreachable!("the cache keeps each kind under its own key"),
-        }))
+        Some(cached(&self.wechat_links, r, wechat.link(&r.token, r.expires_at)).await)
     }
 
     /// The Alipay mini-program code and link of request `r`, if Alipay is configured.
     pub async fn alipay_code(
         &self,
-        r: &ForRequest<'_>,
+        r: &EntryRequest,
     ) -> Option<Result<Arc<AlipayCode>, PlatformError>> {
         let alipay = self.alipay.as_ref()?;
-        let made = self
-            .cached(r, Kind::AlipayCode, async {
-                alipay
-                    .code(r.token)
-                    .await
-                    .map(|c| Entry::AlipayCode(Arc::new(c)))
-            })
-            .await;
-        Some(made.map(|e| match e {
-            Entry::AlipayCode(c) => c,
-            _ => unreachable!("the cache keeps each kind under its own key"),
-        }))
+        Some(cached(&self.alipay_codes, r, alipay.code(&r.token)).await)
     }
 }
 

@@ -113,6 +113,19 @@ fn judge(status: &Status) -> Verdict {
     }
 }
 
+/// Send `request`: the answer if its status is a success (the URL, which carries the access
+/// token, is left out of errors).
+async fn send(request: reqwest::RequestBuilder) -> Result<reqwest::Response, PlatformError> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| unavailable(e.without_url().to_string()))?;
+    if !response.status().is_success() {
+        return Err(unavailable(format!("HTTP {}", response.status())));
+    }
+    Ok(response)
+}
+
 /// Makes WeChat entries for the configured mini-program.
 pub struct WechatEntries {
     config: WechatConfig,
@@ -218,13 +231,7 @@ impl WechatEntries {
                 .query(&[("access_token", token.as_str())])
                 .json(&body);
             async move {
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|e| unavailable(e.without_url().to_string()))?;
-                if !response.status().is_success() {
-                    return Err(unavailable(format!("HTTP {}", response.status())));
-                }
+                let response = send(request).await?;
                 let content_type = response
                     .headers()
                     .get(reqwest::header::CONTENT_TYPE)
@@ -279,13 +286,7 @@ impl WechatEntries {
                 .query(&[("access_token", access.as_str())])
                 .json(&body);
             async move {
-                let response = request
-                    .send()
-                    .await
-                    .map_err(|e| unavailable(e.without_url().to_string()))?;
-                if !response.status().is_success() {
-                    return Err(unavailable(format!("HTTP {}", response.status())));
-                }
+                let response = send(request).await?;
                 let answer: SchemeAnswer = response
                     .json()
                     .await

@@ -1,0 +1,4 @@
+import { sendPage } from "../../lib/shared/pages.js";
+import { ui } from "../../ui.js";
+
+Page(sendPage(ui));
