@@ -8,6 +8,7 @@
 
 import {
   Api, Device, ApiError, createMyWallet, familiesOf, MY_WALLET_LABEL, balanceOf, fromUnits, toUnits, transferRequest,
+  recentTransactions,
 } from "../sdk/index.js";
 
 /** Argon2 cost of sealing the device share on a phone (the SDK's default is for browsers). */
@@ -64,7 +65,8 @@ export class MiniWallet {
 
   /**
    * One entry per network family of the local wallets, for its main network: name, address,
-   * the QR code to receive (drawn by the server), the balance where the server has the node,
+   * the QR code to receive (drawn by the server), the balance and (Solana) the latest
+   * transactions where the server has the node,
    * whether it can send from here, and the family's networks.
    */
   async families() {
@@ -74,6 +76,7 @@ export class MiniWallet {
       families.map(async (f) => {
         const main = f.networks[0];
         const units = await balanceOf(this.api, main.network, main.address).catch(() => null);
+        const recent = await recentTransactions(this.api, main.network, main.address).catch(() => null);
         return {
           family: `${f.plugin}/${f.scheme}`,
           name: main.network.name,
@@ -81,6 +84,7 @@ export class MiniWallet {
           address: main.address,
           qr: `${this.server}/v1/qr.png?text=${encodeURIComponent(main.address)}`,
           balance: units == null ? "" : `${fromUnits(units, main.network.decimals)} ${main.network.symbol}`,
+          recent: (recent ?? []).map((tx) => ({ id: tx.id, short: `${tx.id.slice(0, 12)}…`, failed: tx.failed })),
           sendable: Boolean(main.network.node && transferRequest(main.network.plugin, main.address, "1")),
           networks: f.networks.map((n) => n.network.name),
         };

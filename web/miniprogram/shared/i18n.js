@@ -8,7 +8,7 @@ export const strings = {
     code: "恢复码(12 个词)", new_password: "本机新密码", recovered: "已找回", language: "English",
     first_request: "这是该应用的第一个请求:为它创建钱包(密钥分别保管,应用之间互不可见)。",
     send: "转账", review: "检查", to: "收款地址", balance: "余额", sent: "已发送", signed_only: "已签名(未广播)",
-    refresh: "刷新密钥份额", refreshed: "已刷新", receive: "收款",
+    recent: "最近交易", refresh: "刷新密钥份额", refreshed: "已刷新", receive: "收款",
     connections: "已连接的应用", revoke: "断开", none: "无", logged_in: "已登录", networks: "网络",
   },
   en: {
@@ -19,7 +19,7 @@ export const strings = {
     code: "Recovery code (12 words)", new_password: "A new password for this phone", recovered: "Recovered", language: "中文",
     first_request: "This app's first request: make a wallet for it (each app's keys are kept apart).",
     send: "Send", review: "Review", to: "Recipient's address", balance: "Balance", sent: "Sent", signed_only: "Signed (not sent)",
-    refresh: "Refresh the key shares", refreshed: "Refreshed", receive: "Receive",
+    recent: "Recent", refresh: "Refresh the key shares", refreshed: "Refreshed", receive: "Receive",
     connections: "Connected apps", revoke: "Disconnect", none: "None", logged_in: "Logged in", networks: "Networks",
   },
 };

@@ -204,6 +204,7 @@ async function flow({ name, phone, setPhone, entry }) {
 
   // Balance from the server's (stub) node, and a SOL transfer sent from the send page.
   assert.equal(solana.balance, "1.5 SOL");
+  assert.match(solana.recent[0]?.id ?? "", /^5VERv8NMvzbJMEkV/, "the node's latest transaction");
   assert.ok(solana.sendable && solana.qr.includes("/v1/qr.png?text="));
   home.toSend({ currentTarget: { dataset: { network: solana.network } } });
   assert.equal(a.pages.at(-1), `/pages/send/send?network=${solana.network}`);
