@@ -1,6 +1,7 @@
 //! The signing server killed between two rounds of signing (SIGKILL, no shutdown), and started
 //! again on the same database: no share is lost, the interrupted signing request and key
-//! generation are reported as failed, their sessions are gone, and the wallet signs again.
+//! generation are reported as failed, their sessions are gone, and the wallet signs again. And
+//! killed the moment a signature is reported done: the signature is still there, the same.
 
 use std::collections::BTreeMap;
 
@@ -150,6 +151,88 @@ async fn killed_between_signing_rounds_loses_nothing() {
     let tx = TxEnvelope::decode_2718(&mut raw.as_slice()).unwrap();
     assert_eq!(tx.recover_signer().unwrap().to_checksum(None), address);
 
+    child.kill();
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A crash right after a signature is reported done loses nothing: each of a few Ed25519
+/// signatures is killed (SIGKILL) the moment the client has read `done`, and after the restart
+/// the signing request is still `done` with the same signed output, which verifies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signature_reported_done_survives_a_kill() {
+    use ed25519_dalek::Verifier as _;
+    let dir = temp_dir("host-crash-done");
+    let (mut child, url) = spawn_host(&dir);
+    let token = Client::new(&url)
+        .dev_login("dave")
+        .await
+        .unwrap()
+        .access_token;
+    let dave = Client::new(&url).with_token(token.clone());
+    let (wallet, shares) =
+        device::create_wallet(&dave, &mpcw_tests::two_of_three(Scheme::Ed25519), |_| {})
+            .await
+            .expect("key generation");
+    let share = shares.into_iter().next().unwrap();
+    let device = LocalShare {
+        index: 0,
+        keys: share.keys,
+        share: share.share,
+    };
+    let solana = Registry::builtin().unwrap().get("solana").unwrap().clone();
+    let mut url = url;
+    for round in 0..3 {
+        let dave = Client::new(&url).with_token(token.clone());
+        let message = format!("reported done, then killed: {round}");
+        let signed = device::sign(
+            &dave,
+            &wallet,
+            &device,
+            &SignSpec {
+                network: solana.clone(),
+                request: json!({"kind": "message", "message": message}),
+                signers: vec![0, 1],
+                bridge: None,
+            },
+            None,
+            |_| {},
+        )
+        .await
+        .expect("signing");
+        assert_eq!(signed.status, "done");
+        // Killed the moment "done" was read: no shutdown, no flush.
+        child.kill();
+        let (next, next_url) = spawn_host(&dir);
+        (child, url) = (next, next_url);
+        let after = Client::new(&url)
+            .with_token(token.clone())
+            .signing(&signed.id)
+            .await
+            .unwrap();
+        assert_eq!(after.status, "done", "round {round}");
+        let (before, kept) = (signed.result.unwrap(), after.result.unwrap());
+        assert_eq!(
+            kept.encoded, before.encoded,
+            "round {round}: the same output"
+        );
+        // The kept signature verifies under the wallet's Solana key over what was signed.
+        let addresses = Client::new(&url)
+            .with_token(token.clone())
+            .addresses(&wallet.id)
+            .await
+            .unwrap();
+        let key = &addresses
+            .iter()
+            .find(|n| n.network == "solana")
+            .unwrap()
+            .public_key;
+        let key: [u8; 32] = hex::decode(key).unwrap().try_into().unwrap();
+        let vk = ed25519_dalek::VerifyingKey::from_bytes(&key).unwrap();
+        let signed_bytes = hex::decode(&after.payloads[0].bytes).unwrap();
+        let sig = ed25519_dalek::Signature::from_slice(&after.signatures[0].bytes).unwrap();
+        vk.verify(&signed_bytes, &sig)
+            .expect("the kept signature verifies");
+    }
     child.kill();
     std::fs::remove_dir_all(dir).ok();
 }
