@@ -42,7 +42,8 @@ test("my wallet: every chain in one flow, balances, and sends", { skip: !HOST &&
     await page.locator('button.provider[data-provider="stub"]').click();
     await page.waitForURL(/\/authorize\?/);
     await page.click("#consent");
-    await visible("#new-wallet");
+    // Back from the provider, the page redeems the code and reloads the link logged in.
+    await visible("#wallet");
     assert.equal(await page.locator("#who-subject").textContent(), "oidc:stub:alice-at-stub");
     await both("my-1-new");
     await page.fill("#password", "correct horse");
