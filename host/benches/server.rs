@@ -12,6 +12,11 @@
 //! second and p50/p99 latency. `MPCW_BENCH_ONLY=bridge` (or `wallets`, `signing`) runs one
 //! section.
 //!
+//! The server's `MPCW_*` variables apply as they do to `mpcw serve`: the database is SQLite in
+//! a temporary directory unless `MPCW_DATABASE_URL` names another (a `postgres://…` URL of an
+//! empty database: the benchmark's wallets stay in it), and `MPCW_PROTOCOL_CORES` sets the
+//! server's protocol permits.
+//!
 //! ECDSA is DKLs23: key generation includes the pairwise oblivious-transfer setup of every pair
 //! of parties, and every signature is a fresh three-round DKLs23 signing. Client and server share
 //! the machine's cores, and the clients run on one thread.
@@ -300,7 +305,7 @@ async fn bridge(dapp: &BenchDapp, url: &str) {
         ("read", BridgeOp::Read),
         ("create and read", BridgeOp::CreateAndRead),
     ] {
-        for clients in [1, 8, 64] {
+        for clients in [1, 8, 20, 64] {
             let (rate, mut samples) =
                 bridge_load(dapp, url, op, clients, Duration::from_secs(3)).await;
             println!(
@@ -332,7 +337,7 @@ async fn run() {
         id: "bench".into(),
         secret: hex::encode(rand_core::RngCore::next_u64(&mut rand_core::OsRng).to_le_bytes()),
     };
-    let config = Config {
+    let mut config = Config {
         dapps: vec![mpcw_host::auth::dapps::DappConfig {
             id: dapp.id.clone(),
             name: "Benchmark Dapp".into(),
@@ -350,6 +355,9 @@ async fn run() {
         max_live_sessions: 0,
         ..Config::default()
     };
+    config
+        .apply_env(|k| std::env::var(k).ok())
+        .expect("the MPCW_* variables parse");
     let server = Server::bind(config).await.expect("server starts");
     let url = format!("http://{}", server.local_addr().unwrap());
     let state: Arc<_> = server.state.clone();
@@ -364,7 +372,14 @@ async fn run() {
         r
     });
 
-    println!("mpcw server on {url} (SQLite, loopback); 2-of-3 wallets, device + server signing\n");
+    let database = if state.store.kind() == "sqlite" {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!(
+        "mpcw server on {url} ({database}, loopback); 2-of-3 wallets, device + server signing\n"
+    );
     println!("| operation | result |");
     println!("|---|---|");
 

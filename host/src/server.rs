@@ -130,6 +130,7 @@ impl Server {
             bridge,
             outbox,
             event_streams: Default::default(),
+            opened_shares: Default::default(),
             stopping: tokio::sync::watch::channel(false).0,
         });
         Ok(Self {

@@ -36,6 +36,8 @@ pub struct AppState {
     pub nodes: crate::nodes::Nodes,
     /// Live protocol sessions.
     pub sessions: Sessions,
+    /// Server shares opened recently.
+    pub opened_shares: crate::mpc::OpenedShares,
     /// Counters for `/v1/metrics`.
     pub metrics: Metrics,
     /// Idempotency keys whose first request is still being answered.

@@ -358,7 +358,12 @@ pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyS
         .server_share(wallet_id)
         .await?
         .ok_or_else(|| ApiError::internal("opening the server share", "no share stored"))?;
-    open_sealed_share(state, wallet_id, &sealed)
+    state
+        .opened_shares
+        .get_or_open(wallet_id, &sealed, |sealed| {
+            open_sealed_share(state, wallet_id, sealed)
+        })
+        .await
         .map_err(|e| ApiError::internal("opening the server share", e))
 }
 

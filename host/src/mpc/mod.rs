@@ -6,6 +6,7 @@
 //! session that a restart interrupted is reported as failed and is started again by the client.
 
 mod cores;
+mod opened;
 mod quota;
 mod relay;
 mod sign;
@@ -13,6 +14,7 @@ mod worker;
 
 pub use cores::Cores;
 pub use mpcw_engine::compose::Map;
+pub use opened::OpenedShares;
 pub use quota::{Exceeded, RelayLimits};
 pub use relay::{
     Fetched, LiveSession, RelayError, SessionState, Sessions, ENDED_GRACE, MAX_FETCH_BYTES,

@@ -7,6 +7,7 @@
 //! checks only that they claim a sender and recipients that belong to the session.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -116,6 +117,9 @@ pub struct LiveSession {
     caught_up: Mutex<BTreeSet<PartyIndex>>,
     budget: Arc<Budget>,
     cores: Cores,
+    /// The relay's count of running sessions, and whether this one is in it.
+    running: Arc<Mutex<Running>>,
+    counted: AtomicBool,
     version: watch::Sender<u64>,
     to_server: Mutex<Option<std::sync::mpsc::Sender<Envelope>>>,
 }
@@ -156,6 +160,8 @@ impl LiveSession {
             caught_up: Mutex::new(BTreeSet::new()),
             budget: Arc::new(Budget::new(RelayLimits::default())),
             cores: Cores::unbounded(),
+            running: Arc::default(),
+            counted: AtomicBool::new(false),
             version: watch::channel(0).0,
             to_server: Mutex::new(Some(to_server)),
         }
@@ -175,7 +181,11 @@ impl LiveSession {
     /// that finds nothing more), or when the session is forgotten, shortly after.
     pub fn finish(&self, state: SessionState) {
         let failed = matches!(state, SessionState::Failed(_));
+        let ended = state != SessionState::Running;
         *self.state.lock().expect("state lock") = state;
+        if ended {
+            self.uncount();
+        }
         self.ended
             .lock()
             .expect("ended lock")
@@ -185,6 +195,16 @@ impl LiveSession {
             self.free();
         }
         self.bump();
+    }
+
+    /// Take the session out of the relay's running count, once.
+    fn uncount(&self) {
+        if self.counted.swap(false, Ordering::AcqRel) {
+            self.running
+                .lock()
+                .expect("running lock")
+                .remove(&self.owner);
+        }
     }
 
     /// The permits its server party's steps take.
@@ -381,6 +401,33 @@ pub struct Sessions {
     inner: Arc<Mutex<HashMap<String, Arc<LiveSession>>>>,
     budget: Arc<Budget>,
     cores: Cores,
+    running: Arc<Mutex<Running>>,
+}
+
+/// How many sessions are running, in all and per subject, kept as sessions start and end: the
+/// room check before every signature reads it instead of walking every session the relay
+/// still holds.
+#[derive(Debug, Default)]
+struct Running {
+    total: usize,
+    by_owner: HashMap<String, usize>,
+}
+
+impl Running {
+    fn add(&mut self, owner: &str) {
+        self.total += 1;
+        *self.by_owner.entry(owner.to_owned()).or_default() += 1;
+    }
+
+    fn remove(&mut self, owner: &str) {
+        self.total -= 1;
+        if let Some(n) = self.by_owner.get_mut(owner) {
+            *n -= 1;
+            if *n == 0 {
+                self.by_owner.remove(owner);
+            }
+        }
+    }
 }
 
 impl Default for Sessions {
@@ -397,6 +444,7 @@ impl Sessions {
             inner: Arc::default(),
             budget: Arc::new(Budget::new(limits)),
             cores,
+            running: Arc::default(),
         }
     }
 
@@ -405,6 +453,14 @@ impl Sessions {
     pub fn insert(&self, mut session: LiveSession) -> Arc<LiveSession> {
         session.budget = self.budget.clone();
         session.cores = self.cores.clone();
+        session.running = self.running.clone();
+        if session.state() == SessionState::Running {
+            session.counted = AtomicBool::new(true);
+            self.running
+                .lock()
+                .expect("running lock")
+                .add(&session.owner);
+        }
         let session = Arc::new(session);
         self.inner
             .lock()
@@ -441,28 +497,68 @@ impl Sessions {
         let before = map.len();
         map.retain(|_, s| {
             let ended_long_ago = s.ended_at().is_some_and(|at| at + ENDED_GRACE <= now);
-            !ended_long_ago && s.deadline + grace > now
+            let keep = !ended_long_ago && s.deadline + grace > now;
+            if !keep {
+                s.uncount();
+            }
+            keep
         });
         before - map.len()
     }
 
     /// Number of sessions `owner` has running.
     pub fn running_for(&self, owner: &str) -> usize {
-        self.inner
-            .lock()
-            .expect("sessions lock")
-            .values()
-            .filter(|s| s.owner == owner && s.state() == SessionState::Running)
-            .count()
+        let running = self.running.lock().expect("running lock");
+        running.by_owner.get(owner).copied().unwrap_or(0)
     }
 
     /// Number of sessions still running.
     pub fn running(&self) -> usize {
-        self.inner
-            .lock()
-            .expect("sessions lock")
-            .values()
-            .filter(|s| s.state() == SessionState::Running)
-            .count()
+        self.running.lock().expect("running lock").total
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(id: &str, owner: &str, ttl: Duration) -> LiveSession {
+        let (tx, _) = std::sync::mpsc::channel();
+        LiveSession::new(
+            id.into(),
+            owner.into(),
+            "sign",
+            1,
+            Roster::default(),
+            ttl,
+            tx,
+        )
+    }
+
+    /// The running counts follow sessions as they start, end (done or failed, once however
+    /// often they are ended) and are forgotten while still running.
+    #[test]
+    fn running_counts_follow_sessions_in_all_and_per_subject() {
+        let sessions = Sessions::default();
+        let a1 = sessions.insert(session("a1", "alice", Duration::from_secs(60)));
+        let a2 = sessions.insert(session("a2", "alice", Duration::from_secs(60)));
+        let b1 = sessions.insert(session("b1", "bob", Duration::ZERO));
+        assert_eq!(sessions.running(), 3);
+        assert_eq!(sessions.running_for("alice"), 2);
+        assert_eq!(sessions.running_for("bob"), 1);
+        assert_eq!(sessions.running_for("carol"), 0);
+
+        a1.finish(SessionState::Done);
+        a1.finish(SessionState::Failed("again".into()));
+        assert_eq!((sessions.running(), sessions.running_for("alice")), (2, 1));
+
+        // Bob's session is past its deadline: forgotten while running, then ended late.
+        assert_eq!(sessions.reap(Duration::ZERO), 1);
+        assert_eq!((sessions.running(), sessions.running_for("bob")), (1, 0));
+        b1.finish(SessionState::Failed("the session expired".into()));
+        assert_eq!(sessions.running(), 1);
+
+        a2.finish(SessionState::Failed("a cheat".into()));
+        assert_eq!((sessions.running(), sessions.running_for("alice")), (0, 0));
     }
 }
