@@ -457,9 +457,7 @@ async fn a_slow_dapps_callbacks_do_not_hold_back_another_dapps() {
                 "ok"
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let endpoint = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let endpoint = mpcw_tests::serve(app).await;
 
     let (_, slow_config) = Dapp::new("slow", None);
     let (_, fast_config) = Dapp::new("fast", None);

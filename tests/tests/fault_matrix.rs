@@ -385,9 +385,7 @@ async fn run_matrix(
     let app = axum::Router::new()
         .fallback(forward)
         .with_state(proxy.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let url = mpcw_tests::serve(app).await;
     let token = Client::new(&url)
         .dev_login(name)
         .await

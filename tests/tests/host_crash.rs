@@ -9,7 +9,7 @@ use alloy_consensus::transaction::SignerRecoverable;
 use alloy_consensus::TxEnvelope;
 use alloy_eips::eip2718::Decodable2718;
 use mpcw_engine::{PartyKeys, Protocol, Scheme};
-use mpcw_host::api::{CreateWallet, StartSigning};
+use mpcw_host::api::{CreateWallet, StartSigning, WalletView};
 use mpcw_host::chains::Registry;
 use mpcw_host::device::{self, signing_session, Client, DeviceError, LocalShare, SignSpec};
 use mpcw_host::store::WalletStatus;
@@ -20,6 +20,24 @@ use serde_json::json;
 /// Start the test host in its own process on `dir`; the process and its URL.
 fn spawn_host(dir: &std::path::Path) -> (HostProcess, String) {
     HostProcess::spawn(env!("CARGO_BIN_EXE_mpcw-test-host"), [dir])
+}
+
+/// `user` logs in at `url` and makes a 2-of-3 wallet of `scheme`: the access token, the wallet
+/// and the device's share (party 0).
+async fn wallet_of(url: &str, user: &str, scheme: Scheme) -> (String, WalletView, LocalShare) {
+    let token = Client::new(url).dev_login(user).await.unwrap().access_token;
+    let client = Client::new(url).with_token(token.clone());
+    let (wallet, shares) =
+        device::create_wallet(&client, &mpcw_tests::two_of_three(scheme), |_| {})
+            .await
+            .expect("key generation");
+    let share = shares.into_iter().next().unwrap();
+    let device = LocalShare {
+        index: 0,
+        keys: share.keys,
+        share: share.share,
+    };
+    (token, wallet, device)
 }
 
 fn transfer(from: &str, nonce: u64) -> serde_json::Value {
@@ -34,25 +52,8 @@ fn transfer(from: &str, nonce: u64) -> serde_json::Value {
 async fn killed_between_signing_rounds_loses_nothing() {
     let dir = temp_dir("host-crash");
     let (mut child, url) = spawn_host(&dir);
-    let token = Client::new(&url)
-        .dev_login("carol")
-        .await
-        .unwrap()
-        .access_token;
+    let (token, wallet, device) = wallet_of(&url, "carol", Scheme::EcdsaSecp256k1).await;
     let carol = Client::new(&url).with_token(token.clone());
-    let (wallet, shares) = device::create_wallet(
-        &carol,
-        &mpcw_tests::two_of_three(Scheme::EcdsaSecp256k1),
-        |_| {},
-    )
-    .await
-    .expect("key generation");
-    let share = shares.into_iter().next().unwrap();
-    let device = LocalShare {
-        index: 0,
-        keys: share.keys,
-        share: share.share,
-    };
     let address = mpcw_tests::first_address(&carol, &wallet.id, "ethereum").await;
 
     // A second wallet whose key generation has started but not finished.
@@ -163,22 +164,7 @@ async fn a_signature_reported_done_survives_a_kill() {
     use ed25519_dalek::Verifier as _;
     let dir = temp_dir("host-crash-done");
     let (mut child, url) = spawn_host(&dir);
-    let token = Client::new(&url)
-        .dev_login("dave")
-        .await
-        .unwrap()
-        .access_token;
-    let dave = Client::new(&url).with_token(token.clone());
-    let (wallet, shares) =
-        device::create_wallet(&dave, &mpcw_tests::two_of_three(Scheme::Ed25519), |_| {})
-            .await
-            .expect("key generation");
-    let share = shares.into_iter().next().unwrap();
-    let device = LocalShare {
-        index: 0,
-        keys: share.keys,
-        share: share.share,
-    };
+    let (token, wallet, device) = wallet_of(&url, "dave", Scheme::Ed25519).await;
     let solana = Registry::builtin().unwrap().get("solana").unwrap().clone();
     let mut url = url;
     for round in 0..3 {

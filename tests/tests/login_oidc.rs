@@ -119,10 +119,8 @@ async fn start_stub(keys: &[&TestKey]) -> (Arc<Stub>, String) {
         .route("/.well-known/openid-configuration", get(discovery))
         .route("/jwks", get(jwks))
         .with_state(stub.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let issuer = format!("http://{}", listener.local_addr().unwrap());
+    let issuer = mpcw_tests::serve(app).await;
     *stub.issuer.lock().unwrap() = issuer.clone();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     (stub, issuer)
 }
 

@@ -53,13 +53,6 @@ async fn code2session(Query(q): Query<BTreeMap<String, String>>) -> impl IntoRes
     ([("content-type", "text/plain")], body.to_string())
 }
 
-async fn start(app: Router) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    url
-}
-
 async fn login(url: &str, path: &str, body: Value) -> (u16, String) {
     let r = reqwest::Client::new()
         .post(format!("{url}{path}"))
@@ -72,7 +65,8 @@ async fn login(url: &str, path: &str, body: Value) -> (u16, String) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wechat_logins_and_refusals() {
-    let stub = start(Router::new().route("/sns/jscode2session", get(code2session))).await;
+    let stub =
+        mpcw_tests::serve(Router::new().route("/sns/jscode2session", get(code2session))).await;
     let config = |secret: &str| mpcw_host::config::Config {
         wechat: Some(WechatConfig {
             base_url: stub.clone(),
@@ -206,7 +200,7 @@ async fn alipay_logins_and_refusals() {
         alipay: SigningKey::new(alipay.clone()),
         impostor: SigningKey::new(rsa_key()),
     });
-    let stub = start(
+    let stub = mpcw_tests::serve(
         Router::new()
             .route("/gateway.do", post(gateway))
             .with_state(g),
@@ -262,7 +256,7 @@ async fn alipay_logins_and_refusals() {
 async fn one_client_cannot_make_the_server_flood_wechat() {
     let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let counted = calls.clone();
-    let stub = start(Router::new().route(
+    let stub = mpcw_tests::serve(Router::new().route(
         "/sns/jscode2session",
         get(move |q: Query<BTreeMap<String, String>>| {
             counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);

@@ -92,9 +92,7 @@ impl StubPlatforms {
             .route("/stub/scenes", get(scenes))
             .route("/gateway.do", post(gateway))
             .with_state(inner.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let url = mpcw_tests::serve(router).await;
         Self {
             url,
             inner,

@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { brotliDecompressSync } from "node:zlib";
 import { createPublicKey, verify, randomBytes } from "node:crypto";
 import { DappClient } from "../../dapp/dist/index.js";
+import { fakeWx, fakeMy } from "../../sdk/test-support/platforms.mjs";
 
 const env = process.env;
 const HOST = env.MPCW_TEST_HOST;
@@ -32,26 +33,14 @@ const transfer = (lamports) => ({
 // A mini-program has no Web Crypto.
 Object.defineProperty(globalThis, "crypto", { value: undefined, configurable: true, writable: true });
 
-const send = async (o, header) => {
-  const r = await fetch(o.url, { method: o.method, headers: header, body: o.data });
-  return { status: r.status, data: await r.text() };
-};
 const later = (f) => setTimeout(f, 1);
 
 /** A phone with WeChat, logged in as `user`. */
 function wechatPhone(user) {
-  const kept = new Map();
   return {
-    kept,
+    ...fakeWx(),
     toasts: [],
     pages: [],
-    request(o) {
-      assert.equal(o.dataType, "text");
-      send(o, o.header).then((r) => o.success({ statusCode: r.status, data: r.data }), (e) => o.fail({ errMsg: e.message }));
-    },
-    getStorageSync: (k) => kept.get(k) ?? "",
-    setStorageSync: (k, v) => kept.set(k, v),
-    removeStorageSync: (k) => kept.delete(k),
     login({ success }) {
       later(() => success({ code: `code-${user}`, errMsg: "login:ok" }));
     },
@@ -69,20 +58,10 @@ function wechatPhone(user) {
 
 /** A phone with Alipay, logged in as `user`. */
 function alipayPhone(user) {
-  const kept = new Map();
   return {
-    kept,
+    ...fakeMy(),
     toasts: [],
     pages: [],
-    request(o) {
-      send(o, o.headers).then(
-        (r) => (r.status < 400 ? o.success({ status: r.status, data: r.data }) : o.fail({ error: 19, status: r.status, data: r.data })),
-        (e) => o.fail({ error: 12, errorMessage: `${e.message} ${e.cause ?? ""}` }),
-      );
-    },
-    getStorageSync: ({ key }) => ({ data: kept.get(key) ?? null }),
-    setStorageSync: ({ key, data }) => kept.set(key, data),
-    removeStorageSync: ({ key }) => kept.delete(key),
     getAuthCode({ scopes, success }) {
       assert.equal(scopes, "auth_base");
       later(() => success({ authCode: `auth-${user}` }));

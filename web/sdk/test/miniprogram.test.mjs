@@ -11,44 +11,10 @@ import { createRequire } from "node:module";
 import {
   Api, ApiError, Device, wxFetch, wxStorage, myFetch, myStorage, escrowVerifier, wasmSha256, webSha256,
 } from "../dist/index.js";
+import { fakeWx, fakeMy } from "../test-support/platforms.mjs";
 
 const wasm = createRequire(import.meta.url)("../../device/pkg-node/mpcw_device_wasm.js");
 const HOST = process.env.MPCW_TEST_HOST;
-
-const send = async (o, header) => {
-  const r = await fetch(o.url, { method: o.method, headers: header, body: o.data });
-  return { status: r.status, data: await r.text() };
-};
-
-function fakeWx() {
-  const kept = new Map();
-  return {
-    kept,
-    request(o) {
-      assert.equal(o.dataType, "text");
-      send(o, o.header).then((r) => o.success({ statusCode: r.status, data: r.data }), (e) => o.fail({ errMsg: e.message }));
-    },
-    getStorageSync: (k) => kept.get(k) ?? "",
-    setStorageSync: (k, v) => kept.set(k, v),
-    removeStorageSync: (k) => kept.delete(k),
-  };
-}
-
-function fakeMy() {
-  const kept = new Map();
-  return {
-    kept,
-    request(o) {
-      send(o, o.headers).then(
-        (r) => (r.status < 400 ? o.success({ status: r.status, data: r.data }) : o.fail({ error: 19, status: r.status, data: r.data })),
-        (e) => o.fail({ error: 12, errorMessage: e.message }),
-      );
-    },
-    getStorageSync: ({ key }) => ({ data: kept.get(key) ?? null }),
-    setStorageSync: ({ key, data }) => kept.set(key, data),
-    removeStorageSync: ({ key }) => kept.delete(key),
-  };
-}
 
 const transfer = {
   kind: "transfer",
