@@ -3,7 +3,9 @@
 //! Prints one table at 2-of-3 and 3-of-5 for each scheme: key generation, signing and refresh
 //! (the median time of all parties' work on one core), the bytes the parties send for one
 //! signature (envelopes as JSON, as they travel over HTTP), and the size of one stored share.
-//! `MPCW_BENCH_RUNS` sets the runs per figure (default 5).
+//! `MPCW_BENCH_RUNS` sets the runs per figure (default 5); `MPCW_BENCH_ONLY` names one scheme
+//! (`ecdsa-secp256k1`, `ed25519`, `schnorr-bip340`) and, after a comma, one size (`2-of-3`), to
+//! time that row alone.
 
 use std::time::{Duration, Instant};
 
@@ -62,8 +64,17 @@ fn main() {
         .unwrap_or(5);
     println!("| scheme | t-of-n | keygen | sign | refresh | sent per signature | stored share |");
     println!("|---|---|---:|---:|---:|---:|---:|");
+    let only = std::env::var("MPCW_BENCH_ONLY").unwrap_or_default();
+    let mut only = only.split(',').filter(|s| !s.is_empty());
+    let (only_scheme, only_size) = (only.next(), only.next());
     for scheme in Scheme::ALL {
+        if only_scheme.is_some_and(|name| name != scheme.name()) {
+            continue;
+        }
         for (t, n) in [(2u16, 3u16), (3, 5)] {
+            if only_size.is_some_and(|size| size != format!("{t}-of-{n}")) {
+                continue;
+            }
             let (keys, roster) = identities(n);
             let signers: Vec<PartyIndex> = (0..t).collect();
             let config = KeygenConfig {
