@@ -1,9 +1,8 @@
 # Sourced by scripts/test: builds what the JavaScript tests run.
 #
-# - wasm-bindgen-cli, at the version of the wasm-bindgen crate in Cargo.lock (the two must
-#   match), installed from crates.io into target/tools unless it is there already;
 # - the device party (web/device) for wasm32-unknown-unknown, and its JavaScript bindings for
-#   Node.js (web/device/pkg-node) and for browsers (web/device/pkg-web);
+#   Node.js (web/device/pkg-node) and for browsers (web/device/pkg-web), written by
+#   web/bindgen (wasm-bindgen's generator at the version Cargo.toml pins for both);
 # - the TypeScript SDKs (web/sdk for devices, web/dapp for Dapps), with their locked npm
 #   packages;
 # - the WeChat and Alipay mini-programs' lib/ folders (the SDK, the shared page logic, the
@@ -11,23 +10,12 @@
 # - the web signer page (web/signer/dist, which the server serves at /signer/ and /bridge), and
 #   for its browser tests Playwright (npm) and Debian's Chromium (installed if missing).
 
-mpcw_wb_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
-mpcw_wb="target/tools/bin/wasm-bindgen"
-if [ ! -x "$mpcw_wb" ] || [ "$("$mpcw_wb" --version | awk '{ print $2 }')" != "$mpcw_wb_version" ]; then
-    echo "== installing wasm-bindgen-cli $mpcw_wb_version"
-    # Unoptimised: it then builds in a third of the time, and still writes the bindings in under
-    # a second. Built as a tool, not linted: the clippy wrapper .ci/run sets is left out.
-    env -u RUSTC_WORKSPACE_WRAPPER -u CLIPPY_ARGS cargo install --quiet wasm-bindgen-cli \
-        --version "=$mpcw_wb_version" --root target/tools \
-        --config profile.release.opt-level=0 --config profile.release.debug=false \
-        --config profile.release.codegen-units=256
-fi
-
 echo "== building the device party for WebAssembly and its JavaScript bindings"
 cargo build --quiet -p mpcw-device-wasm --target wasm32-unknown-unknown --release
 mpcw_wasm=target/wasm32-unknown-unknown/release/mpcw_device_wasm.wasm
-"$mpcw_wb" --target nodejs --remove-name-section --remove-producers-section --out-dir web/device/pkg-node "$mpcw_wasm"
-"$mpcw_wb" --target web --remove-name-section --remove-producers-section --out-dir web/device/pkg-web "$mpcw_wasm"
+cargo build --quiet -p mpcw-web-bindgen
+target/debug/mpcw-web-bindgen nodejs "$mpcw_wasm" web/device/pkg-node
+target/debug/mpcw-web-bindgen web "$mpcw_wasm" web/device/pkg-web
 
 echo "== building the TypeScript SDKs"
 for mpcw_pkg in web/sdk web/dapp; do
