@@ -9,7 +9,7 @@
 //! off: this measures the bridge, not the limiter.
 //!
 //! Longer or wider runs: `MPCW_LOAD_SECS=30 MPCW_LOAD_WORKERS=32 cargo test --release -p
-//! mpcw-tests --test bridge_load -- --nocapture`.
+//! mpcw-tests --test e2e bridge_load:: -- --nocapture`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};

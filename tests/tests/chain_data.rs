@@ -9,7 +9,7 @@
 //! and broadcasts no node or no transaction can take, each get a clear error; nothing is sent
 //! twice.
 
-mod stub_node;
+use crate::stub_node;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;

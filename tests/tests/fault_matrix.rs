@@ -8,7 +8,8 @@
 //! wallet signs again. The same with the client dying instead (the proxy cuts it off): the
 //! server's session ends at its deadline, and a retry works.
 //!
-//! Each run prints the matrix it passed (`cargo test --test fault_matrix -- --nocapture`).
+//! Each run prints the matrix it passed
+//! (`cargo test -p mpcw-tests --test e2e fault_matrix:: -- --nocapture`).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;

@@ -9,7 +9,7 @@
 //! checks the verifier (`stub_oidc`): a code logs in once and only with its verifier; a
 //! redirect URI off the server's origin is refused before anything is sent.
 
-mod stub_oidc;
+use crate::stub_oidc;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

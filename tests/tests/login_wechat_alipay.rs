@@ -5,7 +5,7 @@
 //! member is signed with Alipay's key). Good logins, each provider's error codes, and answers
 //! that are forged or unsigned.
 
-mod stub_platforms;
+use crate::stub_platforms;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

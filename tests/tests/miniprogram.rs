@@ -10,8 +10,8 @@
 //! scenes it drew), Alipay's gateway (`alipay.system.oauth.token`, and
 //! `alipay.open.app.qrcode.create`), both checking what the platforms check.
 
-mod stub_node;
-mod stub_platforms;
+use crate::stub_node;
+use crate::stub_platforms;
 
 use mpcw_host::auth::dapps::{new_secret, DappConfig};
 use mpcw_tests::node::{node_test, root};

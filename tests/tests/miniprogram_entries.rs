@@ -11,7 +11,7 @@
 //! plugin's summary is shown, the user approves, and the Dapp's signed Solana transaction
 //! verifies with Solana's SDK. The link's token opens nothing afterwards.
 
-mod stub_platforms;
+use crate::stub_platforms;
 
 use std::time::Duration;
 

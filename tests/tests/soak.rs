@@ -8,7 +8,7 @@
 //! prints a table.
 //!
 //! `MPCW_SOAK_SECS` (default 20) and `MPCW_SOAK_CLIENTS` (default 64) set its length and width:
-//! `MPCW_SOAK_SECS=600 cargo test -p mpcw-tests --test soak -- --nocapture` is the ten-minute
+//! `MPCW_SOAK_SECS=600 cargo test -p mpcw-tests --test e2e soak:: -- --nocapture` is the ten-minute
 //! run.
 
 use std::collections::BTreeMap;

@@ -56,8 +56,8 @@
 //!   PKCE) through a stub provider (`stub_oidc`), on a server without the development login;
 //!   a user who cancels at the provider sees why.
 
-mod stub_node;
-mod stub_oidc;
+use crate::stub_node;
+use crate::stub_oidc;
 
 use std::process::Command;
 
