@@ -14,8 +14,9 @@ import https from "node:https";
  * request. The phone's WebAssembly key generation holds Node's event loop for seconds, so the
  * pool's idle timer cannot retire a kept connection before the server's idle limit (10 s) is
  * near; under load, a request written into such a connection as the server closes it fails
- * ("other side closed", EPIPE), as this test did twice in loaded runs. A phone's network stack
- * runs apart from its JavaScript thread and retires idle connections on time.
+ * ("other side closed", EPIPE). That is the likely cause, not reproduced on demand, of the flow
+ * test's two failures in loaded runs with those errors. A phone's network stack runs apart from
+ * its JavaScript thread and retires idle connections on time.
  */
 const send = (o, header) =>
   new Promise((resolve, reject) => {
