@@ -15,6 +15,7 @@
 
 mod curve;
 mod message;
+mod proofs_wire;
 mod setup;
 mod share;
 mod sign;

@@ -45,6 +45,7 @@ struct Init {
     dlog_proof: DLogProof<Curve>,
     nonce: DklsScalar,
     /// As multiplication sender: the base-OT receiver's messages, with their proofs, and seed.
+    #[serde(with = "super::proofs_wire")]
     enc_proofs: Vec<EncProof<Curve>>,
     ot_seed: [u8; 32],
 }

@@ -35,7 +35,7 @@
 
 use elliptic_curve::ops::{LinearCombination, Reduce};
 use elliptic_curve::FieldBytes;
-use ff::Field;
+use ff::{Field, PrimeField};
 use group::Curve as GroupCurve;
 use group::CurveAffine;
 use rand::{Rng, RngExt};
@@ -1013,6 +1013,17 @@ impl<C: DklsCurve> EncProof<C> {
     /// Note that the data to be verified is in `proof`.
     #[must_use]
     pub fn verify(&self, session_id: &[u8]) -> bool {
+        // mpcw patch: the checks are split in two, so that `verify_batch` can share the
+        // second half (the four Chaum-Pedersen equations) among many proofs.
+        self.verify_statement(session_id)
+            && self.proof0.verify(&self.commitments0, &self.challenge0)
+            && self.proof1.verify(&self.commitments1, &self.challenge1)
+    }
+
+    /// mpcw patch: the checks of [`EncProof::verify`] that need no scalar multiplication: the two
+    /// sub-proofs are about the same statement (`g`, `h`, `u`, and `v` and `v - h`), and their
+    /// challenges add up to the Fiat-Shamir challenge.
+    fn verify_statement(&self, session_id: &[u8]) -> bool {
         // We check if the proofs are compatible.
         let generator = <C::AffinePoint as CurveAffine>::generator();
         if (self.proof0.base_g != generator)
@@ -1059,9 +1070,67 @@ impl<C: DklsCurve> EncProof<C> {
             return false;
         }
 
-        // Finally, we check if both proofs are valid.
-        self.proof0.verify(&self.commitments0, &self.challenge0)
-            && self.proof1.verify(&self.commitments1, &self.challenge1)
+        true
+    }
+
+    /// mpcw patch: verifies many encryption proofs at once, each with its own session id.
+    ///
+    /// It accepts exactly when [`EncProof::verify`] accepts every proof, except with probability
+    /// at most 2^-128 over this call's own random draws. Each proof's statement and challenge are
+    /// checked on their own, as `verify` does. Its four Chaum-Pedersen equations
+    /// (`s0*g + c0*v = R0g`, `s0*h + c0*u = R0h`, `s1*g + c1*(v-h) = R1g`,
+    /// `s1*h + c1*u = R1h`) are checked together instead: each equation's difference is
+    /// multiplied by a fresh random nonzero 128-bit weight, and the weighted sum, one
+    /// variable-time multi-scalar multiplication of public points, must be the identity. The
+    /// group has prime order, so for any nonzero difference the sum is the identity for at most
+    /// one value of its weight, given the others.
+    ///
+    /// The weights are drawn after the proofs are fixed, from the verifier's generator, so a
+    /// prover cannot make two wrong equations cancel. Every input is public: the proofs, the
+    /// statement, and weights that only decide acceptance.
+    #[must_use]
+    pub fn verify_batch<'a>(proofs: impl IntoIterator<Item = (&'a EncProof<C>, &'a [u8])>) -> bool
+    where
+        C: 'a,
+    {
+        let mut rng = rng::get_rng();
+        let mut weight = || loop {
+            let w = <C::Scalar as PrimeField>::from_u128(rng.random::<u128>());
+            if w != <C::Scalar as Field>::ZERO {
+                break w;
+            }
+        };
+        let mut terms: Vec<(C::ProjectivePoint, C::Scalar)> = Vec::new();
+        let mut g_scalar = <C::Scalar as Field>::ZERO;
+        for (proof, session_id) in proofs {
+            if !proof.verify_statement(session_id) {
+                return false;
+            }
+            let (a, b, c, d) = (weight(), weight(), weight(), weight());
+            let (s0, s1) = (proof.proof0.challenge_response, proof.proof1.challenge_response);
+            let (c0, c1) = (proof.challenge0, proof.challenge1);
+            // The statement check made proof1's `u` that of proof0, its `h` that of proof0,
+            // and its `v - h` proof0's `v` minus `h`, so the sum is written in g, h, u and v.
+            let h = proof.proof0.base_h;
+            let (u, v) = proof.get_u_and_v();
+            g_scalar += a * s0 + c * s1;
+            for (point, scalar) in [
+                (v, a * c0 + c * c1),
+                (h, b * s0 + d * s1 - c * c1),
+                (u, b * c0 + d * c1),
+                (proof.commitments0.rc_g, -a),
+                (proof.commitments0.rc_h, -b),
+                (proof.commitments1.rc_g, -c),
+                (proof.commitments1.rc_h, -d),
+            ] {
+                terms.push((C::ProjectivePoint::from(point), scalar));
+            }
+        }
+        terms.push((<C::ProjectivePoint as group::Group>::generator(), g_scalar));
+        let sum = <C::ProjectivePoint as LinearCombination<[(C::ProjectivePoint, C::Scalar)]>>::lincomb_vartime(
+            terms.as_slice(),
+        );
+        bool::from(<C::ProjectivePoint as group::Group>::is_identity(&sum))
     }
 
     /// Extracts `u` and `v` from an instance of `EncProof`.

@@ -124,12 +124,23 @@ impl<C: DklsCurve> OTSender<C> {
             ));
         }
 
+        Ok(self.messages(session_id, &h, enc_proof))
+    }
+
+    /// mpcw patch: the two output messages of a verified encryption proof (the end of
+    /// `run_phase2`, shared with `run_phase2_batch`).
+    fn messages(
+        &self,
+        session_id: &[u8],
+        h: &C::AffinePoint,
+        enc_proof: &EncProof<C>,
+    ) -> (HashOutput, HashOutput) {
         // We compute the messages.
 
         let (_, v) = enc_proof.get_u_and_v();
 
         let value_for_m0 = (v * self.s).to_affine();
-        let value_for_m1 = (C::ProjectivePoint::from(v) - C::ProjectivePoint::from(h)).to_affine();
+        let value_for_m1 = (C::ProjectivePoint::from(v) - C::ProjectivePoint::from(*h)).to_affine();
         let value_for_m1 = (value_for_m1 * self.s).to_affine();
 
         let value_for_m0_bytes = point_to_bytes::<C>(&value_for_m0);
@@ -138,7 +149,7 @@ impl<C: DklsCurve> OTSender<C> {
         let m0 = tagged_hash(TAG_OT_BASE_MSG, &[session_id, &value_for_m0_bytes]);
         let m1 = tagged_hash(TAG_OT_BASE_MSG, &[session_id, &value_for_m1_bytes]);
 
-        Ok((m0, m1))
+        (m0, m1)
     }
 
     // Phase 2 batch version: used for multiple executions (e.g. OT extension).
@@ -157,14 +168,30 @@ impl<C: DklsCurve> OTSender<C> {
         let batch_size = u16::try_from(enc_proofs.len())
             .map_err(|_| ErrorOT::new("Batch size exceeds maximum (65535)"))?;
 
+        // mpcw patch: the same checks and messages as `run_phase2` for each proof, with the
+        // proofs' Chaum-Pedersen equations verified together (`EncProof::verify_batch`).
+        let cheated = || ErrorOT::new("Receiver cheated in OT: Encryption proof failed!");
+        // We use different ids for different iterations.
+        let sids: Vec<Vec<u8>> = (0..batch_size)
+            .map(|i| [&i.to_be_bytes(), session_id].concat())
+            .collect();
+        let mut vec_h: Vec<C::AffinePoint> = Vec::with_capacity(batch_size as usize);
+        for (current_sid, enc_proof) in sids.iter().zip(enc_proofs) {
+            // h is already in enc_proof, but we check if the values agree.
+            let h = tagged_hash_as_point::<C>(TAG_OT_BASE_H, &[current_sid, seed]);
+            if h != enc_proof.proof0.base_h {
+                return Err(cheated());
+            }
+            vec_h.push(h);
+        }
+        if !EncProof::verify_batch(enc_proofs.iter().zip(sids.iter().map(Vec::as_slice))) {
+            return Err(cheated());
+        }
+
         let mut vec_m0: Vec<HashOutput> = Vec::with_capacity(batch_size as usize);
         let mut vec_m1: Vec<HashOutput> = Vec::with_capacity(batch_size as usize);
-        for i in 0..batch_size {
-            // We use different ids for different iterations.
-            let current_sid = [&i.to_be_bytes(), session_id].concat();
-
-            let (m0, m1) = self.run_phase2(&current_sid, seed, &enc_proofs[i as usize])?;
-
+        for ((current_sid, h), enc_proof) in sids.iter().zip(&vec_h).zip(enc_proofs) {
+            let (m0, m1) = self.messages(current_sid, h, enc_proof);
             vec_m0.push(m0);
             vec_m1.push(m1);
         }
