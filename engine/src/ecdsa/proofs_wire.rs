@@ -94,7 +94,8 @@ fn decode(wire: &[WireProof]) -> Result<Vec<EncProof<Curve>>, &'static str> {
         }
         let mut points = [DklsPoint::IDENTITY; POINTS];
         for (slot, bytes) in points.iter_mut().zip(proof.points.chunks(POINT_BYTES)) {
-            *slot = uncompressed_point(bytes).ok_or("a base-OT proof holds a point off the curve")?;
+            *slot =
+                uncompressed_point(bytes).ok_or("a base-OT proof holds a point off the curve")?;
         }
         parsed.push(points);
     }
@@ -121,8 +122,14 @@ fn decode(wire: &[WireProof]) -> Result<Vec<EncProof<Curve>>, &'static str> {
             EncProof {
                 proof0: sub_proof(v, proof.responses[0]),
                 proof1: sub_proof(v_minus_h, proof.responses[1]),
-                commitments0: RandomCommitments { rc_g: r0g, rc_h: r0h },
-                commitments1: RandomCommitments { rc_g: r1g, rc_h: r1h },
+                commitments0: RandomCommitments {
+                    rc_g: r0g,
+                    rc_h: r0h,
+                },
+                commitments1: RandomCommitments {
+                    rc_g: r1g,
+                    rc_h: r1h,
+                },
                 challenge0: proof.challenges[0],
                 challenge1: proof.challenges[1],
             }

@@ -79,7 +79,11 @@ fn batch_verification_refuses_a_wrong_response() {
     // Responses are not hashed into the challenge: only the equations can catch them.
     for (k, proof1) in [(0, false), (7, true), (15, false)] {
         let (mut proofs, sids) = enc_proofs(16);
-        let cp = if proof1 { &mut proofs[k].proof1 } else { &mut proofs[k].proof0 };
+        let cp = if proof1 {
+            &mut proofs[k].proof1
+        } else {
+            &mut proofs[k].proof0
+        };
         cp.challenge_response += TestScalar::ONE;
         assert!(!proofs[k].verify(&sids[k]));
         assert!(!batch_accepts(&proofs, &sids), "proof {k} tampered");

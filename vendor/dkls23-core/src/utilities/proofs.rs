@@ -1107,7 +1107,10 @@ impl<C: DklsCurve> EncProof<C> {
                 return false;
             }
             let (a, b, c, d) = (weight(), weight(), weight(), weight());
-            let (s0, s1) = (proof.proof0.challenge_response, proof.proof1.challenge_response);
+            let (s0, s1) = (
+                proof.proof0.challenge_response,
+                proof.proof1.challenge_response,
+            );
             let (c0, c1) = (proof.challenge0, proof.challenge1);
             // The statement check made proof1's `u` that of proof0, its `h` that of proof0,
             // and its `v - h` proof0's `v` minus `h`, so the sum is written in g, h, u and v.
