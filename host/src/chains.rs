@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::plugin::wit;
 
+mod derived;
+pub use derived::DerivedKeys;
+
 /// One network, as its registry file describes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -131,6 +131,7 @@ impl Server {
             outbox,
             event_streams: Default::default(),
             opened_shares: Default::default(),
+            derived_keys: Default::default(),
             stopping: tokio::sync::watch::channel(false).0,
         });
         Ok(Self {

@@ -38,6 +38,8 @@ pub struct AppState {
     pub sessions: Sessions,
     /// Server shares opened recently.
     pub opened_shares: crate::mpc::OpenedShares,
+    /// Wallet keys at the networks' derivation paths, kept once derived.
+    pub derived_keys: crate::chains::DerivedKeys,
     /// Counters for `/v1/metrics`.
     pub metrics: Metrics,
     /// Idempotency keys whose first request is still being answered.

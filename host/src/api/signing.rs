@@ -145,7 +145,7 @@ pub(super) async fn wallet_on_network(
             ),
         ));
     }
-    let key = derived_key(&info, &network)?;
+    let key = derived_key(&state.derived_keys, &info, &network)?;
     Ok(WalletOnNetwork {
         row,
         wallet,

@@ -244,11 +244,12 @@ pub async fn addresses(
         .cloned()
         .collect();
     let runtime = state.runtime.clone();
+    let derived_keys = state.derived_keys.clone();
     let info = info.clone();
     let list = tokio::task::spawn_blocking(move || -> Result<Vec<NetworkAddresses>, ApiError> {
         let mut out = Vec::new();
         for n in networks {
-            let key = derived_key(&info, &n)?;
+            let key = derived_key(&derived_keys, &info, &n)?;
             let addresses = runtime.addresses(&n.plugin, &key, &n.to_wit())?;
             out.push(NetworkAddresses {
                 network: n.id.clone(),
@@ -295,6 +296,7 @@ pub(super) fn ready_key(view: &WalletView) -> Result<&PublicKeyInfo, ApiError> {
 
 /// The public key of a group key on `network` (at its path), as plugins take it.
 pub(super) fn derived_key(
+    keys: &crate::chains::DerivedKeys,
     info: &PublicKeyInfo,
     network: &crate::chains::Network,
 ) -> Result<crate::plugin::wit::PublicKey, ApiError> {
@@ -311,7 +313,8 @@ pub(super) fn derived_key(
             .and_then(|c| c.try_into().ok())
             .ok_or_else(|| ApiError::internal("reading a public key", "no chain code"))?,
     };
-    let child = mpcw_engine::hd::derive(info.scheme, &parent, &path)
+    let child = keys
+        .derive(info.scheme, &parent, &path)
         .map_err(|e| ApiError::internal("deriving a key", e))?;
     Ok(network.plugin_key(info.scheme, &child))
 }

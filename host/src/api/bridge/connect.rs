@@ -193,7 +193,7 @@ async fn accounts(
     }
     let mut out = Vec::new();
     for (network, wallet) in chosen {
-        let key = derived_key(&wallet.key, &network)?;
+        let key = derived_key(&state.derived_keys, &wallet.key, &network)?;
         let (runtime, plugin, on) = (
             state.runtime.clone(),
             network.plugin.clone(),
