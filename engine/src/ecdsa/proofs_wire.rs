@@ -11,7 +11,7 @@
 //! `EncProof::verify` checks; every check of the proof itself is then the crate's.
 
 use dkls23_core::utilities::proofs::{CPProof, EncProof, RandomCommitments};
-use k256_dkls::elliptic_curve::group::{Curve as _, Group as _};
+use k256_dkls::elliptic_curve::group::Curve as _;
 use k256_dkls::elliptic_curve::sec1::{FromSec1Point, Sec1Point, ToSec1Point};
 use k256_dkls::ProjectivePoint;
 use serde::de::Error as _;
@@ -106,14 +106,13 @@ fn decode(wire: &[WireProof]) -> Result<Vec<EncProof<Curve>>, &'static str> {
         .collect();
     let mut v_minus_h = vec![DklsPoint::IDENTITY; differences.len()];
     ProjectivePoint::batch_normalize(&differences, &mut v_minus_h);
-    let g = ProjectivePoint::generator().to_affine();
     Ok(wire
         .iter()
         .zip(parsed)
         .zip(v_minus_h)
         .map(|((proof, [h, u, v, r0g, r0h, r1g, r1h]), v_minus_h)| {
             let sub_proof = |point_u, challenge_response| CPProof {
-                base_g: g,
+                base_g: DklsPoint::GENERATOR,
                 base_h: h,
                 point_u,
                 point_v: u,
@@ -185,14 +184,16 @@ mod tests {
     #[test]
     fn a_point_off_the_curve_or_compressed_is_refused() {
         let bytes = postcard::to_allocvec(&Proofs(proofs())).unwrap();
-        let wire: Vec<WireProof> = postcard::from_bytes(&bytes).unwrap();
-        for (offset, change) in [(2 * POINT_BYTES + 64, 1u8), (0, 4 ^ 2)] {
-            let mut wire: Vec<WireProof> = postcard::from_bytes(&bytes).unwrap();
-            wire[3].points[offset] ^= change;
-            let tampered = postcard::to_allocvec(&wire).unwrap();
+        let wire = || postcard::from_bytes::<Vec<WireProof>>(&bytes).unwrap();
+        // The last byte of `v`'s y coordinate changed (off the curve); `h` tagged as compressed.
+        for (offset, value) in [(3 * POINT_BYTES - 1, None), (0, Some(2u8))] {
+            let mut tampered = wire();
+            let byte = &mut tampered[3].points[offset];
+            *byte = value.unwrap_or(*byte ^ 1);
+            let tampered = postcard::to_allocvec(&tampered).unwrap();
             assert!(postcard::from_bytes::<Proofs>(&tampered).is_err());
         }
-        let mut short = wire;
+        let mut short = wire();
         short[0].points.truncate(POINT_BYTES * 6);
         let tampered = postcard::to_allocvec(&short).unwrap();
         assert!(postcard::from_bytes::<Proofs>(&tampered).is_err());
