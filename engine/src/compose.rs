@@ -1,6 +1,6 @@
 //! Protocols adapted: a protocol whose output is passed through a function.
 
-use crate::{Envelope, PartyIndex, Protocol, Result};
+use crate::{Authenticated, Envelope, PartyIndex, Protocol, Result};
 
 /// A protocol whose output is passed through a function.
 pub struct Map<P, F> {
@@ -28,6 +28,10 @@ impl<P: Protocol, O, F: FnOnce(P::Output) -> O> Protocol for Map<P, F> {
 
     fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
         self.inner.handle(message)
+    }
+
+    fn handle_authenticated(&mut self, message: &Authenticated) -> Result<Vec<Envelope>> {
+        self.inner.handle_authenticated(message)
     }
 
     fn take_output(&mut self) -> Option<O> {

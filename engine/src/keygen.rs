@@ -16,7 +16,7 @@ use crate::error::{Error, PartyIndex, Result};
 use crate::scheme::{check_threshold, Scheme};
 use crate::session::{execution_id, Status};
 use crate::share::{CoreShare, Ed25519, KeyShare, Secp256k1};
-use crate::transport::{Envelope, SessionContext};
+use crate::transport::{Envelope, Incoming, SessionContext};
 
 /// What to generate: the scheme and `t`-of-`n`. Parties are the wallet indices `0..n`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -124,8 +124,8 @@ impl KeygenSession {
         self.advance(out)
     }
 
-    fn deliver(&mut self, message: &Envelope, out: &mut Vec<Envelope>) -> Result<()> {
-        let body = self.ctx.open(message)?;
+    fn deliver(&mut self, message: &Incoming<'_>, out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open_incoming(message)?;
         match &mut self.state {
             State::Ecdsa { keygen, setup, .. } => {
                 if message.channel == SETUP {

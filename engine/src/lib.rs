@@ -47,4 +47,4 @@ pub use keygen::{KeygenConfig, KeygenSession};
 pub use scheme::Scheme;
 pub use session::Protocol;
 pub use share::{KeyShare, PublicKeyInfo};
-pub use transport::{Envelope, PartyKeys, PartyPublicKeys, Roster, SessionContext};
+pub use transport::{Authenticated, Envelope, PartyKeys, PartyPublicKeys, Roster, SessionContext};

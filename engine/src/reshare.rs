@@ -34,7 +34,7 @@ use crate::error::{Error, PartyIndex, Result};
 use crate::scheme::{check_threshold, Scheme};
 use crate::session::Status;
 use crate::share::{CoreShare, Ed25519, KeyShare, PublicKeyInfo, Secp256k1};
-use crate::transport::{Envelope, SessionContext};
+use crate::transport::{Envelope, Incoming, SessionContext};
 
 const DEAL: &str = "reshare-deal";
 const SUBSHARE: &str = "reshare-share";
@@ -516,8 +516,8 @@ impl ReshareSession {
         self.advance(out)
     }
 
-    fn deliver(&mut self, message: &Envelope, out: &mut Vec<Envelope>) -> Result<()> {
-        let body = self.ctx.open(message)?;
+    fn deliver(&mut self, message: &Incoming<'_>, out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open_incoming(message)?;
         if message.channel == SETUP {
             return match &mut self.setup {
                 Some(setup) => {

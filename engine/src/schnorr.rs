@@ -16,7 +16,7 @@ use crate::error::{Error, PartyIndex, Result};
 use crate::keygen::deliver_on;
 use crate::session::Status;
 use crate::share::{CoreShare, KeyShare};
-use crate::transport::{Envelope, SessionContext};
+use crate::transport::{Envelope, Incoming, SessionContext};
 
 use crate::monero::{monero_signature, Monero};
 use givre::ciphersuite::{Bitcoin, Ciphersuite, Ed25519, NormalizedPoint};
@@ -219,8 +219,8 @@ impl SchnorrSignSession {
         self.advance(out)
     }
 
-    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
-        let body = self.ctx.open(message)?;
+    fn deliver(&mut self, message: &Incoming<'_>, _out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open_incoming(message)?;
         match &mut self.machine {
             Machine::Ed25519(d) => deliver_on(d, message, body),
             Machine::Monero(d, _) => deliver_on(d, message, body),

@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
-use crate::transport::Envelope;
+use crate::transport::{Authenticated, Envelope};
 
 /// A protocol run by one party: feed it the messages addressed to this party, send what it
 /// returns, and take its output when it has one.
@@ -25,6 +25,14 @@ pub trait Protocol {
     /// Take one incoming message; return the messages it causes this party to send.
     fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>>;
 
+    /// [`Protocol::handle`] for a message whose signature was already checked
+    /// ([`Envelope::authenticate`], as a relay does before passing it on): the sessions of this
+    /// crate do not check it again, only that it was checked against the key their roster has
+    /// for the sender. By default the message is handled as any other.
+    fn handle_authenticated(&mut self, message: &Authenticated) -> Result<Vec<Envelope>> {
+        self.handle(message.envelope())
+    }
+
     /// The output, once the protocol has finished (returned once).
     fn take_output(&mut self) -> Option<Self::Output>;
 }
@@ -42,6 +50,10 @@ impl<P: Protocol + ?Sized> Protocol for Box<P> {
 
     fn handle(&mut self, message: &Envelope) -> Result<Vec<Envelope>> {
         (**self).handle(message)
+    }
+
+    fn handle_authenticated(&mut self, message: &Authenticated) -> Result<Vec<Envelope>> {
+        (**self).handle_authenticated(message)
     }
 
     fn take_output(&mut self) -> Option<Self::Output> {
@@ -123,13 +135,14 @@ macro_rules! protocol_session {
                 &mut self,
                 message: &$crate::Envelope,
             ) -> $crate::Result<Vec<$crate::Envelope>> {
-                self.status.check()?;
-                let mut out = Vec::new();
-                let r = self.deliver(message, &mut out);
-                self.status.record(r)?;
-                let r = self.advance(&mut out);
-                self.status.record(r)?;
-                Ok(out)
+                self.take_message(&$crate::transport::Incoming::Unchecked(message))
+            }
+
+            fn handle_authenticated(
+                &mut self,
+                message: &$crate::transport::Authenticated,
+            ) -> $crate::Result<Vec<$crate::Envelope>> {
+                self.take_message(&$crate::transport::Incoming::Checked(message))
             }
 
             fn take_output(&mut self) -> Option<$output> {
@@ -138,6 +151,22 @@ macro_rules! protocol_session {
                     self.status.end();
                 }
                 out
+            }
+        }
+
+        impl $ty {
+            /// Take one message: deliver it, then advance; a fatal error ends the session.
+            fn take_message(
+                &mut self,
+                message: &$crate::transport::Incoming<'_>,
+            ) -> $crate::Result<Vec<$crate::Envelope>> {
+                self.status.check()?;
+                let mut out = Vec::new();
+                let r = self.deliver(message, &mut out);
+                self.status.record(r)?;
+                let r = self.advance(&mut out);
+                self.status.record(r)?;
+                Ok(out)
             }
         }
 

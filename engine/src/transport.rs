@@ -200,6 +200,17 @@ impl Envelope {
         .map_err(|_| unauthenticated())
     }
 
+    /// [`Envelope::verify_sender`], keeping the result: the envelope, marked as checked against
+    /// `sender`'s key, for a session to take without checking it again
+    /// ([`crate::Protocol::handle_authenticated`]).
+    pub fn authenticate(self, sender: &PartyPublicKeys) -> Result<Authenticated> {
+        self.verify_sender(sender)?;
+        Ok(Authenticated {
+            envelope: self,
+            sender_key: sender.verifying_key,
+        })
+    }
+
     fn signed_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(128);
         let mut field = |bytes: &[u8]| {
@@ -226,6 +237,48 @@ impl Envelope {
             }
         }
         out
+    }
+}
+
+/// An envelope whose signature was checked against its sender's identity key. Only
+/// [`Envelope::authenticate`] makes one and its envelope cannot be changed afterwards, so holding
+/// one proves the check. A session takes it only if the key it was checked against is the one its
+/// own roster has for the sender.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Authenticated {
+    envelope: Envelope,
+    sender_key: [u8; 32],
+}
+
+impl Authenticated {
+    /// The envelope.
+    pub fn envelope(&self) -> &Envelope {
+        &self.envelope
+    }
+
+    /// The envelope, given back.
+    pub fn into_envelope(self) -> Envelope {
+        self.envelope
+    }
+}
+
+/// A message as a session receives it: as it came, or already authenticated.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Incoming<'a> {
+    /// Its signature is still to be checked.
+    Unchecked(&'a Envelope),
+    /// Its signature was checked, against the key it names.
+    Checked(&'a Authenticated),
+}
+
+impl std::ops::Deref for Incoming<'_> {
+    type Target = Envelope;
+
+    fn deref(&self) -> &Envelope {
+        match self {
+            Incoming::Unchecked(env) => env,
+            Incoming::Checked(checked) => &checked.envelope,
+        }
     }
 }
 
@@ -328,6 +381,19 @@ impl SessionContext {
     /// Check that `env` is for this party in this session and comes from whom it claims; return
     /// the plain body.
     pub fn open(&self, env: &Envelope) -> Result<Vec<u8>> {
+        self.open_incoming(&Incoming::Unchecked(env))
+    }
+
+    /// [`SessionContext::open`] for an envelope whose signature was already checked: it is not
+    /// checked again, but the key it was checked against must be the one this session's roster
+    /// has for its sender.
+    pub fn open_authenticated(&self, env: &Authenticated) -> Result<Vec<u8>> {
+        self.open_incoming(&Incoming::Checked(env))
+    }
+
+    /// [`SessionContext::open`] for a message as a session received it.
+    pub(crate) fn open_incoming(&self, message: &Incoming<'_>) -> Result<Vec<u8>> {
+        let env: &Envelope = message;
         let b64 = base64::engine::general_purpose::STANDARD;
         if env.session != self.session_id {
             return Err(Error::Misrouted(format!(
@@ -349,7 +415,16 @@ impl SessionContext {
         let sender = self.roster.get(&env.from).ok_or_else(|| {
             Error::Misrouted(format!("sender {} is not in this session", env.from))
         })?;
-        env.verify_sender(sender)?;
+        match message {
+            Incoming::Unchecked(env) => env.verify_sender(sender)?,
+            Incoming::Checked(checked) if checked.sender_key == sender.verifying_key => {}
+            // Checked against a key that is not this session's sender's.
+            Incoming::Checked(_) => {
+                return Err(Error::Unauthenticated {
+                    claimed_sender: env.from,
+                })
+            }
+        }
         let unauthenticated = Error::Unauthenticated {
             claimed_sender: env.from,
         };
@@ -432,6 +507,38 @@ mod tests {
         let err = b.open(&env).unwrap_err();
         assert!(matches!(err, Error::Unauthenticated { claimed_sender: 0 }));
         assert!(err.blamed().is_empty());
+    }
+
+    #[test]
+    fn an_authenticated_envelope_opens_only_under_the_key_it_was_checked_with() {
+        let (a, b) = pair();
+        let a_key = a.roster()[&0];
+        let env = a.seal("ch", Some(1), b"secret share").unwrap();
+        let checked = env.clone().authenticate(&a_key).unwrap();
+        assert_eq!(checked.envelope(), &env);
+        assert_eq!(b.open_authenticated(&checked).unwrap(), b"secret share");
+        // An altered envelope does not authenticate.
+        let mut altered = env;
+        altered.channel = "other".into();
+        assert!(matches!(
+            altered.authenticate(&a_key),
+            Err(Error::Unauthenticated { claimed_sender: 0 })
+        ));
+        // Someone signing as party 0 with a key of its own: checked against that key, the
+        // envelope is refused by a session whose roster has another key for party 0.
+        let impostor = PartyKeys::generate(&mut OsRng);
+        let roster: Roster = [(0, impostor.public()), (1, b.roster()[&1])].into();
+        let forger = SessionContext::new("s", 0, impostor.clone(), roster).unwrap();
+        let forged = forger.seal("ch", None, b"hello").unwrap();
+        let checked = forged.clone().authenticate(&impostor.public()).unwrap();
+        assert!(matches!(
+            b.open_authenticated(&checked),
+            Err(Error::Unauthenticated { claimed_sender: 0 })
+        ));
+        assert!(matches!(
+            b.open(&forged),
+            Err(Error::Unauthenticated { claimed_sender: 0 })
+        ));
     }
 
     #[test]

@@ -73,6 +73,68 @@ fn ed25519_signs_for_a_derived_child_key() {
     .unwrap();
 }
 
+#[test]
+fn sessions_take_authenticated_messages_and_drop_those_checked_under_another_key() {
+    use mpcw_engine::{Envelope, PartyKeys, Protocol, SessionContext};
+    let w = wallet(Scheme::Ed25519, 2, 3);
+    let message = b"relayed solana message".to_vec();
+    let config = SchnorrSignConfig {
+        signers: vec![0, 2],
+        path: vec![],
+        message: message.clone(),
+        taproot_merkle_root: None,
+        variant: Default::default(),
+    };
+    let session = "ed-authenticated";
+    let mut parties: Vec<SchnorrSignSession> = config
+        .signers
+        .iter()
+        .map(|i| SchnorrSignSession::new(w.ctx(session, *i), w.share(*i), config.clone()).unwrap())
+        .collect();
+    let mut queue: std::collections::VecDeque<Envelope> = parties
+        .iter_mut()
+        .flat_map(|p| p.start().unwrap())
+        .collect();
+    let impostor = PartyKeys::generate(&mut rand_core::OsRng);
+    let mut signatures = vec![None, None];
+    while let Some(env) = queue.pop_front() {
+        let k = usize::from(env.from == config.signers[0]);
+        let recipient = config.signers[k];
+        // The same message signed as its sender by someone else, and checked against that
+        // someone's key: the session drops it without blaming anyone, and goes on.
+        let body = w.ctx(session, recipient).open(&env).unwrap();
+        let mut roster = w.roster.clone();
+        roster.insert(env.from, impostor.public());
+        let forger = SessionContext::new(session, env.from, impostor.clone(), roster).unwrap();
+        let forged = forger
+            .seal(&env.channel, env.to, &body)
+            .unwrap()
+            .authenticate(&impostor.public())
+            .unwrap();
+        let e = parties[k].handle_authenticated(&forged).unwrap_err();
+        assert!(matches!(e, Error::Unauthenticated { .. }), "{e}");
+        // The message itself, checked against the roster's key of its sender, as a relay does.
+        let sender = w.roster[&env.from];
+        let checked = env.authenticate(&sender).unwrap();
+        queue.extend(parties[k].handle_authenticated(&checked).unwrap());
+        if let Some(sig) = parties[k].take_output() {
+            signatures[k] = Some(sig);
+        }
+    }
+    let [Some(a), Some(b)] = [signatures[0].take(), signatures[1].take()] else {
+        panic!("both signers finish");
+    };
+    assert_eq!(a, b);
+    let key: [u8; 32] = w.shares[0].public_key().try_into().unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&key)
+        .unwrap()
+        .verify_strict(
+            &message,
+            &ed25519_dalek::Signature::from_slice(&a.signature).unwrap(),
+        )
+        .expect("ed25519-dalek verify_strict accepts");
+}
+
 /// BIP-341 key tweak computed independently with k256: Q = lift_x(P) + H_TapTweak(P || root)·G.
 fn taproot_output_key(internal_compressed: &[u8], merkle_root: Option<[u8; 32]>) -> [u8; 32] {
     use k256::elliptic_curve::sec1::ToEncodedPoint;

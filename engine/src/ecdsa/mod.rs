@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, PartyIndex, Result};
 use crate::session::Status;
 use crate::share::{CoreShare, KeyShare, Secp256k1};
-use crate::transport::{Envelope, SessionContext};
+use crate::transport::{Envelope, Incoming, SessionContext};
 
 /// An ECDSA share that has its Shamir share but not yet its pairwise state (a share made by
 /// [`crate::import`]). Complete it with a [`PairwiseSetupSession`] among all its parties.
@@ -99,8 +99,8 @@ impl PairwiseSetupSession {
         self.advance(out)
     }
 
-    fn deliver(&mut self, message: &Envelope, out: &mut Vec<Envelope>) -> Result<()> {
-        let body = zeroize::Zeroizing::new(self.ctx.open(message)?);
+    fn deliver(&mut self, message: &Incoming<'_>, out: &mut Vec<Envelope>) -> Result<()> {
+        let body = zeroize::Zeroizing::new(self.ctx.open_incoming(message)?);
         if message.channel != SETUP {
             return Err(Error::Misrouted(format!(
                 "unknown channel {:?}",

@@ -23,7 +23,7 @@ use super::message::{EcdsaMessage, EcdsaSignature};
 use crate::error::{Error, PartyIndex, Result};
 use crate::session::{execution_id, Status};
 use crate::share::KeyShare;
-use crate::transport::{Envelope, SessionContext};
+use crate::transport::{Envelope, Incoming, SessionContext};
 
 /// Channel of the signing messages.
 const SIGN: &str = "ecdsa-sign";
@@ -226,8 +226,8 @@ impl EcdsaSignSession {
         self.advance(out)
     }
 
-    fn deliver(&mut self, message: &Envelope, _out: &mut Vec<Envelope>) -> Result<()> {
-        let body = self.ctx.open(message)?;
+    fn deliver(&mut self, message: &Incoming<'_>, _out: &mut Vec<Envelope>) -> Result<()> {
+        let body = self.ctx.open_incoming(message)?;
         let from = message.from;
         if message.channel != SIGN {
             return Err(Error::Misrouted(format!(

@@ -437,7 +437,7 @@ impl PartyJob {
     fn spawn(
         self,
         session: Arc<LiveSession>,
-        inbox: std::sync::mpsc::Receiver<mpcw_engine::Envelope>,
+        inbox: std::sync::mpsc::Receiver<mpcw_engine::Authenticated>,
         payload: &wit::Payload,
     ) -> Result<SignatureFuture, ApiError> {
         let message = sign_message(payload.scheme, payload.hash, payload.bytes.clone())

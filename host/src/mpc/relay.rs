@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use mpcw_engine::{Envelope, PartyIndex, Roster};
+use mpcw_engine::{Authenticated, Envelope, PartyIndex, Roster};
 use tokio::sync::watch;
 
 use super::cores::Cores;
@@ -121,7 +121,7 @@ pub struct LiveSession {
     running: Arc<Mutex<Running>>,
     counted: AtomicBool,
     version: watch::Sender<u64>,
-    to_server: Mutex<Option<std::sync::mpsc::Sender<Envelope>>>,
+    to_server: Mutex<Option<std::sync::mpsc::Sender<Authenticated>>>,
 }
 
 impl std::fmt::Debug for LiveSession {
@@ -144,7 +144,7 @@ impl LiveSession {
         server_index: PartyIndex,
         roster: Roster,
         ttl: Duration,
-        to_server: std::sync::mpsc::Sender<Envelope>,
+        to_server: std::sync::mpsc::Sender<Authenticated>,
     ) -> Self {
         Self {
             id,
@@ -240,8 +240,10 @@ impl LiveSession {
         if let SessionState::Failed(e) = self.state() {
             return Err(RelayError::Ended(e));
         }
-        for env in &envelopes {
-            if !self.belongs(env) {
+        let n = envelopes.len();
+        let mut checked = Vec::with_capacity(n);
+        for env in envelopes {
+            if !self.belongs(&env) {
                 return Err(RelayError::WrongSession(env.session.clone()));
             }
             if env.from == self.server_index || !self.parties.contains(&env.from) {
@@ -252,11 +254,13 @@ impl LiveSession {
                     return Err(RelayError::WrongRecipient(to));
                 }
             }
-            let sender = &self.roster[&env.from];
-            env.verify_sender(sender)
-                .map_err(|_| RelayError::Unauthenticated(env.from))?;
+            let from = env.from;
+            // Checked once: the server's party takes it as checked against this roster's key.
+            let env = env
+                .authenticate(&self.roster[&from])
+                .map_err(|_| RelayError::Unauthenticated(from))?;
+            checked.push(env);
         }
-        let n = envelopes.len();
         {
             let mut log = self.log.lock().expect("log lock");
             if log.freed {
@@ -265,27 +269,30 @@ impl LiveSession {
             // A repeated envelope (a client retrying a post whose answer it lost) is dropped.
             let mut fresh = Vec::with_capacity(n);
             let mut in_post = HashSet::new();
-            for env in envelopes {
-                if !log.seen.contains(&env.signature) && in_post.insert(env.signature.clone()) {
+            for env in checked {
+                let signature = &env.envelope().signature;
+                if !log.seen.contains(signature) && in_post.insert(signature.clone()) {
                     fresh.push(env);
                 }
             }
             if log.envelopes.len() + fresh.len() > MAX_MESSAGES {
                 return Err(RelayError::Full);
             }
-            let bytes: usize = fresh.iter().map(envelope_bytes).sum();
+            let bytes: usize = fresh.iter().map(|env| envelope_bytes(env.envelope())).sum();
             self.budget
                 .charge(&self.owner, log.bytes, bytes)
                 .map_err(RelayError::OverQuota)?;
             log.bytes += bytes;
             let to_server = self.to_server.lock().expect("lock");
             for env in fresh {
-                if env.to.is_none() || env.to == Some(self.server_index) {
+                let to = env.envelope().to;
+                if to.is_none() || to == Some(self.server_index) {
                     if let Some(tx) = to_server.as_ref() {
                         // The party has ended if this fails; the log still serves the others.
                         let _ = tx.send(env.clone());
                     }
                 }
+                let env = env.into_envelope();
                 log.seen.insert(env.signature.clone());
                 log.envelopes.push(env);
             }

@@ -9,7 +9,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::Instant;
 
-use mpcw_engine::{Envelope, Protocol};
+use mpcw_engine::{Authenticated, Protocol};
 use tokio::runtime::Handle;
 use tokio::sync::oneshot;
 
@@ -37,7 +37,7 @@ pub enum PartyFailure {
 pub fn spawn_party<O, M>(
     session: Arc<LiveSession>,
     make: M,
-    inbox: Receiver<Envelope>,
+    inbox: Receiver<Authenticated>,
     done: oneshot::Sender<Result<O, PartyFailure>>,
 ) where
     O: Send + 'static,
@@ -62,7 +62,7 @@ pub fn spawn_party<O, M>(
 fn run<O, M>(
     session: &LiveSession,
     make: M,
-    inbox: Receiver<Envelope>,
+    inbox: Receiver<Authenticated>,
     runtime: &Handle,
 ) -> Result<O, PartyFailure>
 where
@@ -88,13 +88,14 @@ where
             }
         };
         let permit = session.cores().take(runtime);
-        let handled = party.handle(&env);
+        // The relay checked its signature against this session's roster.
+        let handled = party.handle_authenticated(&env);
         drop(permit);
         match handled {
             Ok(out) => session.push_own(out),
             Err(e) if e.is_fatal() => return Err(PartyFailure::Engine(e)),
             Err(e) => {
-                tracing::debug!(session = %session.id, from = env.from, error = %e, "dropped a message");
+                tracing::debug!(session = %session.id, from = env.envelope().from, error = %e, "dropped a message");
             }
         }
     }
@@ -105,7 +106,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::time::Duration;
 
-    use mpcw_engine::PartyIndex;
+    use mpcw_engine::{Envelope, PartyIndex};
 
     use super::*;
     use crate::mpc::{Cores, RelayLimits, Sessions};
