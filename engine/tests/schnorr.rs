@@ -96,7 +96,7 @@ fn sessions_take_authenticated_messages_and_drop_those_checked_under_another_key
         .flat_map(|p| p.start().unwrap())
         .collect();
     let impostor = PartyKeys::generate(&mut rand_core::OsRng);
-    let mut signatures = vec![None, None];
+    let mut signatures = [None, None];
     while let Some(env) = queue.pop_front() {
         let k = usize::from(env.from == config.signers[0]);
         let recipient = config.signers[k];
