@@ -415,19 +415,15 @@ impl SessionContext {
         let sender = self.roster.get(&env.from).ok_or_else(|| {
             Error::Misrouted(format!("sender {} is not in this session", env.from))
         })?;
+        let unauthenticated = Error::Unauthenticated {
+            claimed_sender: env.from,
+        };
         match message {
             Incoming::Unchecked(env) => env.verify_sender(sender)?,
             Incoming::Checked(checked) if checked.sender_key == sender.verifying_key => {}
             // Checked against a key that is not this session's sender's.
-            Incoming::Checked(_) => {
-                return Err(Error::Unauthenticated {
-                    claimed_sender: env.from,
-                })
-            }
+            Incoming::Checked(_) => return Err(unauthenticated),
         }
-        let unauthenticated = Error::Unauthenticated {
-            claimed_sender: env.from,
-        };
         // From here on the sender provably wrote this message: anything wrong with it is its fault.
         match &env.payload {
             Payload::Plain { data } => {

@@ -121,7 +121,7 @@ fn sessions_take_authenticated_messages_and_drop_those_checked_under_another_key
             signatures[k] = Some(sig);
         }
     }
-    let [Some(a), Some(b)] = [signatures[0].take(), signatures[1].take()] else {
+    let [Some(a), Some(b)] = signatures else {
         panic!("both signers finish");
     };
     assert_eq!(a, b);
