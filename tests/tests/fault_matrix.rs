@@ -79,10 +79,19 @@ async fn forward(
     if method == Method::POST && uri.path().ends_with("/signatures") && status.is_success() {
         p.signing = json["id"].as_str().map(str::to_owned);
     }
-    let batch = method == Method::GET
-        && uri.path().starts_with("/v1/sessions/")
+    // A batch comes in a fetch (`GET`, or a `POST` that also fetches) or in the answer that
+    // starts a signing (its payloads' first messages).
+    let fetched = uri.path().starts_with("/v1/sessions/")
         && uri.path().ends_with("/messages")
         && json["messages"].as_array().is_some_and(|m| !m.is_empty());
+    let first = method == Method::POST
+        && uri.path().ends_with("/signatures")
+        && json["payloads"].as_array().is_some_and(|payloads| {
+            payloads
+                .iter()
+                .any(|p| p["messages"].as_array().is_some_and(|m| !m.is_empty()))
+        });
+    let batch = fetched || first;
     if batch {
         p.batches += 1;
         if p.fault_at == Some(p.batches) {

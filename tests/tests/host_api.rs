@@ -424,7 +424,7 @@ async fn a_cheating_device_is_suspended_until_a_refresh() {
         keys: device.keys.clone(),
         roster: wallet.roster.clone(),
     };
-    let err = device::run_parties(&alice, &payload.session, vec![cheater], &mut |_| {})
+    let err = device::run_parties(&alice, &payload.session, vec![cheater], &[], &mut |_| {})
         .await
         .expect_err("the server refuses a tampered multiplication");
     assert!(err.to_string().contains("pairwise multiplication"), "{err}");
@@ -1250,4 +1250,79 @@ async fn live_sessions_are_capped_server_wide() {
         .unwrap();
     host.stop().await;
     std::fs::remove_dir_all(dir).ok();
+}
+
+/// A signing in three round trips: the answer that starts it carries the server's first
+/// messages (a retry with the same `Idempotency-Key` gets the same request, recorded without
+/// them); posts that also fetch bring the server's next ones; the read waits for the outcome,
+/// whose signature verifies under the wallet's Solana key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signing_takes_three_round_trips_and_a_retried_start_is_the_same_request() {
+    let host = Host::start(&temp_dir("host-round-trips"), None).await;
+    let alice = login(&host.url, "alice").await;
+    let (wallet, shares) = device::create_wallet(&alice, &two_of_three(Scheme::Ed25519), |_| {})
+        .await
+        .expect("key generation over HTTP");
+    let s = shares.into_iter().next().unwrap();
+    let local = LocalShare {
+        index: s.index,
+        keys: s.keys,
+        share: s.share,
+    };
+    let address = first_address(&alice, &wallet.id, "solana").await;
+    let body = StartSigning {
+        network: "solana".into(),
+        request: json!({
+            "kind": "transfer", "from": address, "lamports": 1000,
+            "to": "4Nd1mBQtrMJVYVfKf2PJy9NZUZdTAsp7D4xWLs4gDB4T",
+            "recentBlockhash": "EkSnNWid2cvwEVnVx9aBqawnmiCNiDgp3gUdkDPTKN1N",
+        }),
+        signers: vec![local.index, wallet.server_index],
+        bridge: None,
+    };
+    let started = alice
+        .start_signing(&wallet.id, &body, Some("idem-round-trips"))
+        .await
+        .unwrap();
+    let payload = &started.payloads[0];
+    assert!(!payload.messages.is_empty(), "the server's first messages");
+    assert!(payload
+        .messages
+        .iter()
+        .all(|m| m.envelope.from == wallet.server_index && m.seq > 0));
+    let retried = alice
+        .start_signing(&wallet.id, &body, Some("idem-round-trips"))
+        .await
+        .unwrap();
+    assert_eq!(retried.id, started.id, "the same request, not a second one");
+    assert!(retried.payloads[0].messages.is_empty());
+
+    let party = device::signing_session(&local, &wallet, &started, payload).unwrap();
+    device::run_parties(
+        &alice,
+        &payload.session,
+        vec![party],
+        &payload.messages,
+        &mut |_| {},
+    )
+    .await
+    .expect("the protocol");
+    let view = device::signing_outcome(&alice, &started.id).await.unwrap();
+    assert_eq!(view.status, "done", "{:?}", view.error);
+    let key = address
+        .parse::<solana_address::Address>()
+        .unwrap()
+        .to_bytes();
+    let signature = ed25519_dalek::Signature::from_slice(&view.signatures[0].bytes).unwrap();
+    ed25519_dalek::VerifyingKey::from_bytes(&key)
+        .unwrap()
+        .verify_strict(&hex::decode(&payload.bytes).unwrap(), &signature)
+        .expect("the signature verifies under the wallet's key");
+
+    // Once its owner has read the outcome, the relay keeps nothing of the session.
+    let gone = alice
+        .fetch_messages(&payload.session, &BTreeSet::from([local.index]), 0, 0)
+        .await
+        .unwrap();
+    assert!(gone.messages.is_empty() && gone.status.state == "done");
 }

@@ -26,27 +26,103 @@ where
     T: serde::Serialize,
     F: Future<Output = Result<(StatusCode, T), ApiError>>,
 {
+    run_once(state, owner, key, body, |_| handler, Recording::After).await
+}
+
+/// Like [`once`], for a handler that records its answer itself, in the transaction that makes
+/// its change (so that a crash leaves both or neither, and the request costs one commit less):
+/// it gets the [`Record`] to write when the request has a key, and what it records is what a
+/// retry gets. Its answer to this request may carry more than it records.
+pub async fn once_recorded<T, F, Fut>(
+    state: &Arc<AppState>,
+    owner: &str,
+    key: Option<String>,
+    body: &impl serde::Serialize,
+    handler: F,
+) -> Result<Response, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce(Option<Record>) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
+{
+    run_once(state, owner, key, body, handler, Recording::ByHandler).await
+}
+
+/// An answer to record under an idempotency key, by a handler run through [`once_recorded`].
+#[derive(Debug)]
+pub struct Record {
+    /// The subject whose key it is.
+    pub owner: String,
+    /// The key.
+    pub key: String,
+    request_hash: String,
+}
+
+impl Record {
+    /// `value` as the answer recorded with `status`.
+    pub fn answer(
+        &self,
+        status: StatusCode,
+        value: &impl serde::Serialize,
+    ) -> Result<StoredResponse, ApiError> {
+        Ok(StoredResponse {
+            request_hash: self.request_hash.clone(),
+            status: status.as_u16(),
+            body: serde_json::to_string(value).map_err(|e| ApiError::internal("encoding", e))?,
+        })
+    }
+}
+
+/// Who records a successful answer.
+#[derive(PartialEq)]
+enum Recording {
+    /// [`run_once`], after the handler.
+    After,
+    /// The handler, with its change.
+    ByHandler,
+}
+
+async fn run_once<T, F, Fut>(
+    state: &Arc<AppState>,
+    owner: &str,
+    key: Option<String>,
+    body: &impl serde::Serialize,
+    handler: F,
+    recording: Recording,
+) -> Result<Response, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce(Option<Record>) -> Fut,
+    Fut: Future<Output = Result<(StatusCode, T), ApiError>>,
+{
     let Some(key) = key else {
-        let (status, value) = handler.await?;
+        let (status, value) = handler(None).await?;
         return Ok((status, axum::Json(value)).into_response());
     };
     let request_hash = hex::encode(Sha256::digest(
         serde_json::to_vec(body).map_err(|e| ApiError::internal("hashing a request", e))?,
     ));
-    if let Some(stored) = state.store.idempotent(owner, &key).await? {
-        return replay(stored, &request_hash);
-    }
+    // The key is held before the recorded answer is looked up: a first request still running
+    // holds it (409), and one that has finished recorded its answer before letting it go.
     let Some(_held) = InFlight::take(state, owner, &key) else {
         return Err(ApiError::conflict(
             "a request with this Idempotency-Key is still being answered",
         ));
     };
     async {
-        // Checked again now that this request holds the key.
         if let Some(stored) = state.store.idempotent(owner, &key).await? {
             return replay(stored, &request_hash);
         }
-        let (status, value) = handler.await?;
+        if recording == Recording::ByHandler {
+            let record = Record {
+                owner: owner.to_owned(),
+                key: key.clone(),
+                request_hash,
+            };
+            let (status, value) = handler(Some(record)).await?;
+            return Ok((status, axum::Json(value)).into_response());
+        }
+        let (status, value) = handler(None).await?;
         let body = serde_json::to_string(&value).map_err(|e| ApiError::internal("encoding", e))?;
         state
             .store

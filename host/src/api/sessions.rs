@@ -56,14 +56,39 @@ pub async fn show(
     Ok(Json(status_of(&session)))
 }
 
-/// `POST /v1/sessions/{id}/messages`: a JSON array of envelopes from the client's parties.
+/// Query of `POST /v1/sessions/{id}/messages`: with `parties`, the post is followed by a fetch
+/// for them, as `GET` of the same with this query would do, in the same round trip.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostQuery {
+    /// Comma-separated party indices the client runs; without it, the answer only counts what
+    /// was accepted.
+    parties: Option<String>,
+    /// Last sequence number already seen (0 for none).
+    #[serde(default)]
+    after: u64,
+    /// How long to wait for a message, milliseconds (at most 20 000).
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+/// `POST /v1/sessions/{id}/messages[?parties=0,2&after=N&wait_ms=M]`: a JSON array of envelopes
+/// from the client's parties. Answers `202 {"accepted": n}`, or with `parties`, `200` with the
+/// fetch's [`Messages`] and `accepted`.
 pub async fn post_messages(
     State(state): State<Arc<AppState>>,
     Subject(owner): Subject,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<PostQuery>,
     ApiJson(envelopes): ApiJson<Vec<Envelope>>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
     let session = live(&state, &id, &owner)?;
+    // A bad fetch is refused before anything is posted.
+    let fetch = query
+        .parties
+        .as_deref()
+        .map(|p| client_parties(&session, p))
+        .transpose()?;
     if envelopes.len() > MAX_POST {
         return Err(ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -86,10 +111,56 @@ pub async fn post_messages(
         },
         _ => ApiError::unprocessable("invalid_message", e.to_string()),
     })?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(serde_json::json!({ "accepted": accepted })),
-    ))
+    let Some(parties) = fetch else {
+        return Ok((
+            StatusCode::ACCEPTED,
+            Json(serde_json::json!({ "accepted": accepted })),
+        ));
+    };
+    let found = wait_fetch(&session, &parties, query.after, query.wait_ms).await;
+    let mut answer = serde_json::to_value(found).map_err(|e| ApiError::internal("answering", e))?;
+    answer["accepted"] = accepted.into();
+    Ok((StatusCode::OK, Json(answer)))
+}
+
+/// The client parties `list` names (comma-separated indices): every one a party of `session`,
+/// none the server.
+fn client_parties(session: &LiveSession, list: &str) -> Result<BTreeSet<PartyIndex>, ApiError> {
+    let parties: BTreeSet<PartyIndex> = list
+        .split(',')
+        .map(|p| p.trim().parse::<PartyIndex>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| ApiError::bad_request("parties must be comma-separated party indices"))?;
+    if parties.is_empty()
+        || parties.contains(&session.server_index)
+        || !parties.is_subset(&session.parties)
+    {
+        return Err(ApiError::unprocessable(
+            "invalid_request",
+            "parties must be client parties of this session",
+        ));
+    }
+    Ok(parties)
+}
+
+/// What the relay holds for `parties` after `after`, waiting up to `wait_ms` for it.
+async fn wait_fetch(
+    session: &LiveSession,
+    parties: &BTreeSet<PartyIndex>,
+    after: u64,
+    wait_ms: u64,
+) -> Messages {
+    let wait = Duration::from_millis(wait_ms.min(MAX_WAIT_MS));
+    let found = session.wait_fetch(parties, after, wait).await;
+    Messages {
+        messages: found
+            .messages
+            .into_iter()
+            .map(|(seq, envelope)| Relayed { seq, envelope })
+            .collect(),
+        more: found.more,
+        status: status_of(session),
+    }
 }
 
 /// Query of `GET /v1/sessions/{id}/messages`.
@@ -114,32 +185,10 @@ pub async fn fetch_messages(
     ApiQuery(q): ApiQuery<FetchQuery>,
 ) -> Result<Json<Messages>, ApiError> {
     let session = live(&state, &id, &owner)?;
-    let parties: BTreeSet<PartyIndex> = q
-        .parties
-        .split(',')
-        .map(|p| p.trim().parse::<PartyIndex>())
-        .collect::<Result<_, _>>()
-        .map_err(|_| ApiError::bad_request("parties must be comma-separated party indices"))?;
-    if parties.is_empty()
-        || parties.contains(&session.server_index)
-        || !parties.is_subset(&session.parties)
-    {
-        return Err(ApiError::unprocessable(
-            "invalid_request",
-            "parties must be client parties of this session",
-        ));
-    }
-    let wait = Duration::from_millis(q.wait_ms.min(MAX_WAIT_MS));
-    let found = session.wait_fetch(&parties, q.after, wait).await;
-    Ok(Json(Messages {
-        messages: found
-            .messages
-            .into_iter()
-            .map(|(seq, envelope)| Relayed { seq, envelope })
-            .collect(),
-        more: found.more,
-        status: status_of(&session),
-    }))
+    let parties = client_parties(&session, &q.parties)?;
+    Ok(Json(
+        wait_fetch(&session, &parties, q.after, q.wait_ms).await,
+    ))
 }
 
 /// Refuse if `owner` starting `more` sessions would exceed the configured limits: 429 over the

@@ -18,9 +18,9 @@ use tokio::sync::oneshot;
 use zeroize::Zeroizing;
 
 use super::error::ApiError;
-use super::extract::{ApiJson, IdempotencyKey, Subject};
+use super::extract::{ApiJson, ApiQuery, IdempotencyKey, Subject};
 use super::idempotency;
-use super::views::{PayloadView, SigningView, StartSigning, WalletView};
+use super::views::{PayloadView, Relayed, SigningView, StartSigning, WalletView};
 use super::wallets::{derived_key, owned_wallet, ready_key, seal_server_share, wallet_view};
 use crate::chains::Network;
 use crate::mpc::{
@@ -28,7 +28,7 @@ use crate::mpc::{
 };
 use crate::plugin::wit;
 use crate::state::{now, random_id, AppState, Metrics};
-use crate::store::{SigningRow, WalletRow};
+use crate::store::{Remembered, SigningRow, WalletRow};
 
 /// What is kept of a prepared request besides the request itself.
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -47,6 +47,13 @@ struct SignedResult {
     signatures: Vec<wit::Signature>,
 }
 
+/// How long the answer that starts a signing waits for the server's first messages (it goes
+/// without them after that: the client then fetches them from the relay).
+const FIRST_MESSAGES_WAIT: Duration = Duration::from_secs(2);
+
+/// Longest wait of `GET /v1/signatures/{id}?wait_ms=…`, kept below the request deadline.
+const MAX_WAIT_MS: u64 = 20_000;
+
 type SignatureFuture = Pin<Box<dyn Future<Output = Result<wit::Signature, PartyFailure>> + Send>>;
 
 /// `POST /v1/wallets/{id}/signatures`.
@@ -62,7 +69,7 @@ pub async fn start(
     // cannot leave the request half-approved, stuck in `signing` with nothing signing it.
     let work = tokio::spawn(async move {
         let fingerprint = serde_json::json!({ "wallet": wallet_id, "body": body });
-        idempotency::once(&state, &owner.clone(), key, &fingerprint, async {
+        idempotency::once_recorded(&state, &owner.clone(), key, &fingerprint, |record| async {
             if let Some(bridge) = &body.bridge {
                 super::bridge::approve(
                     &state,
@@ -74,7 +81,7 @@ pub async fn start(
                 )
                 .await?;
             }
-            let started = start_signing(&state, owner, wallet_id.clone(), &body).await;
+            let started = start_signing(&state, owner, wallet_id.clone(), &body, record).await;
             if let Some(bridge) = &body.bridge {
                 let id = started.as_ref().ok().map(|v| v.id.as_str());
                 super::bridge::approval_done(&state, bridge, id).await;
@@ -184,11 +191,14 @@ pub(super) async fn prepare(
     .map_err(ApiError::from)
 }
 
+/// Start signing `body` with `owner`'s wallet; `record` is the answer's idempotency record,
+/// written with the signing request.
 async fn start_signing(
     state: &Arc<AppState>,
     owner: String,
     wallet_id: String,
     body: &StartSigning,
+    record: Option<idempotency::Record>,
 ) -> Result<SigningView, ApiError> {
     let WalletOnNetwork {
         row,
@@ -260,6 +270,7 @@ async fn start_signing(
             bytes: hex::encode(&payload.bytes),
             label: payload.label.clone(),
             session: session_id,
+            messages: Vec::new(),
         });
     }
 
@@ -284,12 +295,54 @@ async fn start_signing(
         created_at: t0,
         updated_at: t0,
     };
-    state.store.insert_signing(&signing).await?;
+    let mut view = SigningView {
+        id: signing_id.clone(),
+        wallet_id: wallet_id.clone(),
+        network: body.network.clone(),
+        status: "running".into(),
+        summary: prepared.summary,
+        payloads,
+        signers: signers.clone(),
+        path,
+        result: None,
+        signatures: Vec::new(),
+        error: None,
+    };
+    // A retry gets the answer without the first messages; it fetches them from the relay.
+    let answer = record
+        .as_ref()
+        .map(|r| r.answer(StatusCode::CREATED, &view))
+        .transpose()?;
+    let remembered = record
+        .as_ref()
+        .zip(answer.as_ref())
+        .map(|(r, a)| Remembered {
+            owner: &r.owner,
+            key: &r.key,
+            response: a,
+        });
+    state.store.insert_signing(&signing, remembered).await?;
+    // The server's parties started while the request was written: their first messages go out
+    // with the answer, which saves the client a round trip to fetch them.
+    let clients: BTreeSet<PartyIndex> = signers
+        .iter()
+        .copied()
+        .filter(|i| *i != wallet.server_index)
+        .collect();
+    for (payload, session) in view.payloads.iter_mut().zip(&sessions) {
+        payload.messages = session
+            .first_messages(&clients, FIRST_MESSAGES_WAIT)
+            .await
+            .messages
+            .into_iter()
+            .map(|(seq, envelope)| Relayed { seq, envelope })
+            .collect();
+    }
     tokio::spawn(finish_signing(
         state.clone(),
         Finishing {
-            signing_id: signing_id.clone(),
-            wallet_id: wallet_id.clone(),
+            signing_id,
+            wallet_id,
             bridge: body.bridge.clone(),
             network,
             request,
@@ -298,19 +351,7 @@ async fn start_signing(
         futures,
         sessions,
     ));
-    Ok(SigningView {
-        id: signing_id,
-        wallet_id,
-        network: body.network.clone(),
-        status: "running".into(),
-        summary: prepared.summary,
-        payloads,
-        signers,
-        path,
-        result: None,
-        signatures: Vec::new(),
-        error: None,
-    })
+    Ok(view)
 }
 
 fn check_signers(
@@ -584,19 +625,53 @@ async fn suspend_pair(state: &AppState, wallet_id: &str, party: PartyIndex, reas
     }
 }
 
-/// `GET /v1/signatures/{id}`.
+/// Query of `GET /v1/signatures/{id}`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShowQuery {
+    /// While the request is running, how long to wait for it to end, milliseconds (at most
+    /// 20 000; 0, the default, answers at once). The wait ends early only on the server that
+    /// started the signing; elsewhere the answer comes at once.
+    #[serde(default)]
+    wait_ms: u64,
+}
+
+/// `GET /v1/signatures/{id}?wait_ms=M`.
 pub async fn show(
     State(state): State<Arc<AppState>>,
     Subject(owner): Subject,
     Path(id): Path<String>,
+    ApiQuery(query): ApiQuery<ShowQuery>,
 ) -> Result<Json<SigningView>, ApiError> {
-    let row = state
-        .store
-        .signing(&id, &owner)
-        .await?
-        .ok_or_else(|| ApiError::not_found("signing request"))?;
+    let read = || async {
+        state
+            .store
+            .signing(&id, &owner)
+            .await?
+            .ok_or_else(|| ApiError::not_found("signing request"))
+    };
+    let mut row = read().await?;
     let corrupt = |e: serde_json::Error| ApiError::internal("reading a signing request", e);
     let prepared: Prepared = serde_json::from_str(&row.prepared).map_err(corrupt)?;
+    if row.status == "running" && query.wait_ms > 0 {
+        // The sessions end only after the outcome is stored.
+        let wait = Duration::from_millis(query.wait_ms.min(MAX_WAIT_MS));
+        let last = prepared.payloads.last().map(|p| p.session.as_str());
+        if let Some(session) = last.and_then(|s| state.sessions.get(s, &owner)) {
+            if session.wait_ended(wait).await != SessionState::Running {
+                row = read().await?;
+            }
+        }
+    }
+    if row.status != "running" {
+        // Its owner has the outcome: the relay need not keep what the sessions exchanged until
+        // every client party has fetched the last of it.
+        for payload in &prepared.payloads {
+            if let Some(session) = state.sessions.get(&payload.session, &owner) {
+                session.release_if_ended();
+            }
+        }
+    }
     let signed: Option<SignedResult> = row
         .result
         .as_deref()

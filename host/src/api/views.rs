@@ -235,6 +235,11 @@ pub struct PayloadView {
     pub label: String,
     /// The session that signs it.
     pub session: String,
+    /// In the answer that starts the signing only: what the server's party sent the client's
+    /// parties in its first step, so that the client need not fetch it (its relay sequence
+    /// numbers continue as usual). Empty if that step had not come in time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<Relayed>,
 }
 
 /// A signing request.
@@ -287,7 +292,7 @@ pub struct Relayed {
     pub envelope: Envelope,
 }
 
-/// `GET /v1/sessions/{id}/messages`.
+/// `GET /v1/sessions/{id}/messages`, and `POST` of the same with `parties` in its query.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Messages {
     /// Envelopes for the asked parties, oldest first, up to about 1 MiB.

@@ -13,6 +13,15 @@ use crate::api::{
     StartSigning, TokenView, WalletView,
 };
 
+/// Most envelopes the client posts at once (the server takes up to 256).
+const POST_CHUNK: usize = 200;
+
+/// Party indices as a query takes them: comma-separated.
+fn party_list(parties: &BTreeSet<PartyIndex>) -> String {
+    let list: Vec<String> = parties.iter().map(|p| p.to_string()).collect();
+    list.join(",")
+}
+
 /// A client of one server, logged in or not.
 #[derive(Clone, Debug)]
 pub struct Client {
@@ -208,6 +217,17 @@ impl Client {
         self.get(&format!("/v1/signatures/{id}")).await
     }
 
+    /// `GET /v1/signatures/{id}?wait_ms=…`: the request once it has ended, or as it stands
+    /// after `wait_ms`.
+    pub async fn signing_when_ended(
+        &self,
+        id: &str,
+        wait_ms: u64,
+    ) -> Result<SigningView, DeviceError> {
+        self.get(&format!("/v1/signatures/{id}?wait_ms={wait_ms}"))
+            .await
+    }
+
     /// `GET /v1/sessions/{id}`.
     pub async fn session(&self, id: &str) -> Result<SessionStatus, DeviceError> {
         self.get(&format!("/v1/sessions/{id}")).await
@@ -222,12 +242,39 @@ impl Client {
         if envelopes.is_empty() {
             return Ok(());
         }
-        for chunk in envelopes.chunks(200) {
+        for chunk in envelopes.chunks(POST_CHUNK) {
             let _: serde_json::Value = self
                 .post(&format!("/v1/sessions/{session}/messages"), &chunk, None)
                 .await?;
         }
         Ok(())
+    }
+
+    /// `POST /v1/sessions/{id}/messages?parties=…&after=…&wait_ms=…`: post `envelopes`, then
+    /// fetch for `parties` as [`fetch_messages`](Self::fetch_messages) does, in one round trip
+    /// (or the posts it takes and then that one).
+    pub async fn exchange(
+        &self,
+        session: &str,
+        envelopes: &[Envelope],
+        parties: &BTreeSet<PartyIndex>,
+        after: u64,
+        wait_ms: u64,
+    ) -> Result<Messages, DeviceError> {
+        let (rest, last) = match envelopes.len() {
+            0 => return self.fetch_messages(session, parties, after, wait_ms).await,
+            n => envelopes.split_at((n - 1) / POST_CHUNK * POST_CHUNK),
+        };
+        self.post_messages(session, rest).await?;
+        self.post(
+            &format!(
+                "/v1/sessions/{session}/messages?parties={}&after={after}&wait_ms={wait_ms}",
+                party_list(parties)
+            ),
+            &last,
+            None,
+        )
+        .await
     }
 
     /// `GET /v1/sessions/{id}/messages`.
@@ -238,10 +285,9 @@ impl Client {
         after: u64,
         wait_ms: u64,
     ) -> Result<Messages, DeviceError> {
-        let list: Vec<String> = parties.iter().map(|p| p.to_string()).collect();
         self.get(&format!(
             "/v1/sessions/{session}/messages?parties={}&after={after}&wait_ms={wait_ms}",
-            list.join(",")
+            party_list(parties)
         ))
         .await
     }

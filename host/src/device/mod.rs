@@ -145,7 +145,7 @@ pub async fn create_wallet(
         sessions.push(KeygenSession::new(ctx, config)?);
     }
     progress("running distributed key generation");
-    let shares = run_parties(client, &created.session.id, sessions, &mut progress).await?;
+    let shares = run_parties(client, &created.session.id, sessions, &[], &mut progress).await?;
     let out: Vec<NewShare> = keys
         .into_iter()
         .zip(shares)
@@ -216,19 +216,54 @@ pub async fn sign(
     }
     for payload in &started.payloads {
         let session = run::signing_session(local, wallet, &started, payload)?;
-        let _ = run_parties(client, &payload.session, vec![session], &mut progress).await?;
+        let first = &payload.messages;
+        if let Err(e) = run_parties(
+            client,
+            &payload.session,
+            vec![session],
+            first,
+            &mut progress,
+        )
+        .await
+        {
+            // Another of the owner's clients may have read the outcome first, which frees the
+            // relay's copy of the last messages: the outcome is what counts.
+            return match client.signing(&started.id).await {
+                Ok(view) if view.status == "done" => Ok(view),
+                _ => Err(e),
+            };
+        }
     }
-    // The server finalizes once every session is done, then ends the sessions.
-    if let Some(last) = started.payloads.last() {
-        wait_done(client, &last.session, local.index).await?;
-    }
-    let view = client.signing(&started.id).await?;
+    // The server finalizes once every session is done, stores the outcome, then ends the
+    // sessions; the read waits for that.
+    let view = signing_outcome(client, &started.id).await?;
     match view.status.as_str() {
         "done" => Ok(view),
         _ => Err(DeviceError::Protocol(format!(
             "signing failed: {}",
             view.error.unwrap_or_default()
         ))),
+    }
+}
+
+/// Signing request `id` once it has ended (`done` or `failed`), waiting up to two minutes.
+pub async fn signing_outcome(client: &Client, id: &str) -> Result<SigningView, DeviceError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    loop {
+        let asked = std::time::Instant::now();
+        let view = client.signing_when_ended(id, 5_000).await?;
+        if view.status != "running" {
+            return Ok(view);
+        }
+        if std::time::Instant::now() >= deadline {
+            return Err(DeviceError::Protocol(
+                "the server did not finish the signing within two minutes".into(),
+            ));
+        }
+        // Another server than the one signing answers at once: do not ask it in a tight loop.
+        if asked.elapsed() < std::time::Duration::from_millis(100) {
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        }
     }
 }
 
@@ -341,7 +376,7 @@ pub async fn reshare(
         sessions.push(ReshareSession::new(ctx, config.clone(), p.share.as_ref())?);
         kept.push((p.index, p.keys));
     }
-    let outputs = run_parties(client, &started.session.id, sessions, &mut progress).await?;
+    let outputs = run_parties(client, &started.session.id, sessions, &[], &mut progress).await?;
     let shares = kept
         .into_iter()
         .zip(outputs)

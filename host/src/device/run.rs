@@ -6,7 +6,7 @@ use std::time::Duration;
 use mpcw_engine::{Envelope, PartyIndex, Protocol, SessionContext};
 
 use super::{DeviceError, LocalShare};
-use crate::api::{PayloadView, SigningView, WalletView};
+use crate::api::{PayloadView, Relayed, SigningView, WalletView};
 use crate::mpc::{hash_from_name, sign_message, signing_party, SigningParty};
 
 fn addressed(env: &Envelope, party: PartyIndex) -> bool {
@@ -17,13 +17,15 @@ fn addressed(env: &Envelope, party: PartyIndex) -> bool {
 }
 
 /// Run `parties` (all of this device's parties of one session) to completion through the relay
-/// of `session`: post what they send, long-poll what is addressed to them. A key generation's
-/// outputs are returned only after the server reports the session done, that is, after it has
-/// stored its own share.
+/// of `session`: post what they send, long-poll what is addressed to them, in one round trip
+/// where both are due. `first` holds what the server already sent them (from the answer that
+/// started the session, if it carried any). A key generation's outputs are returned only after
+/// the server reports the session done, that is, after it has stored its own share.
 pub async fn run_parties<P: Protocol>(
     client: &super::Client,
     session: &str,
     mut parties: Vec<P>,
+    first: &[Relayed],
     progress: &mut impl FnMut(&str),
 ) -> Result<Vec<P::Output>, DeviceError> {
     let local: BTreeSet<PartyIndex> = parties.iter().map(|p| p.party()).collect();
@@ -35,32 +37,10 @@ pub async fn run_parties<P: Protocol>(
     let mut after = 0;
     let mut received = 0usize;
     let mut last_note = std::time::Instant::now();
+    let mut batch = first.to_vec();
     loop {
-        for (p, o) in parties.iter_mut().zip(outputs.iter_mut()) {
-            if o.is_none() {
-                *o = p.take_output();
-            }
-        }
-        client
-            .post_messages(session, &std::mem::take(&mut outbox))
-            .await?;
-        if outputs.iter().all(Option::is_some) {
-            break;
-        }
-        let batch = client.fetch_messages(session, &local, after, 5_000).await?;
-        if batch.status.state == "failed" {
-            return Err(DeviceError::Protocol(format!(
-                "the session failed on the server: {}",
-                batch.status.error.unwrap_or_default()
-            )));
-        }
-        if batch.messages.is_empty() && batch.status.state == "done" {
-            return Err(DeviceError::Protocol(
-                "the server finished the session but this device did not".into(),
-            ));
-        }
-        for m in batch.messages {
-            after = m.seq;
+        for m in batch {
+            after = after.max(m.seq);
             received += 1;
             for p in parties.iter_mut() {
                 if !addressed(&m.envelope, p.party()) {
@@ -73,6 +53,31 @@ pub async fn run_parties<P: Protocol>(
                 }
             }
         }
+        for (p, o) in parties.iter_mut().zip(outputs.iter_mut()) {
+            if o.is_none() {
+                *o = p.take_output();
+            }
+        }
+        let outgoing = std::mem::take(&mut outbox);
+        if outputs.iter().all(Option::is_some) {
+            client.post_messages(session, &outgoing).await?;
+            break;
+        }
+        let fetched = client
+            .exchange(session, &outgoing, &local, after, 5_000)
+            .await?;
+        if fetched.status.state == "failed" {
+            return Err(DeviceError::Protocol(format!(
+                "the session failed on the server: {}",
+                fetched.status.error.unwrap_or_default()
+            )));
+        }
+        if fetched.messages.is_empty() && fetched.status.state == "done" {
+            return Err(DeviceError::Protocol(
+                "the server finished the session but this device did not".into(),
+            ));
+        }
+        batch = fetched.messages;
         if last_note.elapsed() > Duration::from_secs(10) {
             progress(&format!("… {received} messages so far"));
             last_note = std::time::Instant::now();

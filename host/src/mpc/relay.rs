@@ -120,6 +120,8 @@ pub struct LiveSession {
     /// The relay's count of running sessions, and whether this one is in it.
     running: Arc<Mutex<Running>>,
     counted: AtomicBool,
+    /// Whether the server's party has taken its first step (and logged what it sent).
+    started: AtomicBool,
     version: watch::Sender<u64>,
     to_server: Mutex<Option<std::sync::mpsc::Sender<Authenticated>>>,
 }
@@ -162,6 +164,7 @@ impl LiveSession {
             cores: Cores::unbounded(),
             running: Arc::default(),
             counted: AtomicBool::new(false),
+            started: AtomicBool::new(false),
             version: watch::channel(0).0,
             to_server: Mutex::new(Some(to_server)),
         }
@@ -347,6 +350,55 @@ impl LiveSession {
             page.messages.push((i as u64 + 1, env.clone()));
         }
         page
+    }
+
+    /// Free the log of an ended session now, without waiting for every client party to fetch
+    /// the rest: for a signing whose outcome its owner has read, nobody needs the messages that
+    /// made it. A running session is left as it is.
+    pub fn release_if_ended(&self) {
+        if self.state() != SessionState::Running {
+            self.free();
+        }
+    }
+
+    /// Note that the server's party has taken its first step: what it sent then is logged.
+    pub fn mark_started(&self) {
+        self.started.store(true, Ordering::Release);
+        self.bump();
+    }
+
+    /// What the server's party sent `parties` in its first step: wait up to `wait` for that
+    /// step, then [`fetch`](Self::fetch) from the start. Nothing if the step did not come in
+    /// time or the session ended without it.
+    pub async fn first_messages(&self, parties: &BTreeSet<PartyIndex>, wait: Duration) -> Fetched {
+        let mut rx = self.version.subscribe();
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            rx.borrow_and_update();
+            if self.started.load(Ordering::Acquire) {
+                return self.fetch(parties, 0);
+            }
+            if self.state() != SessionState::Running
+                || tokio::time::timeout_at(until, rx.changed()).await.is_err()
+            {
+                return Fetched::default();
+            }
+        }
+    }
+
+    /// Wait up to `wait` for the session to end; its state then.
+    pub async fn wait_ended(&self, wait: Duration) -> SessionState {
+        let mut rx = self.version.subscribe();
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            rx.borrow_and_update();
+            let state = self.state();
+            if state != SessionState::Running
+                || tokio::time::timeout_at(until, rx.changed()).await.is_err()
+            {
+                return state;
+            }
+        }
     }
 
     /// Like [`fetch`](Self::fetch), but wait up to `wait` for something to arrive or for the

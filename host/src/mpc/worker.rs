@@ -73,6 +73,7 @@ where
     let first = party.start().map_err(PartyFailure::Engine)?;
     drop(permit);
     session.push_own(first);
+    session.mark_started();
     loop {
         if let Some(output) = party.take_output() {
             return Ok(output);

@@ -75,6 +75,17 @@ pub struct StoredResponse {
     pub body: String,
 }
 
+/// An idempotency key's answer, to record with the change it answers for.
+#[derive(Clone, Copy, Debug)]
+pub struct Remembered<'a> {
+    /// The subject whose key it is.
+    pub owner: &'a str,
+    /// The key.
+    pub key: &'a str,
+    /// The answer.
+    pub response: &'a StoredResponse,
+}
+
 /// A wallet's new parties after resharing.
 #[derive(Clone, Copy, Debug)]
 pub struct Reshared<'a> {
@@ -454,9 +465,14 @@ impl Store {
 
     // ---- signing requests
 
-    /// Record a signing request that is starting.
-    pub async fn insert_signing(&self, s: &SigningRow) -> Result<()> {
-        sqlx::query(
+    /// Write a new signing request, and with it (in one transaction) the answer recorded under
+    /// the idempotency key of the request that started it, if any.
+    pub async fn insert_signing(
+        &self,
+        s: &SigningRow,
+        answer: Option<Remembered<'_>>,
+    ) -> Result<()> {
+        let insert = sqlx::query(
             "INSERT INTO signing_requests (id, wallet_id, owner, network, request, prepared, \
              status, result, error, created_at, updated_at, runner, bridge_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
@@ -473,9 +489,17 @@ impl Store {
         .bind(s.created_at)
         .bind(s.updated_at)
         .bind(&self.runner)
-        .bind(&s.bridge)
-        .execute(&self.pool)
-        .await?;
+        .bind(&s.bridge);
+        let Some(answer) = answer else {
+            insert.execute(&self.pool).await?;
+            return Ok(());
+        };
+        let mut tx = self.pool.begin().await?;
+        insert.execute(&mut *tx).await?;
+        remember_query(answer, s.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -557,20 +581,31 @@ impl Store {
         response: &StoredResponse,
         now: i64,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO idempotency_keys (owner, idem_key, request_hash, status, response, \
-             created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-        )
-        .bind(owner)
-        .bind(key)
-        .bind(&response.request_hash)
-        .bind(i64::from(response.status))
-        .bind(&response.body)
-        .bind(now)
-        .execute(&self.pool)
-        .await?;
+        let answer = Remembered {
+            owner,
+            key,
+            response,
+        };
+        remember_query(answer, now).execute(&self.pool).await?;
         Ok(())
     }
+}
+
+/// The statement that records `answer` (a first use of its key wins).
+fn remember_query<'q>(
+    answer: Remembered<'q>,
+    now: i64,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "INSERT INTO idempotency_keys (owner, idem_key, request_hash, status, response, \
+         created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+    )
+    .bind(answer.owner)
+    .bind(answer.key)
+    .bind(&answer.response.request_hash)
+    .bind(i64::from(answer.response.status))
+    .bind(&answer.response.body)
+    .bind(now)
 }
 
 #[cfg(test)]
@@ -688,10 +723,10 @@ mod tests {
             created_at: 10,
             updated_at: 10,
         };
-        a.insert_signing(&signing("s1", Some("br_1")))
+        a.insert_signing(&signing("s1", Some("br_1")), None)
             .await
             .unwrap();
-        b.insert_signing(&signing("s2", Some("br_2")))
+        b.insert_signing(&signing("s2", Some("br_2")), None)
             .await
             .unwrap();
         // Host A restarts: its signing fails, host B's wallet and signing go on.
