@@ -68,6 +68,8 @@ export interface PayloadView {
   bytes: string;
   label: string;
   session: string;
+  /** In the answer that starts a signing: the server's first messages of this session. */
+  messages?: Relayed[];
 }
 
 /** A signing request. */
@@ -137,8 +139,14 @@ export interface RecoveryView {
 }
 
 /** A relayed message and the session's status. */
+/** A relayed envelope with its sequence number. */
+export interface Relayed {
+  seq: number;
+  envelope: unknown;
+}
+
 export interface Messages {
-  messages: { seq: number; envelope: unknown }[];
+  messages: Relayed[];
   status: { id: string; kind: string; state: string; error: string | null };
 }
 
@@ -395,14 +403,28 @@ export class Api {
     );
   }
 
-  signing(id: string) {
-    return this.call<SigningView>("GET", `/v1/signatures/${encodeURIComponent(id)}`);
+  /** `GET /v1/signatures/{id}`; with `waitMs`, wait that long for a running request to end. */
+  signing(id: string, waitMs = 0) {
+    const q = waitMs > 0 ? `?wait_ms=${waitMs}` : "";
+    return this.call<SigningView>("GET", `/v1/signatures/${encodeURIComponent(id)}${q}`);
   }
 
   async postMessages(session: string, envelopes: unknown[]): Promise<void> {
     for (let i = 0; i < envelopes.length; i += 200) {
       await this.call("POST", `/v1/sessions/${encodeURIComponent(session)}/messages`, envelopes.slice(i, i + 200));
     }
+  }
+
+  /**
+   * Post `envelopes`, then fetch for `parties` as `fetchMessages` does, in one round trip (the
+   * last one, if there are more than 200 envelopes).
+   */
+  async exchange(session: string, envelopes: unknown[], parties: number[], after: number, waitMs: number) {
+    if (envelopes.length === 0) return this.fetchMessages(session, parties, after, waitMs);
+    const last = Math.floor((envelopes.length - 1) / 200) * 200;
+    await this.postMessages(session, envelopes.slice(0, last));
+    const q = `parties=${parties.join(",")}&after=${after}&wait_ms=${waitMs}`;
+    return this.call<Messages>("POST", `/v1/sessions/${encodeURIComponent(session)}/messages?${q}`, envelopes.slice(last));
   }
 
   fetchMessages(session: string, parties: number[], after: number, waitMs: number) {

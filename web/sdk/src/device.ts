@@ -2,7 +2,7 @@
 // carried through the server's relay. The wasm module is injected: each platform loads it its
 // own way (a bundler, `fetch` + `WebAssembly.instantiate`, or a mini-program's loader).
 
-import { Api, SigningView, WalletView } from "./api.js";
+import { Api, Relayed, SigningView, WalletView } from "./api.js";
 import { KeyValueStore } from "./storage.js";
 import { RecoveryView } from "./api.js";
 import {
@@ -229,15 +229,20 @@ export class Device {
           payload.bytes,
         );
         try {
-          await this.run(payload.session, [kept.index], [party], progress);
+          await this.run(payload.session, [kept.index], [party], progress, payload.messages ?? []);
         } catch (e) {
           await this.suspendCheater(opts.walletId, kept, secret, party, opts.password);
           throw e;
         }
       }
+      // The server finalizes once every session is done and stores the outcome: the read waits.
+      let view = await this.api.signing(started.id, 5000);
       const last = started.payloads[started.payloads.length - 1];
-      if (last) await this.waitDone(last.session, kept.index);
-      const view = await this.api.signing(started.id);
+      if (view.status === "running" && last) {
+        // Still running after the wait: follow the session's end through the relay.
+        await this.waitDone(last.session, kept.index);
+        view = await this.api.signing(started.id);
+      }
       if (view.status !== "done") throw new Error(`signing failed: ${view.error ?? view.status}`);
       progress("done");
       return view;
@@ -477,30 +482,38 @@ export class Device {
     await this.store.remove(pendingKey(walletId));
   }
 
-  /** Run this device's `parties` of `session` through the relay until all are done. */
-  private async run(session: string, indices: number[], parties: WasmParty[], progress: Progress) {
+  /**
+   * Run this device's `parties` of `session` through the relay until all are done: post what
+   * they send and fetch what is addressed to them in one round trip. `first` is what the server
+   * already sent them (from the answer that started the session).
+   */
+  private async run(session: string, indices: number[], parties: WasmParty[], progress: Progress, first: Relayed[] = []) {
     let outbox: unknown[] = [];
     for (const p of parties) outbox.push(...JSON.parse(p.start()));
     let after = 0;
     let received = 0;
+    let batch = first;
     for (;;) {
-      await this.api.postMessages(session, outbox);
-      outbox = [];
-      if (parties.every((p) => p.isDone())) return;
-      const batch = await this.api.fetchMessages(session, indices, after, 5000);
-      if (batch.status.state === "failed") {
-        throw new Error(`the session failed on the server: ${batch.status.error ?? ""}`);
-      }
-      if (batch.messages.length === 0 && batch.status.state === "done") {
-        throw new Error("the server finished the session but this device did not");
-      }
-      for (const m of batch.messages) {
-        after = m.seq;
+      for (const m of batch) {
+        after = Math.max(after, m.seq);
         received += 1;
         const envelope = JSON.stringify(m.envelope);
         for (const p of parties) outbox.push(...JSON.parse(p.handle(envelope)));
       }
-      progress("messages", String(received));
+      if (batch.length > 0) progress("messages", String(received));
+      if (parties.every((p) => p.isDone())) {
+        await this.api.postMessages(session, outbox);
+        return;
+      }
+      const fetched = await this.api.exchange(session, outbox, indices, after, 5000);
+      outbox = [];
+      if (fetched.status.state === "failed") {
+        throw new Error(`the session failed on the server: ${fetched.status.error ?? ""}`);
+      }
+      if (fetched.messages.length === 0 && fetched.status.state === "done") {
+        throw new Error("the server finished the session but this device did not");
+      }
+      batch = fetched.messages;
     }
   }
 
