@@ -322,6 +322,20 @@ async fn start_signing(
             response: a,
         });
     state.store.insert_signing(&signing, remembered).await?;
+    // Spawned first: it ends the sessions if a party fails, which also ends the wait below.
+    tokio::spawn(finish_signing(
+        state.clone(),
+        Finishing {
+            signing_id,
+            wallet_id,
+            bridge: body.bridge.clone(),
+            network,
+            request,
+            key,
+        },
+        futures,
+        sessions.clone(),
+    ));
     // The server's parties started while the request was written: their first messages go out
     // with the answer, which saves the client a round trip to fetch them.
     let clients: BTreeSet<PartyIndex> = signers
@@ -338,19 +352,6 @@ async fn start_signing(
             .map(|(seq, envelope)| Relayed { seq, envelope })
             .collect();
     }
-    tokio::spawn(finish_signing(
-        state.clone(),
-        Finishing {
-            signing_id,
-            wallet_id,
-            bridge: body.bridge.clone(),
-            network,
-            request,
-            key,
-        },
-        futures,
-        sessions,
-    ));
     Ok(view)
 }
 
