@@ -367,38 +367,49 @@ impl LiveSession {
         self.bump();
     }
 
-    /// What the server's party sent `parties` in its first step: wait up to `wait` for that
-    /// step, then [`fetch`](Self::fetch) from the start. Nothing if the step did not come in
-    /// time or the session ended without it.
-    pub async fn first_messages(&self, parties: &BTreeSet<PartyIndex>, wait: Duration) -> Fetched {
+    /// Wait up to `wait`, checking again at every change to the session, until `check` has an
+    /// answer; `None` if none came in time.
+    async fn wait_until<T>(
+        &self,
+        wait: Duration,
+        mut check: impl FnMut() -> Option<T>,
+    ) -> Option<T> {
         let mut rx = self.version.subscribe();
         let until = tokio::time::Instant::now() + wait;
         loop {
             rx.borrow_and_update();
-            if self.started.load(Ordering::Acquire) {
-                return self.fetch(parties, 0);
+            if let Some(answer) = check() {
+                return Some(answer);
             }
-            if self.state() != SessionState::Running
-                || tokio::time::timeout_at(until, rx.changed()).await.is_err()
-            {
-                return Fetched::default();
+            if tokio::time::timeout_at(until, rx.changed()).await.is_err() {
+                return None;
             }
         }
     }
 
+    /// What the server's party sent `parties` in its first step: wait up to `wait` for that
+    /// step, then [`fetch`](Self::fetch) from the start. Nothing if the step did not come in
+    /// time or the session ended without it.
+    pub async fn first_messages(&self, parties: &BTreeSet<PartyIndex>, wait: Duration) -> Fetched {
+        self.wait_until(wait, || {
+            if self.started.load(Ordering::Acquire) {
+                Some(self.fetch(parties, 0))
+            } else {
+                (self.state() != SessionState::Running).then(Fetched::default)
+            }
+        })
+        .await
+        .unwrap_or_default()
+    }
+
     /// Wait up to `wait` for the session to end; its state then.
     pub async fn wait_ended(&self, wait: Duration) -> SessionState {
-        let mut rx = self.version.subscribe();
-        let until = tokio::time::Instant::now() + wait;
-        loop {
-            rx.borrow_and_update();
+        self.wait_until(wait, || {
             let state = self.state();
-            if state != SessionState::Running
-                || tokio::time::timeout_at(until, rx.changed()).await.is_err()
-            {
-                return state;
-            }
-        }
+            (state != SessionState::Running).then_some(state)
+        })
+        .await
+        .unwrap_or_else(|| self.state())
     }
 
     /// Like [`fetch`](Self::fetch), but wait up to `wait` for something to arrive or for the
@@ -409,22 +420,16 @@ impl LiveSession {
         after: u64,
         wait: Duration,
     ) -> Fetched {
-        let mut rx = self.version.subscribe();
-        let until = tokio::time::Instant::now() + wait;
-        loop {
-            rx.borrow_and_update();
+        self.wait_until(wait, || {
             let found = self.fetch(parties, after);
             let state = self.state();
             if found.messages.is_empty() && state == SessionState::Done {
                 self.caught_up(parties);
             }
-            if !found.messages.is_empty() || state != SessionState::Running {
-                return found;
-            }
-            if tokio::time::timeout_at(until, rx.changed()).await.is_err() {
-                return Fetched::default();
-            }
-        }
+            (!found.messages.is_empty() || state != SessionState::Running).then_some(found)
+        })
+        .await
+        .unwrap_or_default()
     }
 
     /// `parties` asked a finished session for more and found nothing: they have it all. Once
