@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod backup;
+pub mod child_keys;
 pub mod compose;
 mod driver;
 pub mod ecdsa;

@@ -91,6 +91,26 @@ where
     C::HdAlgo: hd_wallet::HdWallet<C::Curve>,
 {
     let key_info: &key_share::KeyInfo<C::Curve> = share.as_ref();
+    let of = crate::child_keys::Derivation {
+        suite: C::NAME,
+        group_key: key_info.shared_public_key.to_bytes(true).to_vec(),
+        chain_code: key_info.chain_code,
+        path: path.to_vec(),
+        merkle_root: taproot_merkle_root,
+    };
+    crate::child_keys::derived(of, || {
+        derive_verifying_key::<C>(key_info, path, taproot_merkle_root)
+    })
+}
+
+fn derive_verifying_key<C: Ciphersuite>(
+    key_info: &key_share::KeyInfo<C::Curve>,
+    path: &[u32],
+    taproot_merkle_root: Option<[u8; 32]>,
+) -> Result<Vec<u8>>
+where
+    C::HdAlgo: hd_wallet::HdWallet<C::Curve>,
+{
     let child = key_info
         .derive_child_public_key::<C::HdAlgo, _>(path.iter().copied())
         .map_err(|e| Error::InvalidParameters(format!("derivation path: {e}")))?;

@@ -77,9 +77,10 @@ impl Signer {
 #[derive(Default)]
 struct Phases {
     /// `POST /v1/wallets/{id}/signatures`: the server runs the plugin's `prepare`, writes the
-    /// signing request and opens the session.
+    /// signing request and opens the session; meanwhile the device's plugin prepares the same
+    /// request.
     start: Vec<Duration>,
-    /// The device's own check: its plugin prepares the same payloads.
+    /// The device's check that the server's payloads are its own.
     check: Vec<Duration>,
     /// The protocol over the relay (posts and long-polls), until the device's party finishes.
     protocol: Vec<Duration>,
@@ -96,30 +97,32 @@ impl Signer {
             into.push(lap.elapsed());
             lap = Instant::now();
         };
-        let started = self
+        let body = mpcw_host::api::StartSigning {
+            network: self.spec.network.id.clone(),
+            request: self.spec.request.clone(),
+            signers: self.spec.signers.clone(),
+            bridge: None,
+        };
+        // As `device::sign` sends it: a retried start must not start a second signing.
+        let idempotency_key = mpcw_host::state::random_id("idem");
+        let start = self
             .client
-            .start_signing(
-                &self.wallet.id,
-                &mpcw_host::api::StartSigning {
-                    network: self.spec.network.id.clone(),
-                    request: self.spec.request.clone(),
-                    signers: self.spec.signers.clone(),
-                    bridge: None,
-                },
-                // As `device::sign` sends it: a retried start must not start a second signing.
-                Some(&mpcw_host::state::random_id("idem")),
+            .start_signing(&self.wallet.id, &body, Some(&idempotency_key));
+        // As `device::sign` does it: the device's plugin prepares the request while the server
+        // does.
+        let own = async {
+            device::own_payloads(
+                &self.runtime,
+                &self.spec.network,
+                &self.spec.request,
+                &self.share,
             )
-            .await
-            .expect("start");
+        };
+        let (started, own) = tokio::join!(start, own);
+        let started = started.expect("start");
         next(&mut phases.start);
-        device::check_payloads(
-            &self.runtime,
-            &self.spec.network,
-            &self.spec.request,
-            &self.share,
-            &started,
-        )
-        .expect("the server's payloads are the device's own");
+        device::same_payloads(&own.expect("the device's plugin prepares"), &started)
+            .expect("the server's payloads are the device's own");
         next(&mut phases.check);
         let payload = &started.payloads[0];
         let session = device::signing_session(&self.share, &self.wallet, &started, payload)
@@ -179,7 +182,36 @@ fn request(network: &Network, address: &str) -> serde_json::Value {
 }
 
 /// Signatures per second with `clients` concurrent signers for `window`.
-async fn throughput(signer: &Rc<Signer>, clients: usize, window: Duration) -> (f64, usize) {
+/// CPU time this process has used so far, in all its threads and in the benchmark's main thread
+/// (where the clients run: the server's tasks run on the runtime's workers). Read from Linux's
+/// `/proc`; `None` elsewhere.
+fn cpu_times() -> Option<(Duration, Duration)> {
+    // Fields 14 and 15 of `stat` (after the command name in parentheses): user and system time,
+    // in clock ticks.
+    fn ticks(path: &str) -> Option<u64> {
+        let stat = std::fs::read_to_string(path).ok()?;
+        let after_name = &stat[stat.rfind(')')? + 2..];
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
+    }
+    // SAFETY: sysconf only reads a system constant.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz <= 0 {
+        return None;
+    }
+    let to_time = |t: u64| Duration::from_secs_f64(t as f64 / hz as f64);
+    let all = ticks("/proc/self/stat")?;
+    let main = ticks(&format!("/proc/self/task/{}/stat", std::process::id()))?;
+    Some((to_time(all), to_time(main)))
+}
+
+/// Signatures per second, how many were made, and the CPU time per signature of the server and
+/// of the clients (`None` where it cannot be read).
+async fn throughput(
+    signer: &Rc<Signer>,
+    clients: usize,
+    window: Duration,
+) -> (f64, usize, Option<(Duration, Duration)>) {
     let until = Instant::now() + window;
     let local = tokio::task::LocalSet::new();
     let counts: Vec<_> = (0..clients)
@@ -196,6 +228,7 @@ async fn throughput(signer: &Rc<Signer>, clients: usize, window: Duration) -> (f
         })
         .collect();
     let t = Instant::now();
+    let cpu_before = cpu_times();
     let total = local
         .run_until(async move {
             let mut total = 0;
@@ -205,7 +238,16 @@ async fn throughput(signer: &Rc<Signer>, clients: usize, window: Duration) -> (f
             total
         })
         .await;
-    (total as f64 / t.elapsed().as_secs_f64(), total)
+    let rate = total as f64 / t.elapsed().as_secs_f64();
+    let per_signature = cpu_before
+        .zip(cpu_times())
+        .map(|((all0, main0), (all1, main1))| {
+            let clients = main1.saturating_sub(main0);
+            let server = all1.saturating_sub(all0).saturating_sub(clients);
+            let n = total.max(1) as u32;
+            (server / n, clients / n)
+        });
+    (rate, total, per_signature)
 }
 
 /// What a bridge client does in one step.
@@ -487,7 +529,7 @@ async fn run() {
         let per_signature = (requests() - before) as f64 / 200.0;
         let median = |v: &mut Vec<Duration>| ms(percentile(v, 0.5));
         println!(
-            "| breakdown, {label} (medians of 200; {per_signature:.1} HTTP requests each) | start {} · device's plugin check {} · protocol {} · until stored and read {} |",
+            "| breakdown, {label} (medians of 200; {per_signature:.1} HTTP requests each) | start, with the device's own prepare {} · device's check {} · protocol {} · until stored and read {} |",
             median(&mut phases.start),
             median(&mut phases.check),
             median(&mut phases.protocol),
@@ -496,9 +538,16 @@ async fn run() {
     }
     for (label, s) in [("Ed25519", &solana), ("ECDSA", &ethereum)] {
         for clients in [1, 8, 64] {
-            let (rate, n) = throughput(s, clients, Duration::from_secs(5)).await;
+            let (rate, n, cpu) = throughput(s, clients, Duration::from_secs(5)).await;
+            let cpu = cpu.map_or_else(String::new, |(server, clients)| {
+                format!(
+                    "; CPU per signature: server {:.2} ms, clients {:.2} ms",
+                    server.as_secs_f64() * 1e3,
+                    clients.as_secs_f64() * 1e3
+                )
+            });
             println!(
-                "| throughput, {label}, {clients} clients | {rate:.1} signatures/s ({n} in 5 s) |"
+                "| throughput, {label}, {clients} clients | {rate:.1} signatures/s ({n} in 5 s{cpu}) |"
             );
         }
     }

@@ -194,24 +194,25 @@ pub async fn sign(
     mut progress: impl FnMut(&str),
 ) -> Result<SigningView, DeviceError> {
     let (network, request, signers) = (&spec.network, spec.request.clone(), spec.signers.clone());
-    let started = client
-        .start_signing(
-            &wallet.id,
-            &StartSigning {
-                network: network.id.clone(),
-                request: request.clone(),
-                signers,
-                bridge: spec.bridge.clone(),
-            },
-            Some(&crate::state::random_id("idem")),
-        )
-        .await?;
+    let body = StartSigning {
+        network: network.id.clone(),
+        request: request.clone(),
+        signers,
+        bridge: spec.bridge.clone(),
+    };
+    let idempotency_key = crate::state::random_id("idem");
+    let start = client.start_signing(&wallet.id, &body, Some(&idempotency_key));
+    // The device's own plugin prepares the request while the server does: the start is sent
+    // when it is first polled, before the plugin runs.
+    let own = async { runtime.map(|runtime| own_payloads(runtime, network, &request, local)) };
+    let (started, own) = tokio::join!(start, own);
+    let started = started?;
     progress(&format!(
         "signing request {}: {}",
         started.id, started.summary.title
     ));
-    if let Some(runtime) = runtime {
-        check_payloads(runtime, network, &request, local, &started)?;
+    if let Some(own) = own {
+        same_payloads(&own?, &started)?;
         progress("payloads match this device's own run of the plugin");
     }
     for payload in &started.payloads {
@@ -276,6 +277,18 @@ pub fn check_payloads(
     local: &LocalShare,
     view: &SigningView,
 ) -> Result<(), DeviceError> {
+    let own = own_payloads(runtime, network, request, local)?;
+    same_payloads(&own, view)
+}
+
+/// The payloads this device's own plugin prepares from `request` for its key, to hold against
+/// the server's with [`same_payloads`].
+pub fn own_payloads(
+    runtime: &crate::plugin::Runtime,
+    network: &crate::chains::Network,
+    request: &serde_json::Value,
+    local: &LocalShare,
+) -> Result<Vec<Vec<u8>>, DeviceError> {
     let path = network
         .path()
         .map_err(|e| DeviceError::Protocol(e.to_string()))?;
@@ -289,12 +302,16 @@ pub fn check_payloads(
         .map_err(|e| {
             DeviceError::Protocol(format!("this device's plugin refused the request: {e}"))
         })?;
-    let same = own.payloads.len() == view.payloads.len()
+    Ok(own.payloads.into_iter().map(|p| p.bytes).collect())
+}
+
+/// Refuse `view` unless its payloads are exactly `own`, in order.
+pub fn same_payloads(own: &[Vec<u8>], view: &SigningView) -> Result<(), DeviceError> {
+    let same = own.len() == view.payloads.len()
         && own
-            .payloads
             .iter()
             .zip(&view.payloads)
-            .all(|(a, b)| hex::encode(&a.bytes) == b.bytes);
+            .all(|(a, b)| hex::encode(a) == b.bytes);
     if !same {
         return Err(DeviceError::Protocol(
             "the server asked to sign something other than this request".into(),

@@ -178,6 +178,10 @@ impl Store {
             // A database that is down fails requests within seconds (503, retried by the
             // client), instead of holding them until their deadline.
             .acquire_timeout(std::time::Duration::from_secs(3))
+            // A connection to a SQLite file does not drop, so checking it before each use (a
+            // round trip to its worker thread) buys nothing; a PostgreSQL connection can be cut
+            // by the server or the network, and is checked.
+            .test_before_acquire(!sqlite)
             // An in-memory SQLite database exists per connection, so it gets exactly one.
             .max_connections(match (sqlite, url.contains(":memory:")) {
                 (true, true) => 1,
