@@ -97,30 +97,19 @@ impl Signer {
             into.push(lap.elapsed());
             lap = Instant::now();
         };
-        let body = mpcw_host::api::StartSigning {
-            network: self.spec.network.id.clone(),
-            request: self.spec.request.clone(),
-            signers: self.spec.signers.clone(),
-            bridge: None,
-        };
-        // As `device::sign` sends it: a retried start must not start a second signing.
-        let idempotency_key = mpcw_host::state::random_id("idem");
-        let start = self
-            .client
-            .start_signing(&self.wallet.id, &body, Some(&idempotency_key));
-        // As `device::sign` does it: the device's plugin prepares the request while the server
-        // does.
-        let own = async {
-            device::own_payloads(
-                &self.runtime,
-                &self.spec.network,
-                &self.spec.request,
-                &self.share,
-            )
-        };
-        let (started, own) = tokio::join!(start, own);
-        let started = started.expect("start");
+        // As `device::sign` starts it: under an idempotency key, the device's plugin preparing
+        // the request meanwhile.
+        let (started, own) = device::start_signing(
+            &self.client,
+            &self.wallet,
+            &self.share,
+            &self.spec,
+            Some(&self.runtime),
+        )
+        .await
+        .expect("start");
         next(&mut phases.start);
+        let own = own.expect("a runtime was given");
         device::same_payloads(&own.expect("the device's plugin prepares"), &started)
             .expect("the server's payloads are the device's own");
         next(&mut phases.check);
@@ -181,7 +170,6 @@ fn request(network: &Network, address: &str) -> serde_json::Value {
     }
 }
 
-/// Signatures per second with `clients` concurrent signers for `window`.
 /// CPU time this process has used so far, in all its threads and in the benchmark's main thread
 /// (where the clients run: the server's tasks run on the runtime's workers). Read from Linux's
 /// `/proc`; `None` elsewhere.
@@ -205,8 +193,9 @@ fn cpu_times() -> Option<(Duration, Duration)> {
     Some((to_time(all), to_time(main)))
 }
 
-/// Signatures per second, how many were made, and the CPU time per signature of the server and
-/// of the clients (`None` where it cannot be read).
+/// Signatures per second with `clients` concurrent signers for `window`, how many were made,
+/// and the CPU time per signature of the server and of the clients (`None` where it cannot be
+/// read).
 async fn throughput(
     signer: &Rc<Signer>,
     clients: usize,

@@ -193,20 +193,7 @@ pub async fn sign(
     runtime: Option<&crate::plugin::Runtime>,
     mut progress: impl FnMut(&str),
 ) -> Result<SigningView, DeviceError> {
-    let (network, request, signers) = (&spec.network, spec.request.clone(), spec.signers.clone());
-    let body = StartSigning {
-        network: network.id.clone(),
-        request: request.clone(),
-        signers,
-        bridge: spec.bridge.clone(),
-    };
-    let idempotency_key = crate::state::random_id("idem");
-    let start = client.start_signing(&wallet.id, &body, Some(&idempotency_key));
-    // The device's own plugin prepares the request while the server does: the start is sent
-    // when it is first polled, before the plugin runs.
-    let own = async { runtime.map(|runtime| own_payloads(runtime, network, &request, local)) };
-    let (started, own) = tokio::join!(start, own);
-    let started = started?;
+    let (started, own) = start_signing(client, wallet, local, spec, runtime).await?;
     progress(&format!(
         "signing request {}: {}",
         started.id, started.summary.title
@@ -245,6 +232,31 @@ pub async fn sign(
             view.error.unwrap_or_default()
         ))),
     }
+}
+
+/// Start signing `spec` with `wallet` (under a fresh idempotency key, so a retried start is the
+/// same request), and meanwhile, given a plugin runtime, prepare the request with this device's
+/// own plugin ([`own_payloads`]; hold the result against the answer with [`same_payloads`]).
+/// The start is sent when it is first polled, before the plugin runs, so the two run at once.
+pub async fn start_signing(
+    client: &Client,
+    wallet: &WalletView,
+    local: &LocalShare,
+    spec: &SignSpec,
+    runtime: Option<&crate::plugin::Runtime>,
+) -> Result<(SigningView, Option<Result<Vec<Vec<u8>>, DeviceError>>), DeviceError> {
+    let body = StartSigning {
+        network: spec.network.id.clone(),
+        request: spec.request.clone(),
+        signers: spec.signers.clone(),
+        bridge: spec.bridge.clone(),
+    };
+    let idempotency_key = crate::state::random_id("idem");
+    let start = client.start_signing(&wallet.id, &body, Some(&idempotency_key));
+    let own =
+        async { runtime.map(|runtime| own_payloads(runtime, &spec.network, &spec.request, local)) };
+    let (started, own) = tokio::join!(start, own);
+    Ok((started?, own))
 }
 
 /// Signing request `id` once it has ended (`done` or `failed`), waiting up to two minutes.
