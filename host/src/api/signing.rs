@@ -136,6 +136,15 @@ pub(super) async fn wallet_on_network(
     network_id: &str,
 ) -> Result<WalletOnNetwork, ApiError> {
     let row = owned_wallet(state, wallet_id, owner).await?;
+    on_network(state, row, network_id)
+}
+
+/// Wallet `row` on network `network_id`, as [`wallet_on_network`] takes it.
+fn on_network(
+    state: &AppState,
+    row: WalletRow,
+    network_id: &str,
+) -> Result<WalletOnNetwork, ApiError> {
     let wallet = wallet_view(&row)?;
     let info = ready_key(&wallet)?.clone();
     let network = state.registry.get(network_id).cloned().ok_or_else(|| {
@@ -200,12 +209,17 @@ async fn start_signing(
     body: &StartSigning,
     record: Option<idempotency::Record>,
 ) -> Result<SigningView, ApiError> {
+    let (row, sealed_share) = state
+        .store
+        .wallet_with_share(&wallet_id, &owner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("wallet"))?;
     let WalletOnNetwork {
         row,
         wallet,
         network,
         key,
-    } = wallet_on_network(state, &owner, &wallet_id, &body.network).await?;
+    } = on_network(state, row, &body.network)?;
     let signers = check_signers(
         &body.signers,
         wallet.threshold,
@@ -225,7 +239,7 @@ async fn start_signing(
         ));
     }
 
-    let share = open_share(state, &wallet_id).await?;
+    let share = open_stored_share(state, &wallet_id, sealed_share).await?;
     refuse_suspended(&share, &signers)?;
     let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
     let roster = wallet.roster.clone();
@@ -242,7 +256,7 @@ async fn start_signing(
                 format!("payload {k} is for another scheme than the wallet's key"),
             ));
         }
-        let session_id = format!("{signing_id}.{k}");
+        let session_id = payload_session(&signing_id, k);
         let (tx, rx) = std::sync::mpsc::channel();
         let session = state.sessions.insert(LiveSession::new(
             session_id.clone(),
@@ -355,6 +369,16 @@ async fn start_signing(
     Ok(view)
 }
 
+/// The relay session that signs payload `k` of signing request `signing_id`.
+fn payload_session(signing_id: &str, k: usize) -> String {
+    format!("{signing_id}.{k}")
+}
+
+/// The session of a signing request's first payload (every request has one).
+fn first_session(signing_id: &str) -> String {
+    payload_session(signing_id, 0)
+}
+
 fn check_signers(
     signers: &[PartyIndex],
     t: u16,
@@ -394,12 +418,21 @@ fn refuse_suspended(share: &KeyShare, signers: &[PartyIndex]) -> Result<(), ApiE
     }
 }
 
+/// The newest server share of wallet `wallet_id`, opened.
 pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiError> {
-    let sealed = state
-        .store
-        .server_share(wallet_id)
-        .await?
-        .ok_or_else(|| ApiError::internal("opening the server share", "no share stored"))?;
+    let sealed = state.store.server_share(wallet_id).await?;
+    open_stored_share(state, wallet_id, sealed).await
+}
+
+/// A server share of wallet `wallet_id` as stored (sealed under the KEK; `None` if none is),
+/// opened, or taken from the opened shares kept in memory.
+async fn open_stored_share(
+    state: &AppState,
+    wallet_id: &str,
+    sealed: Option<String>,
+) -> Result<KeyShare, ApiError> {
+    let sealed =
+        sealed.ok_or_else(|| ApiError::internal("opening the server share", "no share stored"))?;
     state
         .opened_shares
         .get_or_open(wallet_id, &sealed, |sealed| {
@@ -644,26 +677,23 @@ pub async fn show(
     Path(id): Path<String>,
     ApiQuery(query): ApiQuery<ShowQuery>,
 ) -> Result<Json<SigningView>, ApiError> {
-    let read = || async {
-        state
-            .store
-            .signing(&id, &owner)
-            .await?
-            .ok_or_else(|| ApiError::not_found("signing request"))
-    };
-    let mut row = read().await?;
-    let corrupt = |e: serde_json::Error| ApiError::internal("reading a signing request", e);
-    let prepared: Prepared = serde_json::from_str(&row.prepared).map_err(corrupt)?;
-    if row.status == "running" && query.wait_ms > 0 {
-        // The sessions end only after the outcome is stored.
+    if query.wait_ms > 0 {
+        // The wait comes before the read, which then needs no second one. The request's
+        // sessions (`{id}.0`, `{id}.1`, …) all end in `finish_signing`, only after the outcome
+        // is stored: the first ending is enough. Its owner only sees a session, and one that
+        // has ended answers at once.
         let wait = Duration::from_millis(query.wait_ms.min(MAX_WAIT_MS));
-        let last = prepared.payloads.last().map(|p| p.session.as_str());
-        if let Some(session) = last.and_then(|s| state.sessions.get(s, &owner)) {
-            if session.wait_ended(wait).await != SessionState::Running {
-                row = read().await?;
-            }
+        if let Some(session) = state.sessions.get(&first_session(&id), &owner) {
+            session.wait_ended(wait).await;
         }
     }
+    let row = state
+        .store
+        .signing(&id, &owner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("signing request"))?;
+    let corrupt = |e: serde_json::Error| ApiError::internal("reading a signing request", e);
+    let prepared: Prepared = serde_json::from_str(&row.prepared).map_err(corrupt)?;
     if row.status != "running" {
         // Its owner has the outcome: the relay need not keep what the sessions exchanged until
         // every client party has fetched the last of it.

@@ -317,6 +317,32 @@ impl Store {
         .transpose()
     }
 
+    /// The wallet `id` if `owner` owns it, with its newest sealed server share (none while its
+    /// key is being made). One statement, so the two are of the same moment: a reshare between
+    /// two reads could otherwise pair the wallet's old roster with the new share.
+    pub async fn wallet_with_share(
+        &self,
+        id: &str,
+        owner: &str,
+    ) -> Result<Option<(WalletRow, Option<String>)>> {
+        let Some(row) = self
+            .owned_row(
+                "SELECT w.*, (SELECT s.sealed FROM server_shares s WHERE s.wallet_id = w.id \
+                 ORDER BY s.generation DESC LIMIT 1) AS newest_share \
+                 FROM wallets w WHERE w.id = $1 AND w.owner = $2",
+                id,
+                owner,
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some((
+            WalletRow::from_row(&row)?,
+            row.try_get("newest_share")?,
+        )))
+    }
+
     /// The wallets of `owner`, oldest first.
     pub async fn wallets(&self, owner: &str) -> Result<Vec<WalletRow>> {
         let rows = sqlx::query("SELECT * FROM wallets WHERE owner = $1 ORDER BY created_at, id")
@@ -654,6 +680,27 @@ mod tests {
         // A second completion is refused and changes nothing.
         assert!(s.complete_wallet("w1", "{}", "other", 3).await.is_err());
         assert_eq!(s.server_share("w1").await.unwrap().unwrap(), "sealed-share");
+    }
+
+    #[tokio::test]
+    async fn a_wallet_is_read_with_its_newest_share() {
+        let s = store().await;
+        s.insert_wallet(&wallet("w1", "alice")).await.unwrap();
+        let (w, share) = s.wallet_with_share("w1", "alice").await.unwrap().unwrap();
+        assert_eq!((w.id.as_str(), share), ("w1", None));
+        assert!(s.wallet_with_share("w1", "bob").await.unwrap().is_none());
+        s.complete_wallet("w1", "{}", "sealed-0", 2).await.unwrap();
+        let change = Reshared {
+            roster: "{}",
+            threshold: 2,
+            parties: 3,
+            public_info: "{}",
+            sealed_share: "sealed-1",
+        };
+        s.reshare_wallet("w1", &change, 3).await.unwrap();
+        let (w, share) = s.wallet_with_share("w1", "alice").await.unwrap().unwrap();
+        assert_eq!(w.status, WalletStatus::Ready);
+        assert_eq!(share.as_deref(), Some("sealed-1"));
     }
 
     /// Resharing commits while other connections write (an outbox, a record, another wallet):
