@@ -17,7 +17,7 @@ use super::extract::{ApiJson, IdempotencyKey, Subject};
 use super::idempotency;
 use super::signing::{open_party_keys, open_share};
 use super::views::{SessionView, StartReshare, StartedReshare};
-use super::wallets::{owned_wallet, ready_key, seal_server_share, wallet_view};
+use super::wallets::{owned_wallet_with_share, ready_key, seal_server_share, wallet_view};
 use crate::mpc::{spawn_party, LiveSession, PartyFailure, SessionState};
 use crate::state::{now, random_id, AppState};
 use crate::store::{RecoveryEventRow, Reshared};
@@ -48,7 +48,7 @@ async fn start_reshare(
     wallet_id: String,
     body: &StartReshare,
 ) -> Result<StartedReshare, ApiError> {
-    let row = owned_wallet(state, &wallet_id, &owner).await?;
+    let (row, sealed_share) = owned_wallet_with_share(state, &wallet_id, &owner).await?;
     let wallet = wallet_view(&row)?;
     let key = ready_key(&wallet)?.clone();
     let server = wallet.server_index;
@@ -99,7 +99,7 @@ async fn start_reshare(
     }
 
     super::sessions::check_room(state, &owner, 1)?;
-    let share = open_share(state, &wallet_id).await?;
+    let share = open_share(state, &wallet_id, sealed_share).await?;
     let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
     let mut roster: Roster = body.roster.clone();
     roster.insert(server, keys.public());

@@ -21,7 +21,9 @@ use super::error::ApiError;
 use super::extract::{ApiJson, ApiQuery, IdempotencyKey, Subject};
 use super::idempotency;
 use super::views::{PayloadView, Relayed, SigningView, StartSigning, WalletView};
-use super::wallets::{derived_key, owned_wallet, ready_key, seal_server_share, wallet_view};
+use super::wallets::{
+    derived_key, owned_wallet, owned_wallet_with_share, ready_key, seal_server_share, wallet_view,
+};
 use crate::chains::Network;
 use crate::mpc::{
     hash_name, sign_message, signing_party, spawn_party, LiveSession, PartyFailure, SessionState,
@@ -209,11 +211,7 @@ async fn start_signing(
     body: &StartSigning,
     record: Option<idempotency::Record>,
 ) -> Result<SigningView, ApiError> {
-    let (row, sealed_share) = state
-        .store
-        .wallet_with_share(&wallet_id, &owner)
-        .await?
-        .ok_or_else(|| ApiError::not_found("wallet"))?;
+    let (row, sealed_share) = owned_wallet_with_share(state, &wallet_id, &owner).await?;
     let WalletOnNetwork {
         row,
         wallet,
@@ -239,7 +237,7 @@ async fn start_signing(
         ));
     }
 
-    let share = open_stored_share(state, &wallet_id, sealed_share).await?;
+    let share = open_share(state, &wallet_id, sealed_share).await?;
     refuse_suspended(&share, &signers)?;
     let keys = open_party_keys(state, &row.party_keys, &wallet_id)?;
     let roster = wallet.roster.clone();
@@ -418,15 +416,9 @@ fn refuse_suspended(share: &KeyShare, signers: &[PartyIndex]) -> Result<(), ApiE
     }
 }
 
-/// The newest server share of wallet `wallet_id`, opened.
-pub(super) async fn open_share(state: &AppState, wallet_id: &str) -> Result<KeyShare, ApiError> {
-    let sealed = state.store.server_share(wallet_id).await?;
-    open_stored_share(state, wallet_id, sealed).await
-}
-
 /// A server share of wallet `wallet_id` as stored (sealed under the KEK; `None` if none is),
 /// opened, or taken from the opened shares kept in memory.
-async fn open_stored_share(
+pub(super) async fn open_share(
     state: &AppState,
     wallet_id: &str,
     sealed: Option<String>,

@@ -281,6 +281,20 @@ pub(super) async fn owned_wallet(
         .ok_or_else(|| ApiError::not_found("wallet"))
 }
 
+/// The wallet `id` if `owner` owns it, with its newest sealed server share, read in one
+/// statement ([`crate::store::Store::wallet_with_share`]), or 404.
+pub(super) async fn owned_wallet_with_share(
+    state: &AppState,
+    id: &str,
+    owner: &str,
+) -> Result<(WalletRow, Option<String>), ApiError> {
+    state
+        .store
+        .wallet_with_share(id, owner)
+        .await?
+        .ok_or_else(|| ApiError::not_found("wallet"))
+}
+
 /// The group key of a ready wallet, or 409.
 pub(super) fn ready_key(view: &WalletView) -> Result<&PublicKeyInfo, ApiError> {
     match (&view.status, &view.public_key) {

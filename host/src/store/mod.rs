@@ -449,7 +449,9 @@ impl Store {
         Ok(())
     }
 
-    /// The newest sealed server share of a wallet.
+    /// The newest sealed server share of a wallet (the server reads it with its wallet, through
+    /// [`Store::wallet_with_share`]; the tests read it alone).
+    #[cfg(test)]
     pub async fn server_share(&self, wallet_id: &str) -> Result<Option<String>> {
         Ok(self
             .server_share_generation(wallet_id)
